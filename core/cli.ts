@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { isAtsError } from './errors.js';
+import { scrubSecrets } from './secrets-scrub.js';
+import { migrateCommand } from './commands/migrate.js';
+import { keysCommand } from './commands/keys.js';
+
+/** `ats <command>`: one subcommand per process of the system. */
+const program = new Command('ats')
+  .description('automated trading for many Binance USD-M Futures accounts')
+  .showHelpAfterError();
+
+program.addCommand(migrateCommand());
+program.addCommand(keysCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // A known error is one line a person can act on; anything else keeps its stack.
+  const text = isAtsError(err) ? `ats: ${err.message}` : `ats: ${err instanceof Error ? err.stack : String(err)}`;
+  console.error(scrubSecrets(text));
+  process.exitCode = isAtsError(err, 'ATS_ENV_INVALID') ? 2 : 1;
+}

@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { loadEnv } from '../env.js';
+import { resolveMasterKey } from '../credentials/master-key.js';
+import { LocalKeyStore } from '../credentials/local-key-store.js';
+import { readKeyPairDir } from '../credentials/key-dir.js';
+
+export const localKeyStore = (env = loadEnv()) =>
+  new LocalKeyStore(
+    join(env.ATS_STATE_DIR, 'keys'),
+    resolveMasterKey({ masterKey: env.ATS_MASTER_KEY, stateDir: env.ATS_STATE_DIR }),
+  );
+
+export const keysCommand = () => {
+  const keys = new Command('keys').description("the local runtime's encrypted key store");
+  keys
+    .command('set')
+    .description('store an account key pair, encrypted (from --from-dir, or ATS_API_KEY / ATS_API_SECRET)')
+    .requiredOption('--account <id>', 'account id')
+    .option('--from-dir <dir>', 'a directory with the files apiKey and apiSecret')
+    .action(async (opts: { account: string; fromDir?: string }) => {
+      const pair = opts.fromDir
+        ? await readKeyPairDir(opts.fromDir)
+        : { apiKey: process.env.ATS_API_KEY ?? '', apiSecret: process.env.ATS_API_SECRET ?? '' };
+      const { fingerprint } = localKeyStore().put(opts.account, pair);
+      console.log(`stored key pair for ${opts.account} (${fingerprint})`);
+    });
+  keys
+    .command('list')
+    .description('list stored accounts with key fingerprints (never the keys)')
+    .action(() => {
+      const store = localKeyStore();
+      for (const id of store.list()) console.log(`${id}\t${store.fingerprint(id)}`);
+    });
+  keys
+    .command('remove')
+    .requiredOption('--account <id>', 'account id')
+    .action((opts: { account: string }) => {
+      localKeyStore().remove(opts.account);
+      console.log(`removed key pair for ${opts.account}`);
+    });
+  return keys;
+};

@@ -1,0 +1,27 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from './open.js';
+import { migrateToLatest } from './migrate.js';
+
+describe('embedded Postgres (no DATABASE_URL)', () => {
+  it('starts a real server under the state folder and keeps records across restarts', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ats-state-'));
+    const first = await openDatabase({ ATS_STATE_DIR: stateDir });
+    try {
+      expect(first.url).toMatch(/^postgres:\/\/ats:[^@]+@127\.0\.0\.1:\d+\/ats$/);
+      await migrateToLatest(first.db);
+      await first.db.insertInto('accounts').values({ id: 'kept', name: 'Kept', exchange: 'sim' }).execute();
+    } finally {
+      await first.close();
+    }
+    const second = await openDatabase({ ATS_STATE_DIR: stateDir });
+    try {
+      const rows = await second.db.selectFrom('accounts').select('id').execute();
+      expect(rows.map((r) => r.id)).toEqual(['kept']);
+    } finally {
+      await second.close();
+    }
+  });
+});

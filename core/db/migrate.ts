@@ -1,0 +1,29 @@
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import { AtsError } from '../errors.js';
+import type { Db } from './connection.js';
+import * as initial from './migrations/0001-initial.js';
+
+/** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+/** Applies every pending migration; a second run changes nothing. */
+export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'ats_migrations',
+    migrationLockTableName: 'ats_migrations_lock',
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new AtsError('ATS_MIGRATION_FAILED', `Database migration ${failed} failed: ${describe(result.error)}`, {
+      cause: result.error,
+    });
+  }
+  return result;
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));

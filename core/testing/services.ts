@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createDb, type Db } from '../db/connection.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createRedis, type Redis } from '../redis.js';
+
+/** The real Postgres and Redis every build machine runs; overridable for other setups. */
+export const TEST_PG_ADMIN_URL = process.env.ATS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env.ATS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const runId = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly db: Db;
+  drop(): Promise<void>;
+}
+
+/** A database of its own for one test file, dropped afterwards. */
+export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const name = `ats_test_${runId()}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = withDatabase(TEST_PG_ADMIN_URL, name);
+  const db = createDb(url);
+  if (opts.migrate !== false) await migrateToLatest(db);
+  return {
+    url,
+    db,
+    drop: async () => {
+      await db.destroy();
+      const c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+const withDatabase = (url: string, database: string) => {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+};
+
+export interface TestRedis {
+  readonly prefix: string;
+  readonly env: { REDIS_URL: string; REDIS_KEY_PREFIX: string };
+  readonly redis: Redis;
+  /** Deletes every key under the prefix and disconnects. */
+  cleanup(): Promise<void>;
+}
+
+/** A key prefix of its own for one test file on the shared Redis. */
+export function createTestRedis(): TestRedis {
+  const prefix = `test-${runId()}:`;
+  const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix };
+  const redis = createRedis(env);
+  return {
+    prefix,
+    env,
+    redis,
+    cleanup: async () => {
+      const raw = createRedis({ REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: '' });
+      const found = await raw.keys(`${prefix}*`);
+      if (found.length > 0) await raw.del(...found);
+      raw.disconnect();
+      redis.disconnect();
+    },
+  };
+}
