@@ -1,0 +1,478 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { err } from '../binance-error.js';
+import type { MarketBook } from '../market/market-book.js';
+import { decimalsOf, type SymbolSpec } from '../market/symbols.js';
+import { settingsOf, viewAccount, type AccountView } from './margin.js';
+import type { AlgoOrder, EngineEvent, Order, Position, SimAccount, Side, Trade } from './types.js';
+import * as v from './validate.js';
+import type { Params } from './validate.js';
+
+export interface Fees {
+  readonly maker: number;
+  readonly taker: number;
+}
+
+const CONDITIONAL = ['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'];
+const EPS = 1e-12;
+const MAX_ALGO_PER_SYMBOL = 10;
+
+/**
+ * The exchange: accounts, orders, conditional (algo) orders, fills, positions, margin and
+ * liquidation, in Binance's one-way mode. It validates as Binance does and throws BinanceError.
+ */
+export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
+  readonly symbols: Map<string, SymbolSpec>;
+  readonly book: MarketBook;
+  readonly fees: Fees;
+  readonly #accounts = new Map<string, SimAccount>();
+  readonly #byKey = new Map<string, SimAccount>();
+  readonly #now: () => number;
+  #nextOrderId = 4_000_000_001;
+  #nextAlgoId = 3_000_001;
+  #nextTradeId = 270_000_001;
+
+  constructor(opts: { symbols: Map<string, SymbolSpec>; book: MarketBook; fees?: Fees; now?: () => number }) {
+    super();
+    this.symbols = opts.symbols;
+    this.book = opts.book;
+    this.fees = opts.fees ?? { maker: 0.0002, taker: 0.0005 };
+    this.#now = opts.now ?? Date.now;
+  }
+
+  // --- accounts ---
+
+  createAccount(opts: { id?: string; apiKey: string; apiSecret: string; balance: number }): SimAccount {
+    if (this.#byKey.has(opts.apiKey)) throw new Error('an account with this API key exists');
+    const id = opts.id ?? `acct-${this.#accounts.size + 1}`;
+    if (this.#accounts.has(id)) throw new Error(`account ${id} exists`);
+    const account: SimAccount = {
+      id, apiKey: opts.apiKey, apiSecret: opts.apiSecret, wallet: opts.balance,
+      positions: new Map(), settings: new Map(), orders: new Map(), algoOrders: new Map(),
+      trades: [], orderTimes: [], ordersPlaced: 0, updateTime: this.#now(),
+    };
+    this.#accounts.set(id, account);
+    this.#byKey.set(opts.apiKey, account);
+    return account;
+  }
+
+  byApiKey(apiKey: string): SimAccount | undefined {
+    return this.#byKey.get(apiKey);
+  }
+
+  account(id: string): SimAccount | undefined {
+    return this.#accounts.get(id);
+  }
+
+  accounts(): SimAccount[] {
+    return [...this.#accounts.values()];
+  }
+
+  view(account: SimAccount): AccountView {
+    return viewAccount(account, (symbol) => ({ spec: this.spec(symbol), mark: this.mark(symbol) }));
+  }
+
+  // --- market ---
+
+  spec(symbol: string | undefined): SymbolSpec {
+    const spec = symbol ? this.symbols.get(symbol) : undefined;
+    if (!spec) throw symbol ? err.badSymbol() : err.mandatory('symbol');
+    return spec;
+  }
+
+  /** Mark price rounded to the tick, as the exchange would print it. */
+  mark(symbol: string): number {
+    const spec = this.spec(symbol);
+    return v.roundTo(this.book.price(symbol), decimalsOf(spec.tickSize));
+  }
+
+  // --- settings ---
+
+  setLeverage(account: SimAccount, params: Params) {
+    const spec = this.spec(v.required(params, 'symbol'));
+    const text = v.required(params, 'leverage');
+    const leverage = Number(text);
+    if (!Number.isInteger(leverage) || leverage < 1 || leverage > spec.maxLeverage) throw err.invalidLeverage(text);
+    settingsOf(account, spec.symbol).leverage = leverage;
+    return { leverage, maxNotionalValue: leverage > 50 ? '1000000' : '50000000', symbol: spec.symbol };
+  }
+
+  setMarginType(account: SimAccount, params: Params) {
+    const spec = this.spec(v.required(params, 'symbol'));
+    const type = v.required(params, 'marginType');
+    if (type !== 'ISOLATED' && type !== 'CROSSED') throw err.illegalParam('marginType');
+    const settings = settingsOf(account, spec.symbol);
+    if (settings.marginType === type) throw err.noNeedMarginType();
+    if ((account.positions.get(spec.symbol)?.amt ?? 0) !== 0) throw err.marginTypeWithPosition();
+    if (this.openOrders(account, spec.symbol).length > 0) throw err.marginTypeWithOrders();
+    settings.marginType = type;
+    return { code: 200, msg: 'success' };
+  }
+
+  // --- orders ---
+
+  placeOrder(account: SimAccount, params: Params): Order {
+    const spec = this.spec(v.required(params, 'symbol'));
+    const side = v.side(params);
+    const type = v.required(params, 'type');
+    if (CONDITIONAL.includes(type)) throw err.useAlgoEndpoint();
+    if (type !== 'MARKET' && type !== 'LIMIT') throw err.invalidOrderType();
+    this.#checkPositionSide(params);
+    if (v.bool(params, 'closePosition')) throw err.notRequired('closePosition');
+    const qty = v.quantity(spec, v.required(params, 'quantity'), type === 'MARKET');
+    const reduceOnly = v.bool(params, 'reduceOnly');
+    let limitPrice = 0;
+    let tif = 'GTC';
+    if (type === 'LIMIT') {
+      limitPrice = v.price(spec, v.required(params, 'price'));
+      tif = v.required(params, 'timeInForce');
+      if (!['GTC', 'IOC', 'FOK', 'GTX', 'GTD'].includes(tif)) throw err.invalidTif();
+    } else if (params.price !== undefined) {
+      throw err.notRequired('price');
+    }
+    const clientOrderId = v.clientId(params.newClientOrderId, 'newClientOrderId', () => generatedId());
+    if (this.openOrders(account).some((o) => o.clientOrderId === clientOrderId)) throw err.duplicateClientId();
+    const mark = this.mark(spec.symbol);
+    const refPrice = type === 'LIMIT' ? limitPrice : mark;
+    if (!reduceOnly && qty * refPrice < spec.minNotional) throw err.minNotional(String(spec.minNotional));
+    if (reduceOnly) this.#checkReduceOnly(account, spec.symbol, side);
+    else this.#checkMargin(account, spec.symbol, side, qty, refPrice);
+
+    const marketable = type === 'MARKET' || (side === 'BUY' ? limitPrice >= mark : limitPrice <= mark);
+    if (type === 'LIMIT' && tif === 'GTX' && marketable) throw err.gtxRejected();
+
+    const order = this.#newOrder(account, {
+      clientOrderId, symbol: spec.symbol, side, type, origType: type, origQty: qty, price: limitPrice,
+      timeInForce: type === 'MARKET' ? 'GTC' : tif, reduceOnly, closePosition: false, stopPrice: 0, workingType: 'CONTRACT_PRICE',
+    });
+    if (marketable) {
+      // Taker: fills at once at the mark (a limit order at its own price or better).
+      this.#fill(account, order, this.#reducibleQty(account, order), mark, false);
+    } else if (tif === 'IOC' || tif === 'FOK') {
+      this.#finish(account, order, 'EXPIRED');
+    }
+    return order;
+  }
+
+  cancelOrder(account: SimAccount, params: Params): Order {
+    const order = this.#findOrder(account, params, err.cancelRejected);
+    if (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED') throw err.cancelRejected();
+    this.#finish(account, order, 'CANCELED');
+    return order;
+  }
+
+  getOrder(account: SimAccount, params: Params): Order {
+    return this.#findOrder(account, params, err.noSuchOrder);
+  }
+
+  openOrders(account: SimAccount, symbol?: string): Order[] {
+    if (symbol !== undefined) this.spec(symbol);
+    return [...account.orders.values()].filter(
+      (o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (symbol === undefined || o.symbol === symbol),
+    );
+  }
+
+  cancelAll(account: SimAccount, symbol: string): void {
+    for (const order of this.openOrders(account, symbol)) this.#finish(account, order, 'CANCELED');
+    for (const algo of this.openAlgos(account, symbol)) this.#setAlgo(account, algo, 'CANCELED');
+  }
+
+  // --- conditional (algo) orders ---
+
+  placeAlgo(account: SimAccount, params: Params): AlgoOrder {
+    if (v.required(params, 'algoType') !== 'CONDITIONAL') throw err.illegalParam('algoType');
+    const spec = this.spec(v.required(params, 'symbol'));
+    const side = v.side(params);
+    const type = v.required(params, 'type');
+    if (type === 'TRAILING_STOP_MARKET' || type === 'MARKET' || type === 'LIMIT') throw err.invalidOrderType();
+    if (!['STOP_MARKET', 'TAKE_PROFIT_MARKET', 'STOP', 'TAKE_PROFIT'].includes(type)) throw err.invalidOrderType();
+    this.#checkPositionSide(params);
+    const closePosition = v.bool(params, 'closePosition');
+    const reduceOnly = v.bool(params, 'reduceOnly');
+    if (closePosition && params.quantity !== undefined) throw err.notRequired('quantity');
+    if (closePosition && reduceOnly) throw err.notRequired('reduceOnly');
+    const quantity = closePosition ? 0 : v.quantity(spec, v.required(params, 'quantity'), type.endsWith('_MARKET'));
+    const triggerPrice = v.price(spec, v.required(params, 'triggerPrice'), 'triggerPrice');
+    const limitPrice = type === 'STOP' || type === 'TAKE_PROFIT' ? v.price(spec, v.required(params, 'price')) : 0;
+    const workingType = params.workingType ?? 'CONTRACT_PRICE';
+    if (workingType !== 'CONTRACT_PRICE' && workingType !== 'MARK_PRICE') throw err.illegalParam('workingType');
+    const clientAlgoId = v.clientId(params.clientAlgoId, 'clientAlgoId', () => generatedId());
+    const open = this.openAlgos(account);
+    if (open.some((a) => a.clientAlgoId === clientAlgoId)) throw err.duplicateClientId();
+    if (open.filter((a) => a.symbol === spec.symbol).length >= MAX_ALGO_PER_SYMBOL) throw err.maxStopOrders();
+    if (!closePosition && !reduceOnly && quantity * triggerPrice < spec.minNotional) throw err.minNotional(String(spec.minNotional));
+    if (triggered(type, side, triggerPrice, this.mark(spec.symbol))) throw err.wouldTrigger();
+
+    const now = this.#now();
+    const algo: AlgoOrder = {
+      algoId: this.#nextAlgoId++, clientAlgoId, symbol: spec.symbol, side, orderType: type as AlgoOrder['orderType'],
+      quantity, price: limitPrice, triggerPrice, timeInForce: params.timeInForce ?? 'GTC', workingType,
+      closePosition, reduceOnly, priceProtect: v.bool(params, 'priceProtect'), algoStatus: 'NEW',
+      createTime: now, updateTime: now, triggerTime: 0, actualOrderId: undefined, actualPrice: 0, actualQty: 0, rejectReason: '',
+    };
+    account.algoOrders.set(algo.algoId, algo);
+    this.#emit({ kind: 'algo', account, algo });
+    return algo;
+  }
+
+  cancelAlgo(account: SimAccount, params: Params): AlgoOrder {
+    const algo = this.#findAlgo(account, params, err.cancelRejected);
+    if (algo.algoStatus !== 'NEW') throw err.cancelRejected();
+    this.#setAlgo(account, algo, 'CANCELED');
+    return algo;
+  }
+
+  getAlgo(account: SimAccount, params: Params): AlgoOrder {
+    return this.#findAlgo(account, params, err.noSuchOrder);
+  }
+
+  openAlgos(account: SimAccount, symbol?: string): AlgoOrder[] {
+    if (symbol !== undefined) this.spec(symbol);
+    return [...account.algoOrders.values()].filter(
+      (a) => a.algoStatus === 'NEW' && (symbol === undefined || a.symbol === symbol),
+    );
+  }
+
+  // --- the market moves ---
+
+  /** Fills resting limit orders, triggers conditional orders and liquidates, at current marks. */
+  tick(): void {
+    for (const account of this.#accounts.values()) {
+      for (const order of this.openOrders(account)) {
+        if (order.type !== 'LIMIT') continue;
+        const mark = this.mark(order.symbol);
+        if (order.side === 'BUY' ? mark <= order.price : mark >= order.price) {
+          const qty = this.#reducibleQty(account, order);
+          if (qty > EPS) this.#fill(account, order, qty, order.price, true);
+          else this.#finish(account, order, 'EXPIRED');
+        }
+      }
+      for (const algo of this.openAlgos(account)) {
+        if (triggered(algo.orderType, algo.side, algo.triggerPrice, this.mark(algo.symbol))) this.#trigger(account, algo);
+      }
+      this.#liquidate(account);
+    }
+  }
+
+  // --- internals ---
+
+  #checkPositionSide(params: Params): void {
+    if (params.positionSide !== undefined && params.positionSide !== 'BOTH') throw err.positionSideMismatch();
+  }
+
+  #checkReduceOnly(account: SimAccount, symbol: string, side: Side): void {
+    const amt = account.positions.get(symbol)?.amt ?? 0;
+    if (amt === 0 || (side === 'BUY' ? amt > 0 : amt < 0)) throw err.reduceOnlyRejected();
+  }
+
+  #checkMargin(account: SimAccount, symbol: string, side: Side, qty: number, atPrice: number): void {
+    const amt = account.positions.get(symbol)?.amt ?? 0;
+    const opposite = side === 'BUY' ? amt < 0 : amt > 0;
+    const increase = opposite ? Math.max(0, qty - Math.abs(amt)) : qty;
+    if (increase <= EPS) return;
+    const notional = increase * atPrice;
+    const required = notional / settingsOf(account, symbol).leverage + notional * this.fees.taker;
+    if (required > this.view(account).available + 1e-9) throw err.marginInsufficient();
+  }
+
+  /** How much of an order may fill now: all of it, or for reduce-only up to the position. */
+  #reducibleQty(account: SimAccount, order: Order): number {
+    const remaining = order.origQty - order.executedQty;
+    if (!order.reduceOnly) return remaining;
+    const amt = account.positions.get(order.symbol)?.amt ?? 0;
+    const reduces = order.side === 'BUY' ? amt < 0 : amt > 0;
+    return reduces ? Math.min(remaining, Math.abs(amt)) : 0;
+  }
+
+  #newOrder(account: SimAccount, fields: Omit<Order, 'orderId' | 'status' | 'executedQty' | 'cumQuote' | 'time' | 'updateTime'>): Order {
+    const now = this.#now();
+    const order: Order = { ...fields, orderId: this.#nextOrderId++, status: 'NEW', executedQty: 0, cumQuote: 0, time: now, updateTime: now };
+    account.orders.set(order.orderId, order);
+    account.ordersPlaced += 1;
+    this.#emit({ kind: 'order', account, order, execution: 'NEW' });
+    return order;
+  }
+
+  #finish(account: SimAccount, order: Order, status: 'CANCELED' | 'EXPIRED'): void {
+    order.status = status;
+    order.updateTime = this.#now();
+    this.#emit({ kind: 'order', account, order, execution: status });
+    this.#settleAlgoFor(account, order);
+  }
+
+  #fill(account: SimAccount, order: Order, qty: number, price: number, maker: boolean, lossCap?: number): void {
+    if (qty <= EPS) {
+      this.#finish(account, order, 'EXPIRED');
+      return;
+    }
+    const spec = this.spec(order.symbol);
+    const settings = settingsOf(account, order.symbol);
+    const isolated = settings.marginType === 'ISOLATED';
+    const now = this.#now();
+    const position = this.#position(account, order.symbol);
+    const signed = order.side === 'BUY' ? qty : -qty;
+    const fee = qty * price * (maker ? this.fees.maker : this.fees.taker);
+    let realized = 0;
+    if (position.amt === 0 || Math.sign(position.amt) === Math.sign(signed)) {
+      const amt = position.amt + signed;
+      position.entryPrice = (Math.abs(position.amt) * position.entryPrice + qty * price) / Math.abs(amt);
+      if (isolated) position.isolatedWallet += (qty * price) / settings.leverage;
+      position.amt = amt;
+    } else {
+      const closing = Math.min(qty, Math.abs(position.amt));
+      realized = (price - position.entryPrice) * closing * Math.sign(position.amt);
+      if (lossCap !== undefined) realized = Math.max(realized, -lossCap);
+      if (isolated) position.isolatedWallet -= (position.isolatedWallet * closing) / Math.abs(position.amt);
+      position.amt -= Math.sign(position.amt) * closing;
+      const rest = qty - closing;
+      if (Math.abs(position.amt) < EPS) {
+        position.amt = 0;
+        position.entryPrice = 0;
+        position.isolatedWallet = 0;
+      }
+      if (rest > EPS) {
+        position.amt = Math.sign(signed) * rest;
+        position.entryPrice = price;
+        position.isolatedWallet = isolated ? (rest * price) / settings.leverage : 0;
+      }
+    }
+    position.amt = v.roundTo(position.amt, decimalsOf(spec.stepSize));
+    position.accumulatedRealized += realized;
+    position.updateTime = now;
+    account.wallet = Math.max(0, account.wallet + realized - fee);
+    account.updateTime = now;
+
+    order.executedQty = v.roundTo(order.executedQty + qty, decimalsOf(spec.stepSize));
+    order.cumQuote += qty * price;
+    order.status = order.executedQty >= order.origQty - EPS ? 'FILLED' : 'PARTIALLY_FILLED';
+    order.updateTime = now;
+    const trade: Trade = {
+      id: this.#nextTradeId++, orderId: order.orderId, symbol: order.symbol, side: order.side, price, qty,
+      quoteQty: qty * price, commission: fee, realizedPnl: realized, maker, time: now,
+    };
+    account.trades.push(trade);
+    this.#emit({ kind: 'order', account, order, execution: 'TRADE', trade });
+    this.#emit({ kind: 'account', account, reason: 'ORDER', symbols: [order.symbol] });
+    if (order.status === 'FILLED') this.#settleAlgoFor(account, order);
+    // A reduce-only order never opens a position: what is left once the position is gone expires.
+    else if (order.reduceOnly && this.#reducibleQty(account, order) <= EPS) this.#finish(account, order, 'EXPIRED');
+  }
+
+  #trigger(account: SimAccount, algo: AlgoOrder): void {
+    algo.triggerTime = this.#now();
+    this.#setAlgo(account, algo, 'TRIGGERING');
+    const amt = account.positions.get(algo.symbol)?.amt ?? 0;
+    const reduces = algo.side === 'BUY' ? amt < 0 : amt > 0;
+    let qty = algo.quantity;
+    if (algo.closePosition || algo.reduceOnly) {
+      if (!reduces) {
+        algo.rejectReason = algo.closePosition ? 'No position to close' : 'Reduce Only reject';
+        this.#setAlgo(account, algo, algo.closePosition ? 'EXPIRED' : 'REJECTED');
+        return;
+      }
+      qty = algo.closePosition ? Math.abs(amt) : Math.min(qty, Math.abs(amt));
+    } else {
+      const mark = this.mark(algo.symbol);
+      try {
+        this.#checkMargin(account, algo.symbol, algo.side, qty, mark);
+      } catch (e) {
+        algo.rejectReason = (e as Error).message;
+        this.#setAlgo(account, algo, 'REJECTED');
+        return;
+      }
+    }
+    const market = algo.orderType.endsWith('_MARKET');
+    const order = this.#newOrder(account, {
+      clientOrderId: algo.clientAlgoId, symbol: algo.symbol, side: algo.side, type: market ? 'MARKET' : 'LIMIT',
+      origType: algo.orderType, origQty: qty, price: algo.price, timeInForce: algo.timeInForce,
+      reduceOnly: algo.closePosition || algo.reduceOnly, closePosition: algo.closePosition,
+      stopPrice: algo.triggerPrice, workingType: algo.workingType,
+    });
+    algo.actualOrderId = order.orderId;
+    this.#setAlgo(account, algo, 'TRIGGERED');
+    const mark = this.mark(algo.symbol);
+    if (market || (algo.side === 'BUY' ? mark <= algo.price : mark >= algo.price)) {
+      this.#fill(account, order, qty, mark, !market);
+    }
+  }
+
+  /** A conditional order is finished when the order it placed is done. */
+  #settleAlgoFor(account: SimAccount, order: Order): void {
+    for (const algo of account.algoOrders.values()) {
+      if (algo.actualOrderId !== order.orderId || algo.algoStatus !== 'TRIGGERED') continue;
+      algo.actualQty = order.executedQty;
+      algo.actualPrice = order.executedQty > 0 ? order.cumQuote / order.executedQty : 0;
+      this.#setAlgo(account, algo, order.executedQty > 0 ? 'FINISHED' : 'CANCELED');
+    }
+  }
+
+  #setAlgo(account: SimAccount, algo: AlgoOrder, status: AlgoOrder['algoStatus']): void {
+    algo.algoStatus = status;
+    algo.updateTime = this.#now();
+    this.#emit({ kind: 'algo', account, algo });
+  }
+
+  #liquidate(account: SimAccount): void {
+    const view = this.view(account);
+    if (view.positions.length === 0) return;
+    const cross = view.positions.filter((p) => !p.isolated);
+    const crossMaint = cross.reduce((sum, p) => sum + p.maintMargin, 0);
+    const victims = cross.length > 0 && view.crossWallet + view.crossUnrealized < crossMaint ? [...cross] : [];
+    for (const p of view.positions) {
+      if (p.isolated && p.position.isolatedWallet + p.unrealized < p.maintMargin) victims.push(p);
+    }
+    for (const p of victims) {
+      const order = this.#newOrder(account, {
+        clientOrderId: `autoclose-${this.#now()}${p.position.symbol.length}`, symbol: p.position.symbol,
+        side: p.position.amt > 0 ? 'SELL' : 'BUY', type: 'MARKET', origType: 'LIQUIDATION', origQty: Math.abs(p.position.amt),
+        price: 0, timeInForce: 'IOC', reduceOnly: true, closePosition: false, stopPrice: 0, workingType: 'CONTRACT_PRICE',
+      });
+      this.#fill(account, order, Math.abs(p.position.amt), p.mark, false, p.isolated ? p.position.isolatedWallet : undefined);
+    }
+  }
+
+  #position(account: SimAccount, symbol: string): Position {
+    let p = account.positions.get(symbol);
+    if (!p) {
+      p = { symbol, amt: 0, entryPrice: 0, isolatedWallet: 0, accumulatedRealized: 0, updateTime: this.#now() };
+      account.positions.set(symbol, p);
+    }
+    return p;
+  }
+
+  #findOrder(account: SimAccount, params: Params, missing: () => Error): Order {
+    this.spec(v.required(params, 'symbol'));
+    const id = params.orderId;
+    const client = params.origClientOrderId;
+    if (id === undefined && client === undefined) throw err.mandatory('orderId');
+    const found = id !== undefined
+      ? account.orders.get(Number(id))
+      : [...account.orders.values()].reverse().find((o) => o.clientOrderId === client);
+    if (!found || found.symbol !== params.symbol) throw missing();
+    return found;
+  }
+
+  #findAlgo(account: SimAccount, params: Params, missing: () => Error): AlgoOrder {
+    const id = params.algoId;
+    const client = params.clientAlgoId;
+    if (id === undefined && client === undefined) throw err.mandatory('algoId');
+    const found = id !== undefined
+      ? account.algoOrders.get(Number(id))
+      : [...account.algoOrders.values()].reverse().find((a) => a.clientAlgoId === client);
+    if (!found || (params.symbol !== undefined && found.symbol !== params.symbol)) throw missing();
+    return found;
+  }
+
+  #emit(event: EngineEvent): void {
+    this.emit('event', event);
+  }
+}
+
+/** Whether a conditional order's trigger condition holds at `price`. */
+export function triggered(type: string, side: Side, trigger: number, price: number): boolean {
+  const stop = type === 'STOP_MARKET' || type === 'STOP';
+  // A stop buys on the way up and sells on the way down; a take-profit the other way round.
+  return stop === (side === 'BUY') ? price >= trigger : price <= trigger;
+}
+
+const generatedId = () => randomBytes(16).toString('base64url').slice(0, 22);

@@ -1,0 +1,99 @@
+import { err } from '../binance-error.js';
+import type { ExchangeEngine } from '../engine/exchange-engine.js';
+import { fmt } from '../engine/views.js';
+import type { RateLimits } from '../http/rate-limiter.js';
+import { intervalMs } from './market-book.js';
+import { decimalsOf } from './symbols.js';
+
+const DAY = 24 * 3_600_000;
+const FUNDING_RATE = '0.00010000';
+const EIGHT_HOURS = 8 * 3_600_000;
+
+export const pricePlaces = (engine: ExchangeEngine, symbol: string) => {
+  const spec = engine.spec(symbol);
+  return Math.max(spec.pricePrecision, decimalsOf(spec.tickSize));
+};
+
+export function exchangeInfoJson(engine: ExchangeEngine, limits: RateLimits, serverTime: number) {
+  return {
+    timezone: 'UTC',
+    serverTime,
+    futuresType: 'U_MARGINED',
+    rateLimits: [
+      { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: limits.requestWeightPerMinute },
+      { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: limits.ordersPerMinute },
+      { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: limits.ordersPerTenSeconds },
+    ],
+    exchangeFilters: [],
+    assets: [{ asset: 'USDT', marginAvailable: true, autoAssetExchange: '-10000' }],
+    symbols: [...engine.symbols.values()].map((s) => s.raw),
+  };
+}
+
+export function premiumIndexJson(engine: ExchangeEngine, symbol: string, serverTime: number) {
+  const mark = engine.book.price(symbol);
+  const places = pricePlaces(engine, symbol) + 6;
+  return {
+    symbol,
+    markPrice: fmt(mark, places),
+    indexPrice: fmt(mark * 0.9999, places),
+    estimatedSettlePrice: fmt(mark * 0.99995, places),
+    lastFundingRate: FUNDING_RATE,
+    interestRate: '0.00010000',
+    nextFundingTime: nextFunding(serverTime),
+    time: serverTime,
+  };
+}
+
+export const nextFunding = (serverTime: number) => Math.ceil((serverTime + 1) / EIGHT_HOURS) * EIGHT_HOURS;
+
+export function ticker24hJson(engine: ExchangeEngine, symbol: string, serverTime: number) {
+  const now = engine.book.clock.now();
+  const day = engine.book.ohlcv(symbol, now - DAY, now) ?? { open: 0, high: 0, low: 0, close: 0, volume: 0 };
+  const places = pricePlaces(engine, symbol);
+  const change = day.close - day.open;
+  const avg = (day.high + day.low + day.close) / 3;
+  return {
+    symbol,
+    priceChange: fmt(change, places),
+    priceChangePercent: fmt(day.open ? (change / day.open) * 100 : 0, 3),
+    weightedAvgPrice: fmt(avg, places),
+    lastPrice: fmt(engine.mark(symbol), places),
+    lastQty: fmt(engine.spec(symbol).minQty, decimalsOf(engine.spec(symbol).stepSize)),
+    openPrice: fmt(day.open, places),
+    highPrice: fmt(day.high, places),
+    lowPrice: fmt(day.low, places),
+    volume: fmt(day.volume, 3),
+    quoteVolume: fmt(day.volume * avg, 2),
+    openTime: serverTime - DAY,
+    closeTime: serverTime,
+    firstId: 1,
+    lastId: Math.max(1, Math.round(day.volume)),
+    count: Math.max(1, Math.round(day.volume)),
+  };
+}
+
+export function klinesJson(engine: ExchangeEngine, params: Readonly<Record<string, string | undefined>>) {
+  const symbol = params.symbol;
+  if (!symbol) throw err.mandatory('symbol');
+  engine.spec(symbol);
+  const interval = params.interval;
+  if (!interval) throw err.mandatory('interval');
+  if (!intervalMs(interval)) throw err.badInterval();
+  const limit = params.limit === undefined ? 500 : Number(params.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1500) throw err.illegalParam('limit');
+  const rows = engine.book.klines(symbol, interval, {
+    limit,
+    ...(params.startTime !== undefined ? { startTime: Number(params.startTime) } : {}),
+    ...(params.endTime !== undefined ? { endTime: Number(params.endTime) } : {}),
+  });
+  const places = pricePlaces(engine, symbol);
+  return rows.map((k) => [
+    k.openTime, fmt(k.open, places), fmt(k.high, places), fmt(k.low, places), fmt(k.close, places),
+    fmt(k.volume, 3), k.closeTime, fmt(k.volume * (k.high + k.low) / 2, 5), Math.max(1, Math.round(k.volume)),
+    fmt(k.volume / 2, 3), fmt((k.volume * (k.high + k.low)) / 4, 5), '0',
+  ]);
+}
+
+/** Binance's klines weight by limit. */
+export const klinesWeight = (limit: number) => (limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10);

@@ -1,0 +1,285 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { BinanceError, err } from './binance-error.js';
+import { ExchangeEngine, type Fees } from './engine/exchange-engine.js';
+import type { SimAccount } from './engine/types.js';
+import { accountV3, positionRiskV3 } from './engine/views.js';
+import { generateBars, HOUR, readReplayDir, type Bar } from './market/bars.js';
+import { MarketBook } from './market/market-book.js';
+import { SimClock } from './market/sim-clock.js';
+import { loadSymbols } from './market/symbols.js';
+import { authenticate } from './http/auth.js';
+import { Faults } from './http/faults.js';
+import { MAINNET_LIMITS, RateLimiter, type RateLimits } from './http/rate-limiter.js';
+import { parseRequest } from './http/request.js';
+import { routeFor } from './http/routes.js';
+import { MarketStreams } from './ws/market-streams.js';
+import { UserStreams } from './ws/user-streams.js';
+import { AdminError, handleAdmin } from './admin.js';
+
+export const DEFAULT_SIM_PORT = 8480;
+export const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'DOGEUSDT'] as const;
+
+export interface SimulatorOptions {
+  readonly symbols?: readonly string[];
+  /** Folder of `<SYMBOL>-1h.csv` kline files to replay; `null` for the seeded generator. Default: ../shared/data when present. */
+  readonly dataDir?: string | null;
+  /** A mainnet exchangeInfo response to take symbol filters from. Default: ../shared/data when present. */
+  readonly exchangeInfoFile?: string | null;
+  /** Market time per wall-clock time (3600: an hourly bar a second; 0: frozen). */
+  readonly speed?: number;
+  readonly seed?: number;
+  /** Bars of history before "now" (replay: index of the first live bar). */
+  readonly historyBars?: number;
+  readonly limits?: Partial<RateLimits>;
+  readonly fees?: Fees;
+  /** How often resting and conditional orders are checked against the mark price. */
+  readonly tickMs?: number;
+  /** Server pings on WebSockets (Binance: every 3 minutes). */
+  readonly pingIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+/** `../shared/data` beside the project, when it is there. */
+export function defaultDataDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // The project root is one level up from the sources (simulator/) or two from dist/simulator/.
+  for (const root of ['..', '../..']) {
+    const candidate = resolve(here, root, '..', 'shared', 'data');
+    if (existsSync(join(candidate, 'futures-klines-1h'))) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * A local Binance USDⓈ-M Futures: REST and WebSocket on one port, plus an admin API under
+ * `/_sim`. Build with `new Simulator(opts)`, then `listen()`.
+ */
+export class Simulator {
+  readonly engine: ExchangeEngine;
+  readonly limiter: RateLimiter;
+  readonly faults = new Faults();
+  readonly userStreams: UserStreams;
+  readonly marketStreams: MarketStreams;
+  readonly source: 'replay' | 'generated';
+  readonly #server: Server;
+  readonly #wss = new WebSocketServer({ noServer: true });
+  readonly #sockets = new Set<WebSocket>();
+  readonly #requests = new Map<string, number>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #opts: SimulatorOptions;
+  #started = false;
+
+  constructor(opts: SimulatorOptions = {}) {
+    this.#opts = opts;
+    const symbols = opts.symbols ?? DEFAULT_SYMBOLS;
+    const shared = defaultDataDir();
+    const dataDir = opts.dataDir === undefined ? (shared && join(shared, 'futures-klines-1h')) : opts.dataDir ?? undefined;
+    const infoFile = opts.exchangeInfoFile === undefined ? (shared && join(shared, 'binance-json', 'fapi-v1-exchangeInfo.json')) : opts.exchangeInfoFile ?? undefined;
+    const history = opts.historyBars ?? 1000;
+    const replay = dataDir ? readReplayDir(dataDir, symbols) : new Map<string, Bar[]>();
+    this.source = replay.size > 0 ? 'replay' : 'generated';
+    let bars: Map<string, Bar[]>;
+    let start: number;
+    if (replay.size > 0) {
+      bars = replay;
+      const first = [...replay.values()][0]!;
+      start = first[Math.min(history, first.length - 1)]!.openTime;
+    } else {
+      start = Math.floor(Date.now() / HOUR) * HOUR;
+      bars = new Map(symbols.map((s) => [s, generateBars(s, opts.seed ?? 42, history + 24 * 365, start - history * HOUR)]));
+      start = Date.now();
+    }
+    const clock = new SimClock(start, opts.speed ?? 1);
+    const book = new MarketBook(bars, clock);
+    this.engine = new ExchangeEngine({ symbols: loadSymbols(book.symbols(), infoFile), book, ...(opts.fees ? { fees: opts.fees } : {}) });
+    this.limiter = new RateLimiter({ ...MAINNET_LIMITS, ...opts.limits });
+    this.userStreams = new UserStreams(this.engine);
+    this.marketStreams = new MarketStreams(this.engine, () => this.serverTime());
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
+  }
+
+  serverTime(): number {
+    return Date.now() + this.faults.clockSkewMs;
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<{ url: string; wsUrl: string; port: number }> {
+    await new Promise<void>((resolveListen, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => resolveListen());
+    });
+    this.#start();
+    const address = this.#server.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    return { url: `http://${host}:${actual}`, wsUrl: `ws://${host}:${actual}`, port: actual };
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    for (const s of this.#sockets) s.terminate();
+    this.marketStreams.closeAll();
+    this.#server.closeAllConnections();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+
+  createAccount(opts: { id?: string | undefined; apiKey: string; apiSecret: string; balance: number }): SimAccount {
+    return this.engine.createAccount(opts);
+  }
+
+  /** Closes every WebSocket, as a network drop would. */
+  dropSockets(): void {
+    for (const s of this.#sockets) s.terminate();
+  }
+
+  accountSummary(id: string) {
+    const account = this.engine.account(id);
+    if (!account) throw new AdminError(404, `unknown account ${id}`);
+    const info = accountV3(this.engine, account);
+    return {
+      id: account.id, walletBalance: info.totalWalletBalance, availableBalance: info.availableBalance,
+      unrealizedProfit: info.totalUnrealizedProfit, positions: positionRiskV3(this.engine, account),
+      openOrders: this.engine.openOrders(account).length, openAlgoOrders: this.engine.openAlgos(account).length,
+      ordersPlaced: account.ordersPlaced, trades: account.trades.length,
+    };
+  }
+
+  counters() {
+    return {
+      requestsByEndpoint: Object.fromEntries(this.#requests),
+      weightByIpPerMinute: this.limiter.history(),
+      sent429: this.limiter.sent429,
+      sent418: this.limiter.sent418,
+      sent5xx: this.faults.sent5xx,
+      ordersByAccount: Object.fromEntries(this.engine.accounts().map((a) => [a.id, a.ordersPlaced])),
+      webSockets: this.#sockets.size,
+    };
+  }
+
+  resetCounters(): void {
+    this.#requests.clear();
+    this.limiter.reset();
+    this.faults.sent5xx = 0;
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#timers.push(setInterval(() => this.#safely(() => {
+      this.engine.tick();
+      this.userStreams.expire();
+    }), this.#opts.tickMs ?? 250));
+    this.#timers.push(setInterval(() => this.#safely(() => this.marketStreams.publish()), 1000));
+    this.#timers.push(setInterval(() => {
+      for (const s of this.#sockets) if (s.readyState === s.OPEN) s.ping();
+    }, this.#opts.pingIntervalMs ?? 180_000));
+    for (const t of this.#timers) t.unref();
+  }
+
+  #safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.#opts.logger?.error({ err: e }, 'simulator tick failed');
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let parsed;
+    try {
+      parsed = await parseRequest(req);
+    } catch {
+      return send(res, 400, { code: -1000, msg: 'bad request' });
+    }
+    if (parsed.path.startsWith('/_sim/')) return this.#handleAdmin(parsed, req, res);
+    const key = `${parsed.method} ${parsed.path}`;
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    const headers: Record<string, string> = {};
+    try {
+      const injected429 = this.faults.take429();
+      if (injected429 !== undefined) {
+        this.limiter.sent429 += 1;
+        throw err.tooManyRequests(parsed.ip, this.limiter.limits.requestWeightPerMinute, injected429);
+      }
+      const status5xx = this.faults.take5xx(parsed.path);
+      if (status5xx !== undefined) throw err.unavailable(status5xx);
+      const route = routeFor(parsed.method, parsed.path);
+      if (!route) throw err.notFound();
+      const weight = typeof route.weight === 'function' ? route.weight(parsed.params) : route.weight;
+      try {
+        headers['X-MBX-USED-WEIGHT-1M'] = String(this.limiter.charge(parsed.ip, weight, route.security === 'NONE' ? 'public' : 'private'));
+      } finally {
+        headers['X-MBX-USED-WEIGHT-1M'] ??= String(this.limiter.used(parsed.ip));
+      }
+      const serverTime = this.serverTime();
+      const account = authenticate(parsed, route.security, this.engine, serverTime);
+      if (route.order && account) {
+        const counts = this.limiter.chargeOrder(account.id);
+        headers['X-MBX-ORDER-COUNT-10S'] = String(counts.tenSeconds);
+        headers['X-MBX-ORDER-COUNT-1M'] = String(counts.minute);
+      }
+      const body = route.handle({ params: parsed.params, account, engine: this.engine, limiter: this.limiter, userStreams: this.userStreams, serverTime });
+      send(res, 200, body, headers);
+    } catch (e) {
+      const error = e instanceof BinanceError ? e : err.internal();
+      if (!(e instanceof BinanceError)) this.#opts.logger?.error({ err: e, path: parsed.path }, 'simulator request failed');
+      if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
+      send(res, error.status, error.body(), headers);
+    }
+  }
+
+  #handleAdmin(parsed: Awaited<ReturnType<typeof parseRequest>>, req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const raw = parsed.body.trim();
+      let body: unknown = {};
+      if (raw) body = JSON.parse(raw);
+      send(res, 200, handleAdmin(this, parsed.method, parsed.path, new URL(req.url ?? '/', 'http://sim').searchParams, body, parsed.ip));
+    } catch (e) {
+      const status = e instanceof AdminError ? e.status : e instanceof SyntaxError ? 400 : 500;
+      send(res, status, { error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const parts = url.pathname.split('/').filter(Boolean);
+    const reject = (status: number) => {
+      socket.write(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Not Found'}\r\n\r\n`);
+      socket.destroy();
+    };
+    // Layouts: /ws[/<n>|/<stream>|/<listenKey>], /{market,public}/ws[/<n>], /[{market,public}/]stream?streams=,
+    // /private/ws?listenKey=, /private/ws/<listenKey>.
+    const area = parts[0] === 'market' || parts[0] === 'public' || parts[0] === 'private' ? parts.shift() : undefined;
+    const kind = parts.shift();
+    const tail = parts.join('/');
+    const listenKey = url.searchParams.get('listenKey') ?? (area === 'private' ? tail : undefined);
+    if (kind !== 'ws' && kind !== 'stream') return reject(404);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#sockets.add(ws);
+      ws.on('close', () => this.#sockets.delete(ws));
+      ws.on('error', () => undefined);
+      if (area === 'private' || listenKey || (kind === 'ws' && tail && this.#isListenKey(tail))) {
+        if (!this.userStreams.attach(listenKey || tail, ws)) ws.close(4001, 'invalid listenKey');
+        return;
+      }
+      const initial = kind === 'stream' ? (url.searchParams.get('streams') ?? '').split('/').filter(Boolean) : tail && !/^\d+$/.test(tail) ? [tail] : [];
+      this.marketStreams.attach(ws, initial, kind === 'stream');
+    });
+  }
+
+  #isListenKey(text: string): boolean {
+    return text.length >= 40 && !text.includes('@');
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
