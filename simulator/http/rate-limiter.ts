@@ -4,7 +4,7 @@ export interface RateLimits {
   requestWeightPerMinute: number;
   ordersPerTenSeconds: number;
   ordersPerMinute: number;
-  /** Requests an IP may send after its first 429 in a minute before it is banned (418). */
+  /** 429 answers an IP may get in one minute; the next request over the limit is banned (418). */
   banAfterViolations: number;
 }
 
