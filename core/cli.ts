@@ -4,6 +4,7 @@ import { isAtsError } from './errors.js';
 import { scrubSecrets } from './secrets-scrub.js';
 import { migrateCommand } from './commands/migrate.js';
 import { keysCommand } from './commands/keys.js';
+import { simCommand } from '../simulator/command.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
 const program = new Command('ats')
@@ -12,6 +13,7 @@ const program = new Command('ats')
 
 program.addCommand(migrateCommand());
 program.addCommand(keysCommand());
+program.addCommand(simCommand());
 
 try {
   await program.parseAsync(process.argv);

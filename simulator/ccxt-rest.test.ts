@@ -27,7 +27,7 @@ describe('ccxt binanceusdm REST against the simulator', () => {
     expect(btc.precision).toMatchObject({ amount: 0.001, price: 0.1 });
     expect(btc.limits.cost?.min).toBe(100);
     expect(btc.info.orderTypes).toEqual(expect.arrayContaining(['MARKET', 'LIMIT', 'STOP_MARKET', 'TAKE_PROFIT_MARKET']));
-    expect(Object.keys(ex.markets)).toHaveLength(6);
+    expect(Object.keys(ex.markets as object)).toHaveLength(6);
   });
 
   it('fetches mark prices, tickers and OHLCV', async () => {
@@ -63,10 +63,10 @@ describe('ccxt binanceusdm REST against the simulator', () => {
 
     const limit = await ex.createOrder(BTC, 'limit', 'buy', 0.01, Math.round(mark * 0.8), { clientOrderId: 'ats-rest-limit-1' });
     expect(limit.status).toBe('open');
-    const fetched = await ex.fetchOrder(limit.id, BTC);
+    const fetched = await ex.fetchOrder(limit.id!, BTC);
     expect(fetched).toMatchObject({ id: limit.id, status: 'open', price: Math.round(mark * 0.8), type: 'limit' });
     expect((await ex.fetchOpenOrders(BTC)).map((o) => o.id)).toEqual([limit.id]);
-    const cancelled = await ex.cancelOrder(limit.id, BTC);
+    const cancelled = await ex.cancelOrder(limit.id!, BTC);
     expect(cancelled.status).toBe('canceled');
     expect(await ex.fetchOpenOrders(BTC)).toHaveLength(0);
 
@@ -84,9 +84,9 @@ describe('ccxt binanceusdm REST against the simulator', () => {
     expect(await ex.fetchOpenOrders(BTC)).toHaveLength(0);
     const triggers = await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true });
     expect(triggers.map((o) => o.id).sort()).toEqual([sl.id, tp.id].sort());
-    const one = await ex.fetchOrder(tp.id, BTC, { trigger: true });
+    const one = await ex.fetchOrder(tp.id!, BTC, { trigger: true });
     expect(one).toMatchObject({ id: tp.id, status: 'open' });
-    await ex.cancelOrder(tp.id, BTC, { trigger: true });
+    await ex.cancelOrder(tp.id!, BTC, { trigger: true });
     expect(await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true })).toHaveLength(1);
   });
 
