@@ -25,7 +25,12 @@ export const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default(''),
   ATS_STATE_DIR: z.string().min(1).default('.ats'),
   ATS_MASTER_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
-  ATS_EXCHANGE_URL: url(['http:', 'https:'], 'an HTTP URL of the exchange REST API').optional(),
+  ATS_EXCHANGE: z
+    .string()
+    .refine((v) => ['simulator', 'live', 'demo', 'testnet'].includes(v) || /^https?:\/\/\S+$/.test(v), {
+      message: 'expected simulator, live, demo, testnet or an http(s) URL of a simulator',
+    })
+    .default('simulator'),
   ATS_EXCHANGE_WS_URL: url(['ws:', 'wss:'], 'a WebSocket URL of the exchange streams').optional(),
   LOG_LEVEL: logLevel.default('info'),
   ATS_LOG_STREAM_LEVEL: z.enum(['error', 'warn', 'info']).default('info'),

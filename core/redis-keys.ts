@@ -20,6 +20,8 @@ export const redisKeys = {
   stats: (accountId: string, day: string) => `ats:stats:${accountId}:${day}`,
 
   // --- ours ---
+  /** Monotonic snapshot version, shared by whichever marketdata instance publishes. */
+  recommendationsVersion: () => 'ats:recommendations:version',
   exchangeInfo: () => 'ats:md:exchange_info',
   /** Short lock that collapses concurrent refreshes of one cache key into one request. */
   refreshLock: (cacheKey: string) => `ats:lock:${cacheKey}`,

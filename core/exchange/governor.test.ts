@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../redis.js';
+import { createTestRedis, type TestRedis } from '../testing/services.js';
+import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
+import { createGovernedClient } from './governed-factory.js';
+import { RateGovernor } from './governor.js';
+import type { BinanceClient } from './binance-client.js';
+
+/** One "process": its own Redis connection, governor and ccxt client, sharing only Redis. */
+async function process_(t: TestSimulator, r: TestRedis, maxWaitMs: number) {
+  const redis = createRedis(r.env);
+  const governor = new RateGovernor({ redis, maxWaitMs });
+  const client = await createGovernedClient({ exchange: t.url, governor });
+  return { redis, governor, client };
+}
+
+describe('rate-limit governor', () => {
+  let t: TestSimulator;
+  let r: TestRedis;
+  const opened: Array<{ redis: { disconnect(): void }; client: BinanceClient }> = [];
+
+  beforeAll(async () => {
+    t = await startTestSimulator({ limits: { requestWeightPerMinute: 60, banAfterViolations: 0 } });
+    r = createTestRedis();
+  });
+  afterAll(async () => {
+    for (const p of opened) {
+      await p.client.close().catch(() => undefined);
+      p.redis.disconnect();
+    }
+    await r.cleanup();
+    await t.close();
+  });
+
+  it('keeps many processes under a low limit: no 429 and no 418 at the exchange', async () => {
+    const procs = await Promise.all(Array.from({ length: 8 }, () => process_(t, r, 1_500)));
+    opened.push(...procs);
+    // The limit is learnt from exchangeInfo: 60/min, budget 48 with the 20% margin.
+    await procs[0]!.governor.setLimits((await procs[0]!.client.fapiPublicGetExchangeInfo()).rateLimits);
+    await t.admin('DELETE', '/counters');
+    const outcomes = await Promise.all(procs.flatMap((p) => Array.from({ length: 10 }, () =>
+      p.client.fapiPublicGetTime().then(() => 'ok', (e: Error) => (e.message.includes('budget is exhausted') ? 'waited-out' : e.message)))));
+    const counters = await t.admin<{ sent429: number; sent418: number; requestsByEndpoint: Record<string, number> }>('GET', '/counters');
+    expect(counters.sent429).toBe(0);
+    expect(counters.sent418).toBe(0);
+    expect(outcomes.filter((o) => o !== 'ok' && o !== 'waited-out')).toEqual([]);
+    const sent = counters.requestsByEndpoint['GET /fapi/v1/time'] ?? 0;
+    expect(sent).toBe(outcomes.filter((o) => o === 'ok').length);
+    // Budget 48 per minute; at most two minutes are touched by this burst.
+    expect(sent).toBeLessThanOrEqual(96);
+    expect(sent).toBeGreaterThan(0);
+  });
+
+  it('pauses every process until Retry-After when the exchange answers 429', async () => {
+    await t.admin('POST', '/limits', { requestWeightPerMinute: 6000 });
+    const procs = await Promise.all(Array.from({ length: 4 }, () => process_(t, r, 30_000)));
+    opened.push(...procs);
+    await procs[0]!.governor.setLimits([{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 }]);
+    await t.admin('POST', '/faults', { reject429: { count: 1, retryAfterSeconds: 2 } });
+    await expect(procs[0]!.client.fapiPublicGetTime()).rejects.toThrow(/Too many requests/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await procs[1]!.governor.pausedFor()).toBeGreaterThan(1_500);
+    const started = Date.now();
+    await Promise.all(procs.slice(1).map((p) => p.client.fapiPublicGetTime()));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_700);
+  });
+
+  it('counts orders per account and waits instead of exceeding the order limit', async () => {
+    const redis = createRedis(r.env);
+    const governor = new RateGovernor({ redis, maxWaitMs: 500 });
+    await governor.setLimits([{ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 5 }]);
+    // Budget 4 per 10 s with the margin: the fifth order waits, and here gives up after 500 ms.
+    for (let i = 0; i < 4; i++) await governor.acquireOrder('alice');
+    await expect(governor.acquireOrder('alice')).rejects.toThrow(/budget is exhausted/);
+    await governor.acquireOrder('bob');
+    redis.disconnect();
+  });
+});

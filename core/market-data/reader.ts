@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis-keys.js';
+import type { BinanceClient } from '../exchange/binance-client.js';
+import { SingleFlightCache } from './single-flight-cache.js';
+import { MARK_PRICE_MAX_AGE_MS, TTL, type Klines, type MarkPrices, type Tickers } from './types.js';
+import { fetchExchangeInfo, fetchKlines, fetchMarkPrices, fetchTickers, type ExchangeInfo } from './upstream.js';
+
+export interface MarketDataReaderOptions {
+  readonly redis: Redis;
+  /** A governed public client, made only when a miss has to go upstream. */
+  readonly upstream: () => Promise<BinanceClient>;
+}
+
+/**
+ * How traders (and marketdata's own scanner) read market data: from the `ats:md:*` keys that
+ * marketdata keeps warm. A miss — or marketdata being down — is fetched once through the governor
+ * for every concurrent reader on the node, never once per reader.
+ */
+export class MarketDataReader {
+  readonly cache: SingleFlightCache;
+  readonly #upstream: () => Promise<BinanceClient>;
+  #client: Promise<BinanceClient> | undefined;
+
+  constructor(opts: MarketDataReaderOptions) {
+    this.cache = new SingleFlightCache(opts.redis);
+    this.#upstream = opts.upstream;
+  }
+
+  markPrices(): Promise<MarkPrices> {
+    return this.cache.getOrFetch(redisKeys.markPriceAll(), TTL.markPrices, async () => fetchMarkPrices(await this.#client_()),
+      (v) => Date.now() - v.updatedAt <= MARK_PRICE_MAX_AGE_MS);
+  }
+
+  async markPrice(symbol: string): Promise<number | undefined> {
+    return (await this.markPrices()).prices[symbol]?.markPrice;
+  }
+
+  tickers(): Promise<Tickers> {
+    return this.cache.getOrFetch(redisKeys.ticker24hAll(), TTL.tickers, async () => fetchTickers(await this.#client_()));
+  }
+
+  klines(symbol: string, interval: string, limit: number): Promise<Klines> {
+    return this.cache.getOrFetch(redisKeys.klines(symbol, interval, limit), TTL.klines(interval),
+      async () => fetchKlines(await this.#client_(), symbol, interval, limit));
+  }
+
+  exchangeInfo(): Promise<ExchangeInfo> {
+    return this.cache.getOrFetch(redisKeys.exchangeInfo(), TTL.exchangeInfo, async () => fetchExchangeInfo(await this.#client_()));
+  }
+
+  #client_(): Promise<BinanceClient> {
+    this.#client ??= this.#upstream();
+    return this.#client;
+  }
+
+  async close(): Promise<void> {
+    if (this.#client) await (await this.#client).close().catch(() => undefined);
+  }
+}
