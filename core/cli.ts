@@ -5,6 +5,7 @@ import { scrubSecrets } from './secrets-scrub.js';
 import { migrateCommand } from './commands/migrate.js';
 import { keysCommand } from './commands/keys.js';
 import { simCommand } from '../simulator/command.js';
+import { marketdataCommand } from '../marketdata/command.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
 const program = new Command('ats')
@@ -14,6 +15,7 @@ const program = new Command('ats')
 program.addCommand(migrateCommand());
 program.addCommand(keysCommand());
 program.addCommand(simCommand());
+program.addCommand(marketdataCommand());
 
 try {
   await program.parseAsync(process.argv);

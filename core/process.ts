@@ -1,0 +1,46 @@
+import type { Registry } from 'prom-client';
+import { loadEnv, type Env } from './env.js';
+import { createRootLogger, type RootLogger } from './logger.js';
+import { createMetricsRegistry } from './metrics.js';
+import { createRedis, type Redis } from './redis.js';
+
+export interface ProcessContext {
+  readonly env: Env;
+  readonly redis: Redis;
+  readonly root: RootLogger;
+  readonly registry: Registry;
+  /** Runs the cleanups (last registered first), flushes logs and exits on SIGTERM/SIGINT. */
+  onShutdown(cleanup: () => Promise<void>): void;
+}
+
+/**
+ * What every long-running ats process starts with: validated environment, Redis, the root
+ * logger (also writing the global log streams), a metrics registry, and an orderly shutdown.
+ */
+export function startProcess(component: string, labels: Record<string, string> = {}): ProcessContext {
+  const env = loadEnv();
+  const redis = createRedis(env);
+  redis.on('error', () => undefined);
+  const root = createRootLogger({ component, env, redis });
+  const registry = createMetricsRegistry(component, labels);
+  const cleanups: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    root.logger.info({ signal }, 'shutting down');
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        root.logger.error({ err }, 'shutdown step failed');
+      }
+    }
+    await root.flush();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  return { env, redis, root, registry, onShutdown: (cleanup) => cleanups.push(cleanup) };
+}

@@ -1,0 +1,48 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { migrateToLatest } from '../core/db/migrate.js';
+import { openDatabase } from '../core/db/open.js';
+import { RateGovernor } from '../core/exchange/governor.js';
+import { createOpsServer, listenOps } from '../core/ops-server.js';
+import { startProcess } from '../core/process.js';
+import { MarketdataService } from './service.js';
+
+const positive = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+export const marketdataCommand = () =>
+  new Command('marketdata')
+    .description("the node's only reader of public market data: shared caches and global recommendations")
+    .option('--port <port>', 'port of /metrics, /healthz, /readyz', positive('port'), 9464)
+    .option('--scan-every <minutes>', 'minutes between recommendation scans', positive('scan-every'), 15)
+    .option('--interval <interval>', 'kline interval the strategy reads', '1h')
+    .option('--universe <n>', 'how many of the most traded USDT perpetuals to scan', positive('universe'), 20)
+    .option('--validity <minutes>', 'minutes a recommendation stays actionable', positive('validity'), 60)
+    .action(async (opts) => {
+      const ctx = startProcess('marketdata');
+      const log = ctx.root.logger;
+      const database = await openDatabase(ctx.env, (m) => log.debug({ postgres: m }, 'embedded postgres'));
+      await migrateToLatest(database.db);
+      const service = new MarketdataService({
+        redis: ctx.redis, db: database.db, logger: log, registry: ctx.registry,
+        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
+        exchange: ctx.env.ATS_EXCHANGE, wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
+        scanIntervalMs: opts.scanEvery * 60_000, interval: opts.interval, universeSize: opts.universe,
+        validityMs: opts.validity * 60_000,
+      });
+      const ops = createOpsServer({
+        registry: ctx.registry,
+        ready: () => ctx.redis.status === 'ready',
+        status: () => ({ role: service.active ? 'active' : 'standby', instance: service.id }),
+      });
+      const port = await listenOps(ops, opts.port);
+      service.start();
+      log.info({ port, exchange: ctx.env.ATS_EXCHANGE, instance: service.id }, 'marketdata started');
+      ctx.onShutdown(async () => database.close());
+      ctx.onShutdown(async () => {
+        ops.close();
+      });
+      ctx.onShutdown(() => service.stop());
+    });

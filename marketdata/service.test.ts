@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../core/redis.js';
+import { redisKeys } from '../core/redis-keys.js';
+import { createTestRedis, type TestRedis } from '../core/testing/services.js';
+import { startTestSimulator, type TestSimulator } from '../core/testing/simulator.js';
+import { createGovernedClient } from '../core/exchange/governed-factory.js';
+import { RateGovernor } from '../core/exchange/governor.js';
+import { MarketDataReader } from '../core/market-data/reader.js';
+import type { MarkPrices } from '../core/market-data/types.js';
+import { testMarketdata, until } from './testing.js';
+
+describe('marketdata service', () => {
+  let t: TestSimulator;
+  let r: TestRedis;
+  let md: ReturnType<typeof testMarketdata>;
+
+  beforeAll(async () => {
+    t = await startTestSimulator({ speed: 60 });
+    r = createTestRedis();
+    md = testMarketdata(r, t.url, undefined, { tickerIntervalMs: 3_600_000, scanIntervalMs: 3_600_000 });
+    md.service.start();
+    await until(async () => (await r.redis.exists(redisKeys.markPriceAll(), redisKeys.ticker24hAll(), redisKeys.exchangeInfo())) === 3);
+  });
+  afterAll(async () => {
+    await md.close();
+    await r.cleanup();
+    await t.close();
+  });
+
+  const markPrices = async () => JSON.parse((await r.redis.get(redisKeys.markPriceAll())) ?? 'null') as MarkPrices | null;
+
+  it('owns the user-named keys with the user TTLs', async () => {
+    const raw = createRedis({ REDIS_URL: r.env.REDIS_URL, REDIS_KEY_PREFIX: '' });
+    const names = (await raw.keys(`${r.prefix}ats:md:*`)).map((k) => k.slice(r.prefix.length)).sort();
+    expect(names).toEqual(expect.arrayContaining(['ats:md:exchange_info', 'ats:md:mark_price:all', 'ats:md:ticker_24h:all']));
+    raw.disconnect();
+    const markTtl = await r.redis.pttl(redisKeys.markPriceAll());
+    expect(markTtl).toBeGreaterThan(0);
+    expect(markTtl).toBeLessThanOrEqual(5_000);
+    const tickerTtl = await r.redis.pttl(redisKeys.ticker24hAll());
+    expect(tickerTtl).toBeGreaterThan(10_000);
+    expect(tickerTtl).toBeLessThanOrEqual(30_000);
+    await md.service.reader.klines('BTCUSDT', '1h', 100);
+    const klineTtl = await r.redis.pttl(redisKeys.klines('BTCUSDT', '1h', 100));
+    expect(klineTtl).toBeGreaterThan(30_000);
+    expect(klineTtl).toBeLessThanOrEqual(120_000);
+  });
+
+  it('keeps mark prices under 5 s old from the stream, and through a dropped socket by REST', async () => {
+    const ages: number[] = [];
+    const sources = new Set<string>();
+    const sample = async (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        const m = await markPrices();
+        ages.push(m ? Date.now() - m.updatedAt : Infinity);
+        if (m) sources.add(m.source);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    };
+    await sample(2_500);
+    expect(sources).toEqual(new Set(['stream']));
+    await t.admin('POST', '/faults', { dropSockets: true });
+    await sample(6_000);
+    expect(Math.max(...ages)).toBeLessThan(5_000);
+    const metrics = await md.registry.getSingleMetricAsString('ats_marketdata_stream_reconnects_total');
+    expect(metrics).toMatch(/ats_marketdata_stream_reconnects_total \d+/);
+    await until(async () => (await markPrices())?.source === 'stream', 15_000);
+  });
+
+  it('costs the same public weight for 50 readers as for 1 (only the cache misses)', async () => {
+    const measure = async (readers: number) => {
+      const conns = Array.from({ length: readers }, () => {
+        const redis = createRedis(r.env);
+        const governor = new RateGovernor({ redis });
+        return { redis, reader: new MarketDataReader({ redis, upstream: () => createGovernedClient({ exchange: t.url, governor }) }) };
+      });
+      await r.redis.del(redisKeys.klines('SOLUSDT', '1h', 120));
+      // Tickers are polled rarely in this test; refresh the key so it cannot lapse mid-run.
+      await r.redis.pexpire(redisKeys.ticker24hAll(), 30_000);
+      await t.admin('DELETE', '/counters');
+      const end = Date.now() + 3_000;
+      await Promise.all(conns.map(async ({ reader }) => {
+        while (Date.now() < end) {
+          await Promise.all([reader.markPrices(), reader.tickers(), reader.klines('SOLUSDT', '1h', 120)]);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      }));
+      const counters = await t.admin<{ weightByIpPerMinute: Record<string, Array<{ public: number }>> }>('GET', '/counters');
+      for (const c of conns) {
+        await c.reader.close();
+        c.redis.disconnect();
+      }
+      return (counters.weightByIpPerMinute['127.0.0.1'] ?? []).reduce((sum, m) => sum + m.public, 0);
+    };
+    const one = await measure(1);
+    const fifty = await measure(50);
+    // The one kline miss costs 2 (limit 120); nothing else reaches the exchange in either run.
+    expect(one).toBe(2);
+    expect(fifty).toBe(2);
+  });
+});
+
+describe('two marketdata instances', () => {
+  let t: TestSimulator;
+  let r: TestRedis;
+
+  beforeAll(async () => {
+    t = await startTestSimulator({ speed: 60 });
+    r = createTestRedis();
+  });
+  afterAll(async () => {
+    await r.cleanup();
+    await t.close();
+  });
+
+  it('only one polls; when it dies the standby takes over within seconds', async () => {
+    const a = testMarketdata(r, t.url, undefined, { instanceId: 'md-a', leaseMs: 2_000, scanIntervalMs: 3_600_000 });
+    const b = testMarketdata(r, t.url, undefined, { instanceId: 'md-b', leaseMs: 2_000, scanIntervalMs: 3_600_000 });
+    a.service.start();
+    await until(() => a.service.active);
+    b.service.start();
+    await new Promise((res) => setTimeout(res, 2_500));
+    expect([a.service.active, b.service.active]).toEqual([true, false]);
+    expect((await t.admin<{ webSockets: number }>('GET', '/counters')).webSockets).toBe(1);
+
+    const crashedAt = Date.now();
+    await a.service.crash();
+    await until(() => b.service.active, 10_000, 50);
+    expect(Date.now() - crashedAt).toBeLessThan(5_000);
+    await until(async () => JSON.parse((await r.redis.get(redisKeys.markPriceAll())) ?? '{}').updatedAt > crashedAt, 10_000);
+    expect(await r.redis.get(redisKeys.marketdataLease())).toBe('md-b');
+    await a.close();
+    await b.close();
+  });
+});

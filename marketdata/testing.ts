@@ -1,0 +1,32 @@
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import type { Db } from '../core/db/connection.js';
+import { RateGovernor } from '../core/exchange/governor.js';
+import { createRedis } from '../core/redis.js';
+import type { TestRedis } from '../core/testing/services.js';
+import { MarketdataService, type MarketdataOptions } from './service.js';
+
+/** A marketdata instance for tests, with its own Redis connection (as a separate process has). */
+export function testMarketdata(r: TestRedis, exchange: string, db: Db | undefined, opts: Partial<MarketdataOptions> = {}) {
+  const redis = createRedis(r.env);
+  const registry = new Registry();
+  const service = new MarketdataService({
+    redis, db, registry, logger: pino({ level: 'silent' }), governor: new RateGovernor({ redis }), exchange, ...opts,
+  });
+  return {
+    service,
+    registry,
+    async close() {
+      await service.stop();
+      redis.disconnect();
+    },
+  };
+}
+
+export async function until(predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, stepMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
