@@ -1,4 +1,6 @@
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { redisKeys } from './redis-keys.js';
 
 /** One global trade recommendation, as marketdata publishes it and traders read it. */
 export const recommendationSchema = z.object({
@@ -27,3 +29,15 @@ export const recommendationsSnapshotSchema = z.object({
   recommendations: z.array(recommendationSchema),
 });
 export type RecommendationsSnapshot = z.infer<typeof recommendationsSnapshotSchema>;
+
+/**
+ * Publishes a new snapshot: the next version, the snapshot key, and the notification traders
+ * react to. The one way recommendations reach the traders.
+ */
+export async function publishSnapshot(redis: Redis, recommendations: Recommendation[], generatedAt = Date.now()): Promise<RecommendationsSnapshot> {
+  const version = await redis.incr(redisKeys.recommendationsVersion());
+  const snapshot = recommendationsSnapshotSchema.parse({ version, generatedAt, recommendations });
+  await redis.set(redisKeys.recommendationsSnapshot(), JSON.stringify(snapshot));
+  await redis.publish(redisKeys.recommendationsChannel(), JSON.stringify({ version }));
+  return snapshot;
+}

@@ -30,6 +30,10 @@ export const redisKeys = {
   heartbeat: (component: string) => `ats:heartbeat:${component}`,
   /** The rate-limit governor's shared state. */
   governor: (name: string) => `ats:governor:${name}`,
+  /** Recommendations a trader has decided on (entered or denied), so each is decided once. */
+  decisions: (accountId: string) => `ats:decisions:${accountId}`,
+  /** Records waiting for Postgres (a list of JSON operations), so nothing is lost while it is down. */
+  outbox: (accountId: string) => `ats:outbox:${accountId}`,
   /** Pub/sub channel: a new recommendations snapshot was published. */
   recommendationsChannel: () => 'ats:events:recommendations',
   /** Pub/sub channel: an account's config changed. */

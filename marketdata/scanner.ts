@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../core/db/connection.js';
 import type { MarketDataReader } from '../core/market-data/reader.js';
-import { recommendationsSnapshotSchema, type Recommendation, type RecommendationsSnapshot } from '../core/recommendations.js';
+import { publishSnapshot, type Recommendation, type RecommendationsSnapshot } from '../core/recommendations.js';
 import { redisKeys } from '../core/redis-keys.js';
 import type { Strategy } from './strategies/strategy.js';
 
@@ -60,21 +60,19 @@ export class Scanner {
       });
     }
     recommendations.sort((a, b) => b.score - a.score);
-    const version = await this.#o.redis.incr(redisKeys.recommendationsVersion());
-    const snapshot = recommendationsSnapshotSchema.parse({ version, generatedAt: now, recommendations });
-    await this.#record(snapshot);
-    await this.#o.redis.set(redisKeys.recommendationsSnapshot(), JSON.stringify(snapshot));
-    await this.#o.redis.publish(redisKeys.recommendationsChannel(), JSON.stringify({ version }));
-    this.#o.logger.info({ version, count: recommendations.length, symbols: recommendations.map((r) => r.symbol) }, 'recommendations published');
+    // Rows first, so every published recommendation is on record.
+    await this.#record(recommendations, await this.#o.redis.get(redisKeys.recommendationsVersion()));
+    const snapshot = await publishSnapshot(this.#o.redis, recommendations, now);
+    this.#o.logger.info({ version: snapshot.version, count: recommendations.length, symbols: recommendations.map((r) => r.symbol) }, 'recommendations published');
     return snapshot;
   }
 
-  async #record(snapshot: RecommendationsSnapshot): Promise<void> {
-    if (!this.#o.db || snapshot.recommendations.length === 0) return;
+  async #record(recommendations: Recommendation[], lastVersion: string | null): Promise<void> {
+    if (!this.#o.db || recommendations.length === 0) return;
     await this.#o.db
       .insertInto('recommendations')
-      .values(snapshot.recommendations.map((r) => ({
-        id: r.id, snapshot_version: String(snapshot.version), strategy: r.strategy, symbol: r.symbol, side: r.side,
+      .values(recommendations.map((r) => ({
+        id: r.id, snapshot_version: String(Number(lastVersion ?? 0) + 1), strategy: r.strategy, symbol: r.symbol, side: r.side,
         entry: r.entry, stop_loss: r.stopLoss, take_profit: r.takeProfit, score: r.score, reason: r.reason,
         bar_time: new Date(r.barTime), expires_at: new Date(r.expiresAt),
       })))

@@ -2,10 +2,12 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import { AtsError } from '../errors.js';
 import type { Db } from './connection.js';
 import * as initial from './migrations/0001-initial.js';
+import * as snapshotUnique from './migrations/0002-snapshot-unique.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-snapshot-unique': snapshotUnique,
 };
 
 /** Applies every pending migration; a second run changes nothing. */

@@ -1,0 +1,145 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { sql } from 'kysely';
+import type { Db } from '../core/db/connection.js';
+import type { NewOrder, NewTrade } from '../core/db/schema.js';
+import { redisKeys } from '../core/redis-keys.js';
+
+/** Order statuses by how far along they are (Binance's order and algo-order statuses). */
+const statusRank = (column: ReturnType<typeof sql.ref>) => sql`(case ${column}
+  when 'NEW' then 0 when 'PARTIALLY_FILLED' then 1 when 'TRIGGERING' then 1 when 'TRIGGERED' then 2
+  else 3 end)`;
+
+/** One idempotent write: replaying it changes nothing. */
+export type RecordOp =
+  | { readonly kind: 'order'; readonly row: NewOrder }
+  | { readonly kind: 'trade'; readonly row: NewTrade }
+  | { readonly kind: 'position_open'; readonly row: { account_id: string; symbol: string; side: 'long' | 'short'; quantity: number; entry_price: number; recommendation_id: string | null; opened_at: string } }
+  | { readonly kind: 'position_update'; readonly row: { account_id: string; symbol: string; quantity: number; entry_price: number } }
+  | { readonly kind: 'position_close'; readonly row: { account_id: string; symbol: string; exit_price: number; realized_pnl: number; fees: number; closed_at: string } }
+  | { readonly kind: 'snapshot'; readonly row: { account_id: string; taken_at: string; wallet_balance: number; equity: number; unrealized_pnl: number; available_balance: number; open_positions: number } };
+
+/**
+ * The account's records in Postgres, written through an outbox: every operation is kept (in
+ * memory and in `ats:outbox:{account}`) until Postgres has taken it, so a Postgres outage or a
+ * restart loses nothing and a replay writes nothing twice.
+ */
+export class RecordWriter {
+  readonly #queue: RecordOp[] = [];
+  readonly #db: Db;
+  readonly #redis: Redis;
+  readonly #key: string;
+  readonly #log: Logger;
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #failing = false;
+
+  constructor(opts: { db: Db; redis: Redis; accountId: string; logger: Logger }) {
+    this.#db = opts.db;
+    this.#redis = opts.redis;
+    this.#key = redisKeys.outbox(opts.accountId);
+    this.#log = opts.logger;
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Loads what a previous run left in the outbox. */
+  async restore(): Promise<void> {
+    const saved = await this.#redis.lrange(this.#key, 0, -1);
+    this.#queue.push(...saved.map((json) => JSON.parse(json) as RecordOp));
+    if (saved.length > 0) this.#log.info({ records: saved.length }, 'records from the previous run are waiting to be written');
+  }
+
+  write(op: RecordOp): void {
+    this.#queue.push(op);
+    this.#redis.rpush(this.#key, JSON.stringify(op)).catch(() => undefined);
+    void this.flush();
+  }
+
+  /** Writes what is waiting; on failure keeps it and retries every 2 s. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  /** Waits until everything is written or `timeoutMs` passes. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#queue.length > 0 && Date.now() < deadline) {
+      await this.flush();
+      if (this.#queue.length > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    return this.#queue.length === 0;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const op = this.#queue[0]!;
+      try {
+        await this.#apply(op);
+      } catch (err) {
+        if (!this.#failing) this.#log.warn({ err: (err as Error).message, waiting: this.#queue.length }, 'Postgres unavailable: records wait until it is back');
+        this.#failing = true;
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => void this.flush(), 2_000);
+        return;
+      }
+      this.#queue.shift();
+      await this.#redis.lpop(this.#key).catch(() => undefined);
+      if (this.#failing) {
+        this.#failing = false;
+        this.#log.info({ waiting: this.#queue.length }, 'Postgres is back: writing waiting records');
+      }
+    }
+  }
+
+  async #apply(op: RecordOp): Promise<void> {
+    const db = this.#db;
+    switch (op.kind) {
+      case 'order': {
+        const { row } = op;
+        // Stream events and REST answers arrive in any order: merge, never move a status back.
+        await db.insertInto('orders').values(row).onConflict((c) => c.columns(['account_id', 'client_order_id']).doUpdateSet({
+          status: sql`case when ${statusRank(sql.ref('excluded.status'))} >= ${statusRank(sql.ref('orders.status'))} then excluded.status else orders.status end`,
+          exchange_order_id: sql`coalesce(excluded.exchange_order_id, orders.exchange_order_id)`,
+          filled_quantity: sql`greatest(excluded.filled_quantity, orders.filled_quantity)`,
+          average_price: sql`coalesce(excluded.average_price, orders.average_price)`,
+          trigger_price: sql`coalesce(excluded.trigger_price, orders.trigger_price)`,
+          recommendation_id: sql`coalesce(excluded.recommendation_id, orders.recommendation_id)`,
+          error: sql`coalesce(excluded.error, orders.error)`,
+          updated_at: sql`now()`,
+        })).execute();
+        return;
+      }
+      case 'trade':
+        await db.insertInto('trades').values(op.row).onConflict((c) => c.columns(['account_id', 'symbol', 'exchange_trade_id']).doNothing()).execute();
+        return;
+      case 'position_open':
+        await sql`insert into positions (account_id, symbol, side, quantity, entry_price, recommendation_id, opened_at)
+          values (${op.row.account_id}, ${op.row.symbol}, ${op.row.side}, ${op.row.quantity}, ${op.row.entry_price}, ${op.row.recommendation_id}, ${op.row.opened_at})
+          on conflict (account_id, symbol) where status = 'open' do nothing`.execute(db);
+        return;
+      case 'position_update':
+        await db.updateTable('positions').set({ quantity: op.row.quantity, entry_price: op.row.entry_price, updated_at: new Date() })
+          .where('account_id', '=', op.row.account_id).where('symbol', '=', op.row.symbol).where('status', '=', 'open').execute();
+        return;
+      case 'position_close':
+        await db.updateTable('positions').set({
+          status: 'closed', exit_price: op.row.exit_price, realized_pnl: op.row.realized_pnl, fees: op.row.fees,
+          closed_at: op.row.closed_at, updated_at: new Date(),
+        }).where('account_id', '=', op.row.account_id).where('symbol', '=', op.row.symbol).where('status', '=', 'open').execute();
+        return;
+      case 'snapshot':
+        await db.insertInto('account_snapshots').values(op.row).onConflict((c) => c.columns(['account_id', 'taken_at']).doNothing()).execute();
+        return;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import type { Db } from '../core/db/connection.js';
+import { RateGovernor } from '../core/exchange/governor.js';
+import { REDACT_PATHS } from '../core/logger.js';
+import { createRedis } from '../core/redis.js';
+import { redisKeys } from '../core/redis-keys.js';
+import type { TestRedis } from '../core/testing/services.js';
+import type { TestAccount } from '../core/testing/simulator.js';
+import { configEntries, tradingConfigSchema } from '../core/trading-config.js';
+import type { Recommendation } from '../core/recommendations.js';
+import { Trader, type TraderOptions } from './trader.js';
+import { acceptKeyPair } from '../core/credentials/key-pair.js';
+import { scrubSecrets } from '../core/secrets-scrub.js';
+
+/** Writes an account's config the way the operator does (`ats:cfg:{id}`). */
+export async function writeConfig(r: TestRedis, accountId: string, config: Record<string, unknown>): Promise<void> {
+  const key = redisKeys.config(accountId);
+  await r.redis.del(key);
+  await r.redis.hset(key, configEntries(tradingConfigSchema.parse(config)));
+  await r.redis.publish(redisKeys.configChannel(accountId), 'changed');
+}
+
+/** A trader in this process with its own Redis connection, capturing its log lines. */
+export function testTrader(r: TestRedis, exchange: string, db: Db, account: TestAccount, opts: Partial<TraderOptions> = {}) {
+  const redis = createRedis(r.env);
+  const registry = new Registry();
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { lines.push(scrubSecrets(String(chunk))); done(); } });
+  const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } }, sink);
+  const trader = new Trader({
+    accountId: account.id, redis, db, registry, logger, governor: new RateGovernor({ redis }), exchange,
+    credentials: async () => acceptKeyPair({ apiKey: account.apiKey, apiSecret: account.apiSecret }, 'test'),
+    reconcileMs: 1_000, snapshotMs: 2_000, recommendationPollMs: 1_000, ...opts,
+  });
+  return {
+    trader, registry, lines, redis,
+    async close() {
+      await trader.stop();
+      redis.disconnect();
+    },
+  };
+}
+
+export const recommendation = (over: Partial<Recommendation> & Pick<Recommendation, 'symbol' | 'entry' | 'stopLoss' | 'takeProfit'>): Recommendation => ({
+  id: `${over.symbol}-1h-${Date.now()}-${over.side ?? 'long'}-test`, side: 'long', score: 0.8, reason: 'test', strategy: 'test', interval: '1h',
+  barTime: Date.now(), expiresAt: Date.now() + 10 * 60_000, ...over,
+});

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishSnapshot } from '../core/recommendations.js';
+import { redisKeys, statsDay } from '../core/redis-keys.js';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../core/testing/services.js';
+import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
+import { until } from '../marketdata/testing.js';
+import { recommendation, testTrader, writeConfig } from './testing.js';
+
+describe("a trade's full life", () => {
+  let t: TestSimulator;
+  let r: TestRedis;
+  let d: TestDatabase;
+  let alice: TestAccount;
+  let tr: ReturnType<typeof testTrader>;
+
+  beforeAll(async () => {
+    t = await startTestSimulator();
+    r = createTestRedis();
+    d = await createTestDatabase();
+    alice = t.account(5_000);
+    await d.db.insertInto('accounts').values({ id: alice.id, name: 'Alice', exchange: 'simulator' }).execute();
+    await writeConfig(r, alice.id, { sizing: { mode: 'fixed', usdt: 200 }, leverage: 5, minScore: 0.5 });
+    tr = testTrader(r, t.url, d.db, alice);
+    await tr.trader.start();
+    await until(() => tr.trader.state === 'active');
+  });
+  afterAll(async () => {
+    await tr.close();
+    await r.cleanup();
+    await d.drop();
+    await t.close();
+  });
+
+  it('enters, protects, closes at the take-profit, cancels the stop-loss and records it all', async () => {
+    const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;
+    const rec = recommendation({ symbol: 'ETHUSDT', entry: mark, stopLoss: Math.round(mark * 0.97), takeProfit: Math.round(mark * 1.04) });
+    await publishSnapshot(r.redis, [rec]);
+
+    // Entry, then stop-loss and take-profit on the exchange.
+    await until(async () => (await t.admin<{ openAlgoOrders: number }>('GET', `/accounts/${alice.id}`)).openAlgoOrders === 2);
+    const open = await t.admin<{ positions: Array<{ positionAmt: string; entryPrice: string }> }>('GET', `/accounts/${alice.id}`);
+    const amount = Number(open.positions[0]!.positionAmt);
+    const entryPrice = Number(open.positions[0]!.entryPrice);
+    expect(amount).toBeCloseTo(Math.floor((200 * 5) / mark / 0.001) * 0.001, 6);
+    await until(async () => (await r.redis.hget(redisKeys.positions(alice.id), 'ETHUSDT')) !== null);
+
+    // The price moves through the take-profit.
+    const exit = Math.round(mark * 1.045 * 100) / 100;
+    await t.admin('POST', '/price', { symbol: 'ETHUSDT', price: exit });
+    await until(async () => (await t.admin<{ openAlgoOrders: number; positions: unknown[] }>('GET', `/accounts/${alice.id}`)).openAlgoOrders === 0, 15_000);
+    await until(async () => (await d.db.selectFrom('positions').select('status').where('account_id', '=', alice.id).executeTakeFirst())?.status === 'closed', 15_000);
+
+    const position = await d.db.selectFrom('positions').selectAll().where('account_id', '=', alice.id).executeTakeFirstOrThrow();
+    const trades = await d.db.selectFrom('trades').selectAll().where('account_id', '=', alice.id).orderBy('traded_at').execute();
+    expect(trades).toHaveLength(2);
+    const exitFill = Number(trades[1]!.price);
+    const grossPnl = (exitFill - entryPrice) * amount;
+    const fees = (entryPrice + exitFill) * amount * 0.0005;
+    expect(position).toMatchObject({ symbol: 'ETHUSDT', side: 'long', status: 'closed', recommendation_id: rec.id });
+    expect(Number(position.realized_pnl)).toBeCloseTo(grossPnl, 6);
+    expect(Number(position.fees)).toBeCloseTo(fees, 6);
+    expect(Number(position.exit_price)).toBeCloseTo(exit, 1);
+    expect(trades.reduce((s, x) => s + Number(x.commission), 0)).toBeCloseTo(fees, 6);
+
+    await until(async () => (await d.db.selectFrom('orders').select('purpose').where('account_id', '=', alice.id).execute()).length === 3);
+    const orders = await d.db.selectFrom('orders').selectAll().where('account_id', '=', alice.id).execute();
+    const byPurpose = Object.fromEntries(orders.map((o) => [o.purpose, o.status]));
+    expect(byPurpose).toEqual({ entry: 'FILLED', take_profit: 'FINISHED', stop_loss: 'CANCELED' });
+    expect(orders.every((o) => o.recommendation_id === rec.id || o.purpose !== 'entry')).toBe(true);
+
+    // Redis runtime state follows.
+    expect(await r.redis.hlen(redisKeys.positions(alice.id))).toBe(0);
+    expect(await r.redis.hlen(redisKeys.pendingOrders(alice.id))).toBe(0);
+    const stats = await r.redis.hgetall(redisKeys.stats(alice.id, statsDay()));
+    expect(Number(stats.orders_placed)).toBe(3);
+    expect(Number(stats.positions_closed)).toBe(1);
+    const heartbeat = JSON.parse((await r.redis.get(redisKeys.heartbeat(`trader:${alice.id}`)))!);
+    expect(heartbeat).toMatchObject({ state: 'active', openPositions: 0 });
+  });
+});
