@@ -6,6 +6,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { keysCommand } from './commands/keys.js';
 import { simCommand } from '../simulator/command.js';
 import { marketdataCommand } from '../marketdata/command.js';
+import { traderCommand } from '../trader/command.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
 const program = new Command('ats')
@@ -16,6 +17,7 @@ program.addCommand(migrateCommand());
 program.addCommand(keysCommand());
 program.addCommand(simCommand());
 program.addCommand(marketdataCommand());
+program.addCommand(traderCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -26,7 +26,10 @@ export function startProcess(component: string, labels: Record<string, string> =
   const cleanups: Array<() => Promise<void>> = [];
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      root.logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+      process.exit(130);
+    }
     stopping = true;
     root.logger.info({ signal }, 'shutting down');
     for (const cleanup of cleanups.reverse()) {
@@ -40,7 +43,8 @@ export function startProcess(component: string, labels: Record<string, string> =
     redis.disconnect();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: the handler must stay installed while the shutdown runs.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   return { env, redis, root, registry, onShutdown: (cleanup) => cleanups.push(cleanup) };
 }

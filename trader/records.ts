@@ -12,6 +12,7 @@ const statusRank = (column: ReturnType<typeof sql.ref>) => sql`(case ${column}
 
 /** One idempotent write: replaying it changes nothing. */
 export type RecordOp =
+  | { readonly kind: 'account'; readonly row: { id: string; name: string; exchange: string } }
   | { readonly kind: 'order'; readonly row: NewOrder }
   | { readonly kind: 'trade'; readonly row: NewTrade }
   | { readonly kind: 'position_open'; readonly row: { account_id: string; symbol: string; side: 'long' | 'short'; quantity: number; entry_price: number; recommendation_id: string | null; opened_at: string } }
@@ -104,6 +105,10 @@ export class RecordWriter {
   async #apply(op: RecordOp): Promise<void> {
     const db = this.#db;
     switch (op.kind) {
+      case 'account':
+        // Normally the operator's; a trader started by hand must still be able to record.
+        await db.insertInto('accounts').values(op.row).onConflict((c) => c.column('id').doNothing()).execute();
+        return;
       case 'order': {
         const { row } = op;
         // Stream events and REST answers arrive in any order: merge, never move a status back.

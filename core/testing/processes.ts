@@ -1,0 +1,34 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface AtsProcess {
+  readonly child: ChildProcess;
+  readonly output: string[];
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  readonly exited: Promise<number | string>;
+}
+
+/** Runs `ats <args>` from the TypeScript sources as a real child process, capturing its output. */
+export function spawnAts(args: string[], env: Record<string, string>): AtsProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'core', 'cli.ts'), ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout!.on('data', (d) => output.push(String(d)));
+  child.stderr!.on('data', (d) => output.push(String(d)));
+  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1)));
+  return { child, output, exited };
+}
+
+/** A directory laid out like a mounted Kubernetes Secret. */
+export function credentialsDir(apiKey: string, apiSecret: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ats-secret-'));
+  writeFileSync(join(dir, 'apiKey'), apiKey);
+  writeFileSync(join(dir, 'apiSecret'), apiSecret);
+  return dir;
+}

@@ -1,0 +1,51 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { readKeyPairDir } from '../core/credentials/key-dir.js';
+import { migrateToLatest } from '../core/db/migrate.js';
+import { openDatabase } from '../core/db/open.js';
+import { RateGovernor } from '../core/exchange/governor.js';
+import { createOpsServer, listenOps } from '../core/ops-server.js';
+import { startProcess } from '../core/process.js';
+import { localKeyStore } from '../core/commands/keys.js';
+import { Trader } from './trader.js';
+
+const port = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be 0..65535');
+  return n;
+};
+
+export const traderCommand = () =>
+  new Command('trader')
+    .description("one account's automated trading")
+    .requiredOption('--account <id>', 'account id')
+    .option('--credentials-dir <dir>', 'directory with the files apiKey and apiSecret (a mounted Secret); default: the local encrypted key store')
+    .option('--exchange <target>', 'simulator, live, demo, testnet or a simulator URL (default: ATS_EXCHANGE)')
+    .option('--port <port>', 'port of /metrics, /healthz, /readyz', port, 9465)
+    .action(async (opts: { account: string; credentialsDir?: string; exchange?: string; port: number }) => {
+      const ctx = startProcess('trader', { account: opts.account });
+      const log = ctx.root.logger;
+      const database = await openDatabase(ctx.env);
+      await migrateToLatest(database.db);
+      const store = opts.credentialsDir ? undefined : localKeyStore(ctx.env);
+      const trader = new Trader({
+        accountId: opts.account, redis: ctx.redis, db: database.db, logger: log, registry: ctx.registry,
+        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
+        exchange: opts.exchange ?? ctx.env.ATS_EXCHANGE, wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
+        credentials: async () => (opts.credentialsDir ? readKeyPairDir(opts.credentialsDir) : store!.get(opts.account)),
+      });
+      const ops = createOpsServer({
+        registry: ctx.registry,
+        healthy: () => true,
+        // Ready while trading or deliberately not entering; an account in error is not ready.
+        ready: () => ['active', 'paused', 'halted'].includes(trader.state),
+        status: () => ({ account: opts.account, state: trader.state, lastError: trader.lastError }),
+      });
+      const listening = await listenOps(ops, opts.port);
+      log.info({ account_id: opts.account, port: listening }, 'trader starting');
+      ctx.onShutdown(async () => database.close());
+      ctx.onShutdown(async () => {
+        ops.close();
+      });
+      ctx.onShutdown(() => trader.stop());
+      await trader.start();
+    });
