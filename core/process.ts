@@ -43,6 +43,15 @@ export function startProcess(component: string, labels: Record<string, string> =
     redis.disconnect();
     process.exit(0);
   };
+  // ccxt's websocket client can leave an internal promise rejected with no handler when a socket
+  // drops mid-connect; that must not kill a process that holds positions. Log it and go on.
+  process.on('unhandledRejection', (reason) => {
+    root.logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection (ignored)');
+  });
+  process.on('uncaughtException', (err) => {
+    root.logger.fatal({ err }, 'uncaught exception: exiting');
+    void root.flush().finally(() => process.exit(1));
+  });
   // `on`, not `once`: the handler must stay installed while the shutdown runs.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

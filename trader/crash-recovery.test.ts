@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishSnapshot } from '../core/recommendations.js';
 import { redisKeys } from '../core/redis-keys.js';
 import { credentialsDir, spawnAts, type AtsProcess } from '../core/testing/processes.js';
@@ -23,6 +23,10 @@ describe('trader killed between entry and protection', () => {
     acct = t.account(5_000);
     await writeConfig(r, acct.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
   });
+  afterEach((ctx) => {
+    // A failure shows what the trader processes said.
+    if (ctx.task.result?.state === 'fail') for (const p of procs) console.log(p.output.join('').slice(-6000));
+  });
   afterAll(async () => {
     for (const p of procs) p.child.kill('SIGKILL');
     await r.cleanup();
@@ -44,10 +48,7 @@ describe('trader killed between entry and protection', () => {
     // Protective orders fail for now: the entry goes through, its protection does not.
     await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v1/algoOrder' } });
     const first = start();
-    await until(async () => (await heartbeatState()) === 'active', 30_000).catch((e) => {
-      console.log(first.output.join('').slice(-3000));
-      throw e;
-    });
+    await until(async () => (await heartbeatState()) === 'active', 30_000);
     const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=BNBUSDT')).markPrice;
     const rec = recommendation({ symbol: 'BNBUSDT', entry: mark, stopLoss: Math.round(mark * 0.95), takeProfit: Math.round(mark * 1.08) });
     await publishSnapshot(r.redis, [rec]);
@@ -70,9 +71,10 @@ describe('trader killed between entry and protection', () => {
       ['entry', 'FILLED', rec.id], ['stop_loss', 'NEW', rec.id], ['take_profit', 'NEW', rec.id],
     ]);
     expect(orders.find((o) => o.purpose === 'stop_loss')!.trigger_price).toBe(String(rec.stopLoss));
+    await until(async () => (await d.db.selectFrom('positions').select('id').where('account_id', '=', acct.id).execute()).length === 1);
     const position = await d.db.selectFrom('positions').selectAll().where('account_id', '=', acct.id).executeTakeFirstOrThrow();
     expect(position).toMatchObject({ status: 'open', symbol: 'BNBUSDT', recommendation_id: rec.id });
-    expect(await d.db.selectFrom('trades').select('id').where('account_id', '=', acct.id).execute()).toHaveLength(1);
+    await until(async () => (await d.db.selectFrom('trades').select('id').where('account_id', '=', acct.id).execute()).length === 1);
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);

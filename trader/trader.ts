@@ -271,6 +271,8 @@ export class Trader {
     const positions = await account.positions();
     const symbols = [...new Set([...positions.keys(), ...tracked.keys()])];
     const triggers = full ? await account.openTriggers() : (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
+    // On start, fills of positions a previous run tracked may not have been recorded yet.
+    if (full) for (const [symbol, t] of tracked) if (positions.has(symbol)) await this.#recordTrades(symbol, t.openedAt - 60_000);
     await this.#settle(positions, tracked, triggers);
   }
 
@@ -325,10 +327,13 @@ export class Trader {
       stopLoss: intent?.stopLoss ?? (p.side === 'long' ? p.entryPrice - stopDistance : p.entryPrice + stopDistance),
       takeProfit: intent?.takeProfit, recommendationId: intent?.recommendationId, openedAt: intent?.createdAt ?? Date.now(),
     };
+    // Track the position before forgetting the intent: at every moment one of them holds the
+    // stop-loss and take-profit, whenever the process is killed.
+    await this.#runtime.setPosition(t);
     if (intent) {
+      await this.#runtime.removePending(intent.clientOrderId);
       const entry = await this.#account!.findOrder(symbol, intent.clientOrderId);
       if (entry) this.#records.write({ kind: 'order', row: orderRow(this.accountId, symbol, 'entry', entry, intent.recommendationId) });
-      await this.#runtime.removePending(intent.clientOrderId);
       this.#log.info({ symbol, recommendation: intent.recommendationId }, 'entry filled: placing its stop-loss and take-profit');
     } else {
       this.#log.warn({ symbol, amount: p.amount, side: p.side }, 'adopted a position ats did not open; protecting it with the fallback stop');
