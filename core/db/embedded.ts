@@ -20,6 +20,7 @@ const PASSWORD = 'ats-local';
 export async function startEmbeddedPostgres(
   stateDir: string,
   log: (message: string) => void = () => undefined,
+  fixedPort?: number,
 ): Promise<EmbeddedDatabase> {
   const dataDir = resolve(join(stateDir, 'postgres'));
   mkdirSync(resolve(stateDir), { recursive: true });
@@ -27,7 +28,7 @@ export async function startEmbeddedPostgres(
   // state folder (traverse only: the folder's other files, such as master.key, stay 0600).
   const runAsPostgres = process.getuid?.() === 0;
   if (runAsPostgres) chmodSync(resolve(stateDir), statSync(resolve(stateDir)).mode | 0o111);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
