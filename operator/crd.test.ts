@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
+import { tradingAccountSpecSchema } from './spec.js';
+
+const crd = parse(readFileSync(new URL('../crds/tradingaccounts.yaml', import.meta.url), 'utf8'));
+
+/** The API server's strict field validation (kubectl's default) rejects unknown fields. */
+function strict(schema: any): any {
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: any = Array.isArray(schema) ? schema.map(strict) : Object.fromEntries(Object.entries(schema).filter(([k]) => !k.startsWith('x-kubernetes')).map(([k, v]) => [k, strict(v)]));
+  if (!Array.isArray(schema) && out.type === 'object' && out.properties) out.additionalProperties = false;
+  return out;
+}
+const specSchema = strict(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec);
+// OpenAPI 3.0 writes exclusive bounds as booleans; JSON Schema as numbers.
+const toJsonSchema = (s: any): any => {
+  if (!s || typeof s !== 'object') return s;
+  if (Array.isArray(s)) return s.map(toJsonSchema);
+  const out: any = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, toJsonSchema(v)]));
+  if (out.exclusiveMinimum === true) { out.exclusiveMinimum = out.minimum; delete out.minimum; }
+  delete out.default;
+  return out;
+};
+const validate = new Ajv({ allErrors: true, strict: false }).compile(toJsonSchema(specSchema));
+
+const base = { displayName: 'Alice', exchange: 'demo', secretRef: { name: 'alice-binance' } };
+const valid: Array<[string, unknown]> = [
+  ['a minimal spec', base],
+  ['a simulator URL and a full config', { ...base, exchange: 'http://ats-sim:8480', paused: true, config: { symbols: ['BTCUSDT'], minScore: 0.6, maxOpenPositions: 2, sizing: { mode: 'equity', percent: 5 }, leverage: 10, marginMode: 'cross', entryType: 'limit', maxOrdersPerDay: 30, dailyLossLimitPercent: 3, fallbackStopPercent: 1.5 } }],
+  ['fixed sizing', { ...base, config: { sizing: { mode: 'fixed', usdt: 100 } } }],
+];
+const invalid: Array<[string, unknown]> = [
+  ['no secretRef', { displayName: 'A', exchange: 'demo' }],
+  ['an unknown exchange', { ...base, exchange: 'kraken' }],
+  ['an empty display name', { ...base, displayName: '' }],
+  ['a score above 1', { ...base, config: { minScore: 1.5 } }],
+  ['leverage 0', { ...base, config: { leverage: 0 } }],
+  ['fractional leverage', { ...base, config: { leverage: 2.5 } }],
+  ['an unknown margin mode', { ...base, config: { marginMode: 'hedge' } }],
+  ['fixed sizing without usdt', { ...base, config: { sizing: { mode: 'fixed', percent: 5 } } }],
+  ['equity sizing above 100%', { ...base, config: { sizing: { mode: 'equity', percent: 150 } } }],
+  ['a lowercase symbol', { ...base, config: { symbols: ['btcusdt'] } }],
+  ['an unknown field', { ...base, config: { stopLossPercent: 2 } }],
+  ['a zero daily loss limit', { ...base, config: { dailyLossLimitPercent: 0 } }],
+  ['a bad secret name', { ...base, secretRef: { name: 'Alice_Secret' } }],
+];
+
+describe('TradingAccount schema', () => {
+  it('is a valid CustomResourceDefinition by the real Kubernetes schema', () => {
+    expect(() => new CustomResourceDefinition(crd).validate()).not.toThrow();
+  });
+
+  it.each(valid)('both the CRD and the code accept %s', (_name, spec) => {
+    expect(validate(spec), JSON.stringify(validate.errors)).toBe(true);
+    expect(tradingAccountSpecSchema.safeParse(spec).success).toBe(true);
+  });
+
+  it.each(invalid)('both the CRD and the code reject %s', (_name, spec) => {
+    expect(validate(spec)).toBe(false);
+    expect(tradingAccountSpecSchema.safeParse(spec).success).toBe(false);
+  });
+});
