@@ -7,6 +7,8 @@ import { keysCommand } from './commands/keys.js';
 import { simCommand } from '../simulator/command.js';
 import { marketdataCommand } from '../marketdata/command.js';
 import { traderCommand } from '../trader/command.js';
+import { upCommand } from '../operator/up-command.js';
+import { logsCommand, recommendationsCommand, statusCommand, tradesCommand } from '../operator/inspect-commands.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
 const program = new Command('ats')
@@ -18,6 +20,7 @@ program.addCommand(keysCommand());
 program.addCommand(simCommand());
 program.addCommand(marketdataCommand());
 program.addCommand(traderCommand());
+for (const command of [upCommand(), statusCommand(), tradesCommand(), logsCommand(), recommendationsCommand()]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

@@ -34,6 +34,8 @@ export const redisKeys = {
   decisions: (accountId: string) => `ats:decisions:${accountId}`,
   /** Records waiting for Postgres (a list of JSON operations), so nothing is lost while it is down. */
   outbox: (accountId: string) => `ats:outbox:${accountId}`,
+  /** The local runtime's TradingAccount status (what `.status` holds in the cluster), for `ats status`. */
+  accountStatus: (accountId: string) => `ats:status:${accountId}`,
   /** Pub/sub channel: a new recommendations snapshot was published. */
   recommendationsChannel: () => 'ats:events:recommendations',
   /** Pub/sub channel: an account's config changed. */

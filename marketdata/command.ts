@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { portOption, positiveOption as positive } from '../core/cli-options.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { RateGovernor } from '../core/exchange/governor.js';
@@ -6,16 +7,11 @@ import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
 import { MarketdataService } from './service.js';
 
-const positive = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return n;
-};
 
 export const marketdataCommand = () =>
   new Command('marketdata')
     .description("the node's only reader of public market data: shared caches and global recommendations")
-    .option('--port <port>', 'port of /metrics, /healthz, /readyz', positive('port'), 9464)
+    .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9464)
     .option('--scan-every <minutes>', 'minutes between recommendation scans', positive('scan-every'), 15)
     .option('--interval <interval>', 'kline interval the strategy reads', '1h')
     .option('--universe <n>', 'how many of the most traded USDT perpetuals to scan', positive('universe'), 20)

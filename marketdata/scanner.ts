@@ -47,7 +47,8 @@ export class Scanner {
     const now = Date.now();
     const recommendations: Recommendation[] = [];
     for (const symbol of await this.universe()) {
-      const { candles } = await this.#o.reader.klines(symbol, interval, limit);
+      // Klines fetched since this scan began (shared with any reader that wants them meanwhile).
+      const { candles } = await this.#o.reader.klines(symbol, interval, limit, Date.now() - now);
       // Binance's last kline is the one still forming: decide on closed bars only.
       const closed = candles.slice(0, -1);
       const signal = this.#o.strategy.evaluate(symbol, closed);

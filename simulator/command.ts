@@ -1,18 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { nonNegativeOption as number, portOption } from '../core/cli-options.js';
 import { createRootLogger } from '../core/logger.js';
 import { loadEnv } from '../core/env.js';
 import { DEFAULT_SIM_PORT, DEFAULT_SYMBOLS, Simulator } from './server.js';
 
-const number = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number`);
-  return n;
-};
 
 export const simCommand = () =>
   new Command('sim')
     .description('run the Binance USD-M Futures simulator (REST + WebSocket + admin API on one port)')
-    .option('--port <port>', 'port to listen on', number('port'), DEFAULT_SIM_PORT)
+    .option('--port <port>', 'port to listen on', portOption, DEFAULT_SIM_PORT)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--speed <x>', 'market time per wall-clock time (3600 = an hourly bar a second, 0 = frozen)', number('speed'), 60)
     .option('--data-dir <dir>', 'folder of <SYMBOL>-1h.csv klines to replay (default: ../shared/data when present)')

@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { portOption } from '../core/cli-options.js';
 import { readKeyPairDir } from '../core/credentials/key-dir.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
@@ -8,20 +9,16 @@ import { startProcess } from '../core/process.js';
 import { localKeyStore } from '../core/commands/keys.js';
 import { Trader } from './trader.js';
 
-const port = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be 0..65535');
-  return n;
-};
 
 export const traderCommand = () =>
   new Command('trader')
     .description("one account's automated trading")
     .requiredOption('--account <id>', 'account id')
     .option('--credentials-dir <dir>', 'directory with the files apiKey and apiSecret (a mounted Secret); default: the local encrypted key store')
+    .option('--key-name <name>', 'entry of the local key store to use (default: the account id)')
     .option('--exchange <target>', 'simulator, live, demo, testnet or a simulator URL (default: ATS_EXCHANGE)')
-    .option('--port <port>', 'port of /metrics, /healthz, /readyz', port, 9465)
-    .action(async (opts: { account: string; credentialsDir?: string; exchange?: string; port: number }) => {
+    .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9465)
+    .action(async (opts: { account: string; credentialsDir?: string; keyName?: string; exchange?: string; port: number }) => {
       const ctx = startProcess('trader', { account: opts.account });
       const log = ctx.root.logger;
       const database = await openDatabase(ctx.env);
@@ -31,7 +28,7 @@ export const traderCommand = () =>
         accountId: opts.account, redis: ctx.redis, db: database.db, logger: log, registry: ctx.registry,
         governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
         exchange: opts.exchange ?? ctx.env.ATS_EXCHANGE, wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
-        credentials: async () => (opts.credentialsDir ? readKeyPairDir(opts.credentialsDir) : store!.get(opts.account)),
+        credentials: async () => (opts.credentialsDir ? readKeyPairDir(opts.credentialsDir) : store!.get(opts.keyName ?? opts.account)),
       });
       const ops = createOpsServer({
         registry: ctx.registry,

@@ -81,7 +81,7 @@ export class Trader {
     this.#records = new RecordWriter({ db: opts.db, redis: opts.redis, accountId: opts.accountId, logger: this.#log });
     this.#reader = new MarketDataReader({ redis: opts.redis, upstream: () => createGovernedClient({ exchange: opts.exchange, wsUrl: opts.wsUrl, governor: opts.governor }) });
     this.#metrics = traderMetrics(opts.registry);
-    this.#subscriber = opts.redis.duplicate();
+    this.#subscriber = opts.redis.duplicate({ lazyConnect: true });
     this.#subscriber.on('error', () => undefined);
   }
 
@@ -96,6 +96,9 @@ export class Trader {
   async start(): Promise<void> {
     await this.#records.restore().catch((err) => this.#log.warn({ err: describeError(err) }, 'could not read the record outbox'));
     this.#records.write({ kind: 'account', row: { id: this.accountId, name: this.accountId, exchange: this.#o.exchange ?? 'simulator' } });
+    // Connect first, then subscribe: a SUBSCRIBE queued while the connection was still being
+    // made was seen to get lost, leaving the trader deaf to notifications.
+    await this.#subscriber.connect();
     await this.#subscriber.subscribe(redisKeys.recommendationsChannel(), redisKeys.configChannel(this.accountId));
     this.#subscriber.on('message', (channel) => {
       if (channel === redisKeys.recommendationsChannel()) void this.#task('recommendations', () => this.#onRecommendations());
@@ -149,7 +152,7 @@ export class Trader {
       await this.#exclusive(() => this.#snapshot());
       this.#every(this.#o.reconcileMs ?? 30_000, 'reconcile', () => this.#reconcile(false));
       this.#every(this.#o.snapshotMs ?? 60_000, 'snapshot', () => this.#snapshot());
-      this.#every(this.#o.recommendationPollMs ?? 30_000, 'recommendations', () => this.#onRecommendations());
+      this.#every(this.#o.recommendationPollMs ?? 10_000, 'recommendations', () => this.#onRecommendations());
       void this.#followStream(generation, client);
       await this.#exclusive(() => this.#onRecommendations());
     } catch (err) {

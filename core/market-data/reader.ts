@@ -39,9 +39,12 @@ export class MarketDataReader {
     return this.cache.getOrFetch(redisKeys.ticker24hAll(), TTL.tickers, async () => fetchTickers(await this.#client_()));
   }
 
-  klines(symbol: string, interval: string, limit: number): Promise<Klines> {
+  /** Klines, from the cache unless older than `maxAgeMs` (a scan wants the latest bar). */
+  klines(symbol: string, interval: string, limit: number, maxAgeMs?: number): Promise<Klines> {
+    const since = maxAgeMs === undefined ? undefined : Date.now() - maxAgeMs;
     return this.cache.getOrFetch(redisKeys.klines(symbol, interval, limit), TTL.klines(interval),
-      async () => fetchKlines(await this.#client_(), symbol, interval, limit));
+      async () => fetchKlines(await this.#client_(), symbol, interval, limit),
+      (v) => since === undefined || v.updatedAt >= since);
   }
 
   exchangeInfo(): Promise<ExchangeInfo> {

@@ -56,8 +56,9 @@ export class TrendFollowing implements Strategy {
     const side = now > 0 ? 'long' : 'short';
     const entry = candles.at(-1)![4];
     const dir = side === 'long' ? 1 : -1;
-    const gap = Math.abs(now) / entry;
-    const score = Math.min(1, 0.5 * Math.min(1, adxValue / 50) + 0.5 * Math.min(1, gap / 0.01));
+    // Strength of the trend (ADX, full at 40) and how far price has left the slow average (full at 2 ATR).
+    const stretch = Math.abs(entry - slow.getResultOrThrow()) / atrValue;
+    const score = Math.min(1, 0.6 * Math.min(1, adxValue / 40) + 0.4 * Math.min(1, stretch / 2));
     return {
       side,
       entry,

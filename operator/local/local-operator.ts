@@ -1,0 +1,120 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { watch, type FSWatcher } from 'node:fs';
+import type { LocalKeyStore } from '../../core/credentials/local-key-store.js';
+import type { Db } from '../../core/db/connection.js';
+import { redisKeys, statsDay } from '../../core/redis-keys.js';
+import { retireAccount, syncAccount } from '../account-sync.js';
+import { parseSpec, type AccountObject } from '../spec.js';
+import { buildStatus, readHeartbeat, type AccountStatus } from '../status.js';
+import { ManifestFolder } from './manifests.js';
+import type { TraderSupervisor } from './trader-supervisor.js';
+
+export interface LocalAccountStatus extends AccountStatus {
+  readonly name: string;
+  readonly displayName?: string;
+  readonly exchange?: string;
+  readonly createdAt: string;
+}
+
+/**
+ * The operator's reconcile logic with a local runtime: TradingAccount manifests from a folder,
+ * traders as supervised child processes, keys from the encrypted local store. Level-triggered:
+ * every pass looks at everything and converges; a removed manifest stops its trader.
+ */
+export class LocalOperator {
+  readonly #folder: ManifestFolder;
+  readonly #known = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  #watcher: FSWatcher | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  constructor(
+    private readonly o: { dir: string; db: Db; redis: Redis; keys: LocalKeyStore; supervisor: TraderSupervisor; logger: Logger; intervalMs?: number; simulatorUrl?: string },
+  ) {
+    this.#folder = new ManifestFolder(o.dir);
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.reconcileAll(), this.o.intervalMs ?? 2_000);
+    try {
+      this.#watcher = watch(this.o.dir, () => void this.reconcileAll());
+    } catch {
+      // Polling alone is enough.
+    }
+    void this.reconcileAll();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#watcher?.close();
+    await this.#running?.catch(() => undefined);
+    await this.o.supervisor.stopAll();
+  }
+
+  /** One pass over every account; concurrent calls are folded into one more pass. */
+  reconcileAll(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        await this.#pass().catch((err) => this.o.logger.error({ err: (err as Error).message }, 'reconcile pass failed'));
+      } while (this.#again);
+    })().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #pass(): Promise<void> {
+    const { accounts, problems } = this.#folder.read();
+    for (const p of problems) this.o.logger.warn({ problem: p }, 'manifest ignored');
+    for (const [id, { object }] of accounts) await this.#reconcile(object);
+    for (const id of [...this.#known.keys()]) {
+      if (accounts.has(id)) continue;
+      this.#known.delete(id);
+      await this.o.supervisor.stop(id);
+      await retireAccount(this.o, id);
+      await this.o.redis.del(redisKeys.accountStatus(id));
+      this.o.logger.info({ account_id: id }, 'manifest removed: trader stopped, records kept');
+    }
+  }
+
+  async #reconcile(account: AccountObject): Promise<void> {
+    const id = account.name;
+    if (!this.#known.has(id)) this.#known.set(id, new Date().toISOString());
+    const parsed = parseSpec(account.spec);
+    let secretProblem: string | undefined;
+    if (parsed.ok) {
+      const keyName = parsed.spec.secretRef.name;
+      if (!this.o.keys.has(keyName)) secretProblem = `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\``;
+      await syncAccount(this.o, id, parsed.spec);
+      if (secretProblem) await this.o.supervisor.stop(id);
+      else {
+        // `simulator` means the simulator this runtime started, wherever it listens.
+        const exchange = parsed.spec.exchange === 'simulator' && this.o.simulatorUrl ? this.o.simulatorUrl : parsed.spec.exchange;
+        await this.o.supervisor.ensure({
+          accountId: id, exchange, keyName, fingerprint: `${exchange}|${this.o.keys.fingerprint(keyName)}`,
+        });
+      }
+    } else {
+      await this.o.supervisor.stop(id);
+    }
+    const stats = await this.o.redis.hget(redisKeys.stats(id, statsDay()), 'day_start_equity');
+    const previous = JSON.parse((await this.o.redis.get(redisKeys.accountStatus(id))) ?? 'null') as LocalAccountStatus | null;
+    const status: LocalAccountStatus = {
+      name: id, createdAt: this.#known.get(id)!,
+      ...(parsed.ok ? { displayName: parsed.spec.displayName, exchange: parsed.spec.exchange } : {}),
+      ...buildStatus({
+        generation: account.generation, specError: parsed.ok ? undefined : parsed.message, secretProblem,
+        heartbeat: await readHeartbeat(this.o.redis, id), dayStartEquity: stats === null ? undefined : Number(stats),
+        deleting: false, now: Date.now(), previous: previous?.conditions ?? [],
+      }),
+    };
+    await this.o.redis.set(redisKeys.accountStatus(id), JSON.stringify(status));
+  }
+}

@@ -1,0 +1,182 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { localKeyStore } from '../../core/commands/keys.js';
+import { createDb } from '../../core/db/connection.js';
+import { freePort, startEmbeddedPostgres } from '../../core/db/embedded.js';
+import { migrateToLatest } from '../../core/db/migrate.js';
+import { AtsError } from '../../core/errors.js';
+import { loadEnv } from '../../core/env.js';
+import { createRedis } from '../../core/redis.js';
+import { removeRuntime, writeRuntime } from '../../core/runtime-file.js';
+import { DEFAULT_SIM_PORT, Simulator } from '../../simulator/server.js';
+import { parseSpec } from '../spec.js';
+import { LocalOperator } from './local-operator.js';
+import { ManifestFolder } from './manifests.js';
+import { TraderSupervisor } from './trader-supervisor.js';
+
+export interface UpOptions {
+  readonly accounts: string;
+  readonly simPort: number;
+  readonly speed: number;
+  readonly scanEverySeconds: number;
+  readonly balance: number;
+}
+
+const say = (text: string) => process.stdout.write(`${text}\n`);
+
+/**
+ * The whole system on one machine, no cluster: Postgres (embedded unless DATABASE_URL), Redis
+ * (REDIS_URL or a redis-server of its own), the simulator as the exchange, marketdata, and the
+ * operator with the local runtime for the accounts in a folder. Ctrl-C stops it all.
+ */
+export async function up(opts: UpOptions): Promise<void> {
+  const env = loadEnv();
+  const stateDir = resolve(env.ATS_STATE_DIR);
+  const logDir = join(stateDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logger = pino({ level: 'info' }, createWriteStream(join(logDir, 'up.log'), { flags: 'a' }));
+  const stops: Array<() => Promise<unknown> | unknown> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+  };
+  try {
+    // Postgres
+    const embedded = env.DATABASE_URL ? undefined : await startEmbeddedPostgres(stateDir, (m) => logger.debug({ postgres: m }));
+    if (embedded) stops.push(() => embedded.stop());
+    const databaseUrl = env.DATABASE_URL ?? embedded!.url;
+    const db = createDb(databaseUrl);
+    stops.push(() => db.destroy());
+    await migrateToLatest(db);
+    say(`● postgres    ${embedded ? `embedded, data in ${join(stateDir, 'postgres')}` : 'DATABASE_URL'}`);
+
+    // Redis
+    let redisUrl = env.REDIS_URL;
+    if (!redisUrl) {
+      if (spawnSync('redis-server', ['--version']).status !== 0) {
+        throw new AtsError('ATS_NO_REDIS', 'redis-server is not installed: install Redis (apt-get install redis-server) or set REDIS_URL.');
+      }
+      const port = await freePort();
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      stops.push(() => child.kill('SIGTERM'));
+      redisUrl = `redis://127.0.0.1:${port}`;
+      await waitForRedis(redisUrl);
+    }
+    const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX });
+    stops.push(() => redis.disconnect());
+    say(`● redis       ${redisUrl}`);
+
+    // The exchange: the simulator
+    const sim = new Simulator({ speed: opts.speed });
+    let simUrl: string;
+    try {
+      simUrl = (await sim.listen(opts.simPort)).url;
+    } catch (err) {
+      throw new AtsError('ATS_SIM_PORT_BUSY', `Cannot listen on port ${opts.simPort} for the simulator (${(err as Error).message}): stop what uses it or pass --sim-port.`);
+    }
+    stops.push(() => sim.close());
+    say(`● simulator   ${simUrl} (${sim.source === 'replay' ? 'replaying Binance klines from ../shared/data' : 'seeded generated prices'}, ${opts.speed}× market time)`);
+
+    // Accounts: a demo key pair for each, stored encrypted, and an account on the simulator.
+    const keys = localKeyStore(env);
+    const { accounts, problems } = new ManifestFolder(opts.accounts).read();
+    for (const p of problems) say(`  ! ${p}`);
+    for (const [id, { object }] of accounts) {
+      const parsed = parseSpec(object.spec);
+      if (!parsed.ok) {
+        say(`  ! ${id}: ${parsed.message}`);
+        continue;
+      }
+      const keyName = parsed.spec.secretRef.name;
+      if (!keys.has(keyName)) keys.put(keyName, { apiKey: `demo${randomBytes(24).toString('hex')}`, apiSecret: randomBytes(32).toString('hex') });
+      const pair = keys.get(keyName);
+      if (!sim.engine.byApiKey(pair.apiKey)) sim.createAccount({ id, apiKey: pair.apiKey, apiSecret: pair.apiSecret, balance: opts.balance });
+    }
+
+    const childEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX, ATS_EXCHANGE: simUrl };
+    const marketdata = superviseMarketdata(childEnv, opts.scanEverySeconds, logDir, logger);
+    stops.push(() => marketdata.stop());
+    say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
+
+    const supervisor = new TraderSupervisor({ logDir, env: childEnv, logger });
+    const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl });
+    operator.start();
+    stops.push(() => operator.stop());
+    say(`● operator    ${accounts.size} account(s) from ${opts.accounts}: ${[...accounts.keys()].join(', ')}`);
+
+    writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl });
+    stops.push(() => removeRuntime(stateDir));
+    say(`\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`);
+    say(`Logs: ${logDir}/. Ctrl-C stops everything.`);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      say('\nstopping: traders (protective orders stay), marketdata, simulator, redis, postgres…');
+      void stopAll().then(() => {
+        say('stopped.');
+        done();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function waitForRedis(url: string): Promise<void> {
+  const probe = createRedis({ REDIS_URL: url, REDIS_KEY_PREFIX: '' }, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined);
+  try {
+    for (let i = 0; i < 50; i++) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch {
+        probe.disconnect();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new AtsError('ATS_NO_REDIS', `redis-server did not start on ${url}`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** marketdata as a child process, restarted if it dies. */
+function superviseMarketdata(env: Record<string, string>, scanEverySeconds: number, logDir: string, logger: pino.Logger) {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const log = createWriteStream(join(logDir, 'marketdata.log'), { flags: 'a' });
+  const start = () => {
+    const args = [...process.execArgv, process.argv[1]!, 'marketdata', '--port', '0', '--scan-every', String(scanEverySeconds / 60), '--validity', '3'];
+    child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    child.once('exit', (code) => {
+      if (stopping) return;
+      logger.warn({ code }, 'marketdata exited: restarting');
+      setTimeout(start, 2_000);
+    });
+  };
+  start();
+  return {
+    stop: async () => {
+      stopping = true;
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      log.end();
+    },
+  };
+}
+
+export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;

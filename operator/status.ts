@@ -1,0 +1,105 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { redisKeys } from '../core/redis-keys.js';
+
+export const heartbeatSchema = z.object({
+  state: z.string(),
+  at: z.number(),
+  equity: z.number().optional(),
+  unrealizedPnl: z.number().optional(),
+  openPositions: z.number(),
+  lastError: z.string().optional(),
+});
+export type TraderHeartbeat = z.infer<typeof heartbeatSchema>;
+
+export type Phase = 'Pending' | 'Running' | 'Paused' | 'Halted' | 'Error' | 'Terminating';
+
+export interface Condition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly observedGeneration: number;
+  readonly lastTransitionTime: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface AccountStatus {
+  readonly phase: Phase;
+  readonly observedGeneration: number;
+  readonly traderState?: string;
+  readonly openPositions?: number;
+  readonly equity?: number;
+  readonly unrealizedPnl?: number;
+  readonly pnlToday?: number;
+  readonly lastError?: string;
+  readonly lastHeartbeat?: string;
+  readonly conditions: Condition[];
+}
+
+export interface Observation {
+  readonly generation: number;
+  readonly specError: string | undefined;
+  /** undefined when the Secret (or local key) exists; otherwise what a person should do. */
+  readonly secretProblem: string | undefined;
+  readonly heartbeat: TraderHeartbeat | undefined;
+  readonly dayStartEquity: number | undefined;
+  readonly deleting: boolean;
+  readonly now: number;
+  /** Only to keep lastTransitionTime when a condition did not change. */
+  readonly previous?: readonly Condition[];
+}
+
+/** A heartbeat older than this means the trader is not running. */
+export const HEARTBEAT_STALE_MS = 30_000;
+
+export async function readHeartbeat(redis: Redis, accountId: string): Promise<TraderHeartbeat | undefined> {
+  const raw = await redis.get(redisKeys.heartbeat(`trader:${accountId}`));
+  const parsed = raw ? heartbeatSchema.safeParse(JSON.parse(raw)) : undefined;
+  return parsed?.success ? parsed.data : undefined;
+}
+
+/**
+ * The status of an account, rebuilt from what is observed now (spec, Secret, the trader's
+ * heartbeat), never from the previous status.
+ */
+export function buildStatus(o: Observation): AccountStatus {
+  const fresh = o.heartbeat && o.now - o.heartbeat.at < HEARTBEAT_STALE_MS && o.heartbeat.state !== 'stopped' ? o.heartbeat : undefined;
+  const condition = (type: string, ok: boolean | undefined, reason: string, message: string): Condition => {
+    const status = ok === undefined ? 'Unknown' : ok ? 'True' : 'False';
+    const before = o.previous?.find((c) => c.type === type);
+    return {
+      type, status, observedGeneration: o.generation, reason, message,
+      lastTransitionTime: before && before.status === status ? before.lastTransitionTime : new Date(o.now).toISOString(),
+    };
+  };
+  const conditions = [
+    condition('SpecValid', !o.specError, o.specError ? 'InvalidSpec' : 'Valid', o.specError ?? 'the spec is valid'),
+    condition('SecretReady', o.specError ? undefined : !o.secretProblem, o.secretProblem ? 'SecretNotFound' : 'Found', o.secretProblem ?? 'the key pair is available'),
+    fresh
+      ? condition('TraderReady', fresh.state !== 'error', fresh.state === 'error' ? 'TraderError' : 'Heartbeat', fresh.lastError ?? `trader is ${fresh.state}`)
+      : condition('TraderReady', false, 'NoHeartbeat', 'the trader has not reported in the last 30 s (starting, or not running)'),
+  ];
+  let phase: Phase;
+  let lastError: string | undefined;
+  if (o.deleting) phase = 'Terminating';
+  else if (o.specError) [phase, lastError] = ['Error', o.specError];
+  else if (o.secretProblem) [phase, lastError] = ['Error', o.secretProblem];
+  else if (!fresh) phase = 'Pending';
+  else if (fresh.state === 'error') [phase, lastError] = ['Error', fresh.lastError ?? 'the trader is in error'];
+  else phase = fresh.state === 'paused' ? 'Paused' : fresh.state === 'halted' ? 'Halted' : fresh.state === 'active' ? 'Running' : 'Pending';
+  const round = (x: number | undefined) => (x === undefined ? undefined : Math.round(x * 100) / 100);
+  return {
+    phase,
+    observedGeneration: o.generation,
+    conditions,
+    ...(fresh ? {
+      traderState: fresh.state,
+      openPositions: fresh.openPositions,
+      ...(fresh.equity !== undefined ? { equity: round(fresh.equity) } : {}),
+      ...(fresh.unrealizedPnl !== undefined ? { unrealizedPnl: round(fresh.unrealizedPnl) } : {}),
+      ...(fresh.equity !== undefined && o.dayStartEquity !== undefined ? { pnlToday: round(fresh.equity - o.dayStartEquity) } : {}),
+      lastHeartbeat: new Date(fresh.at).toISOString(),
+    } : {}),
+    ...(lastError ? { lastError } : {}),
+  };
+}

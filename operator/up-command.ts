@@ -1,0 +1,16 @@
+import { Command } from 'commander';
+import { portOption, positiveOption as positive } from '../core/cli-options.js';
+import { resolve } from 'node:path';
+import { DEFAULT_UP, up } from './local/up.js';
+
+
+export const upCommand = () =>
+  new Command('up')
+    .description('run the whole system on this machine: postgres, redis, the simulator, marketdata and the accounts in a folder')
+    .option('--accounts <dir>', 'folder of TradingAccount manifests', 'examples')
+    .option('--sim-port <port>', 'simulator port', portOption, DEFAULT_UP.simPort)
+    .option('--speed <x>', 'market time per wall-clock time', positive('speed'), DEFAULT_UP.speed)
+    .option('--scan-every <seconds>', 'seconds between recommendation scans', positive('scan-every'), DEFAULT_UP.scanEverySeconds)
+    .option('--balance <usdt>', 'starting balance of each simulator account', positive('balance'), DEFAULT_UP.balance)
+    .action((opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number }) =>
+      up({ accounts: resolve(opts.accounts), simPort: opts.simPort, speed: opts.speed, scanEverySeconds: opts.scanEvery, balance: opts.balance }));
