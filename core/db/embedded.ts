@@ -64,7 +64,9 @@ export async function startEmbeddedPostgres(
   }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => server.stop(),
+    // A Ctrl-C in a terminal reaches the server too, and it shuts down by itself; then the
+    // package's stop() waits for an exit it already missed, so the wait is bounded.
+    stop: () => Promise.race([server.stop(), new Promise<void>((r) => setTimeout(r, 5_000))]),
   };
 }
 

@@ -85,7 +85,8 @@ export class TraderSupervisor {
     const { launch } = entry;
     // The same program that runs this process, from sources (tsx) or from dist/.
     const args = [...process.execArgv, process.argv[1]!, 'trader', '--account', launch.accountId, '--exchange', launch.exchange, '--key-name', launch.keyName, '--port', '0'];
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own: a Ctrl-C reaches only the supervisor, which stops traders in order.
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     entry.child = child;
     entry.startedAt = Date.now();
     child.stdout!.pipe(entry.log, { end: false });

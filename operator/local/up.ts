@@ -38,17 +38,20 @@ export async function up(opts: UpOptions): Promise<void> {
   const logDir = join(stateDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const logger = pino({ level: 'info' }, createWriteStream(join(logDir, 'up.log'), { flags: 'a' }));
-  const stops: Array<() => Promise<unknown> | unknown> = [];
+  const stops: Array<[string, () => Promise<unknown> | unknown]> = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+    for (const [name, stop] of stops.reverse()) {
+      await Promise.resolve().then(stop).catch((err) => logger.warn({ step: name, err: (err as Error).message }, 'shutdown step failed'));
+      logger.info({ step: name }, 'stopped');
+    }
   };
   try {
     // Postgres
     const embedded = env.DATABASE_URL ? undefined : await startEmbeddedPostgres(stateDir, (m) => logger.debug({ postgres: m }));
-    if (embedded) stops.push(() => embedded.stop());
+    if (embedded) stops.push(['postgres', () => embedded.stop()]);
     const databaseUrl = env.DATABASE_URL ?? embedded!.url;
     const db = createDb(databaseUrl);
-    stops.push(() => db.destroy());
+    stops.push(['database pool', () => db.destroy()]);
     await migrateToLatest(db);
     say(`● postgres    ${embedded ? `embedded, data in ${join(stateDir, 'postgres')}` : 'DATABASE_URL'}`);
 
@@ -59,13 +62,13 @@ export async function up(opts: UpOptions): Promise<void> {
         throw new AtsError('ATS_NO_REDIS', 'redis-server is not installed: install Redis (apt-get install redis-server) or set REDIS_URL.');
       }
       const port = await freePort();
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-      stops.push(() => child.kill('SIGTERM'));
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
+      stops.push(['redis-server', () => child.kill('SIGTERM')]);
       redisUrl = `redis://127.0.0.1:${port}`;
       await waitForRedis(redisUrl);
     }
     const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX });
-    stops.push(() => redis.disconnect());
+    stops.push(['redis client', () => redis.disconnect()]);
     say(`● redis       ${redisUrl}`);
 
     // The exchange: the simulator
@@ -76,7 +79,7 @@ export async function up(opts: UpOptions): Promise<void> {
     } catch (err) {
       throw new AtsError('ATS_SIM_PORT_BUSY', `Cannot listen on port ${opts.simPort} for the simulator (${(err as Error).message}): stop what uses it or pass --sim-port.`);
     }
-    stops.push(() => sim.close());
+    stops.push(['simulator', () => sim.close()]);
     say(`● simulator   ${simUrl} (${sim.source === 'replay' ? 'replaying Binance klines from ../shared/data' : 'seeded generated prices'}, ${opts.speed}× market time)`);
 
     // Accounts: a demo key pair for each, stored encrypted, and an account on the simulator.
@@ -97,17 +100,17 @@ export async function up(opts: UpOptions): Promise<void> {
 
     const childEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX, ATS_EXCHANGE: simUrl };
     const marketdata = superviseMarketdata(childEnv, opts.scanEverySeconds, logDir, logger);
-    stops.push(() => marketdata.stop());
+    stops.push(['marketdata', () => marketdata.stop()]);
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
     const supervisor = new TraderSupervisor({ logDir, env: childEnv, logger });
     const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl });
     operator.start();
-    stops.push(() => operator.stop());
+    stops.push(['operator and traders', () => operator.stop()]);
     say(`● operator    ${accounts.size} account(s) from ${opts.accounts}: ${[...accounts.keys()].join(', ')}`);
 
     writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl });
-    stops.push(() => removeRuntime(stateDir));
+    stops.push(['runtime file', () => removeRuntime(stateDir)]);
     say(`\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`);
     say(`Logs: ${logDir}/. Ctrl-C stops everything.`);
   } catch (err) {
@@ -157,7 +160,7 @@ function superviseMarketdata(env: Record<string, string>, scanEverySeconds: numb
   const log = createWriteStream(join(logDir, 'marketdata.log'), { flags: 'a' });
   const start = () => {
     const args = [...process.execArgv, process.argv[1]!, 'marketdata', '--port', '0', '--scan-every', String(scanEverySeconds / 60), '--validity', '3'];
-    child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout!.pipe(log, { end: false });
     child.stderr!.pipe(log, { end: false });
     child.once('exit', (code) => {
@@ -173,7 +176,9 @@ function superviseMarketdata(env: Record<string, string>, scanEverySeconds: numb
       if (!child || child.exitCode !== null) return;
       const exited = new Promise((r) => child!.once('exit', r));
       child.kill('SIGTERM');
+      const killer = setTimeout(() => child!.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(killer);
       log.end();
     },
   };
