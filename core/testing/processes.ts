@@ -13,9 +13,12 @@ export interface AtsProcess {
   readonly exited: Promise<number | string>;
 }
 
+/** Node arguments that run `ats` from the TypeScript sources. */
+export const ATS_PROGRAM = ['--import', 'tsx', join(ROOT, 'core', 'cli.ts')] as const;
+
 /** Runs `ats <args>` from the TypeScript sources as a real child process, capturing its output. */
 export function spawnAts(args: string[], env: Record<string, string>): AtsProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'core', 'cli.ts'), ...args], {
+  const child = spawn(process.execPath, [...ATS_PROGRAM, ...args], {
     cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

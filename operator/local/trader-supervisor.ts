@@ -31,7 +31,13 @@ export class TraderSupervisor {
   readonly #running = new Map<string, Running>();
 
   constructor(
-    private readonly opts: { logDir: string; env: Record<string, string>; logger: Logger },
+    private readonly opts: {
+      logDir: string;
+      env: Record<string, string>;
+      logger: Logger;
+      /** How to run `ats`: node arguments before the subcommand (default: the program running now). */
+      program?: readonly string[];
+    },
   ) {
     mkdirSync(opts.logDir, { recursive: true });
   }
@@ -84,7 +90,8 @@ export class TraderSupervisor {
   #spawn(entry: Running): void {
     const { launch } = entry;
     // The same program that runs this process, from sources (tsx) or from dist/.
-    const args = [...process.execArgv, process.argv[1]!, 'trader', '--account', launch.accountId, '--exchange', launch.exchange, '--key-name', launch.keyName, '--port', '0'];
+    const program = this.opts.program ?? [...process.execArgv, process.argv[1]!];
+    const args = [...program, 'trader', '--account', launch.accountId, '--exchange', launch.exchange, '--key-name', launch.keyName, '--port', '0'];
     // A process group of its own: a Ctrl-C reaches only the supervisor, which stops traders in order.
     const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     entry.child = child;
