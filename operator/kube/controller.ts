@@ -1,0 +1,113 @@
+import { Watch } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { GROUP, PLURAL, VERSION } from '../spec.js';
+import type { KubeApi, TradingAccountResource } from './kube-api.js';
+import { reconcile, type ReconcilerDeps } from './reconciler.js';
+
+export interface ControllerOptions extends ReconcilerDeps {
+  readonly namespace: string;
+  /** Everything is listed and reconciled again this often (Secrets, status, drift). */
+  readonly resyncMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Events only enqueue keys; one key is reconciled at a time, and a key enqueued while it is being
+ * reconciled runs once more afterwards. The watch relists after 410 Gone and reconnects with
+ * capped exponential backoff (1 s → 30 s).
+ */
+export class Controller {
+  readonly #o: ControllerOptions;
+  readonly #log: Logger;
+  readonly #queued = new Set<string>();
+  readonly #active = new Set<string>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #stopped = false;
+  #abort: AbortController | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  #backoff = 1_000;
+
+  constructor(o: ControllerOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ controller: 'tradingaccounts' });
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    const resourceVersion = await this.#relist();
+    void this.#watch(resourceVersion);
+    this.#resync = setInterval(() => void this.#relist().catch(() => undefined), this.#o.resyncMs ?? 30_000);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#abort?.abort();
+    clearInterval(this.#resync);
+    for (const t of this.#timers.values()) clearTimeout(t);
+  }
+
+  enqueue(name: string): void {
+    if (this.#stopped) return;
+    if (this.#active.has(name)) {
+      this.#queued.add(name);
+      return;
+    }
+    void this.#run(name);
+  }
+
+  async #run(name: string): Promise<void> {
+    this.#active.add(name);
+    this.#queued.delete(name);
+    clearTimeout(this.#timers.get(name));
+    let requeue: number | undefined;
+    try {
+      requeue = (await reconcile(this.#o, this.#o.namespace, name)).requeueAfterMs;
+    } catch (err) {
+      this.#log.warn({ account_id: name, err: (err as Error).message }, 'reconcile failed; retrying');
+      requeue = 5_000;
+    } finally {
+      this.#active.delete(name);
+    }
+    if (this.#queued.has(name)) return this.#run(name);
+    if (requeue !== undefined && !this.#stopped) this.#timers.set(name, setTimeout(() => this.enqueue(name), requeue));
+  }
+
+  async #relist(): Promise<string> {
+    const { items, resourceVersion } = await this.#o.kube.listAccounts(this.#o.namespace);
+    for (const item of items) this.enqueue(item.metadata.name);
+    return resourceVersion;
+  }
+
+  async #watch(resourceVersion: string): Promise<void> {
+    let rv = resourceVersion;
+    while (!this.#stopped) {
+      const ended = new Promise<{ gone: boolean }>((resolve) => {
+        const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.#o.namespace}/${PLURAL}`;
+        new Watch(this.#o.kube.kc)
+          .watch(path, { resourceVersion: rv, allowWatchBookmarks: true }, (type, obj: TradingAccountResource & { code?: number }) => {
+            if (type === 'ERROR') {
+              if (obj.code === 410) resolve({ gone: true });
+              return;
+            }
+            this.#backoff = 1_000;
+            if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+            if (type !== 'BOOKMARK') this.enqueue(obj.metadata.name);
+          }, (err) => resolve({ gone: Boolean(err && (err as { code?: number }).code === 410) }))
+          .then((abort) => {
+            this.#abort = abort;
+          })
+          .catch(() => resolve({ gone: false }));
+      });
+      const { gone } = await ended;
+      this.#abort?.abort();
+      if (this.#stopped) return;
+      if (gone) {
+        this.#log.info('watch expired (410 Gone): relisting');
+        rv = await this.#relist().catch(() => rv);
+        continue;
+      }
+      await (this.#o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(this.#backoff);
+      this.#backoff = Math.min(this.#backoff * 2, 30_000);
+    }
+  }
+}

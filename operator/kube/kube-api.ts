@@ -1,0 +1,114 @@
+import {
+  ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions,
+  type V1Deployment, type V1Lease,
+} from '@kubernetes/client-node';
+import { FIELD_MANAGER, GROUP, PLURAL, VERSION } from '../spec.js';
+import type { AccountStatus } from '../status.js';
+
+export interface TradingAccountResource {
+  readonly metadata: {
+    name: string; namespace: string; uid: string; generation: number; resourceVersion: string;
+    deletionTimestamp?: string; finalizers?: string[]; creationTimestamp?: string;
+  };
+  readonly spec: unknown;
+  readonly status?: Partial<AccountStatus>;
+}
+
+const notFound = (err: unknown) => err instanceof ApiException && err.code === 404;
+export const isConflict = (err: unknown) => err instanceof ApiException && err.code === 409;
+
+/** The Kubernetes calls the operator makes, through @kubernetes/client-node. */
+export class KubeApi {
+  readonly custom: CustomObjectsApi;
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly coordination: CoordinationV1Api;
+
+  constructor(readonly kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+  }
+
+  async getAccount(namespace: string, name: string): Promise<TradingAccountResource | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as TradingAccountResource;
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async listAccounts(namespace: string): Promise<{ items: TradingAccountResource[]; resourceVersion: string }> {
+    const list = (await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as { items: TradingAccountResource[]; metadata: { resourceVersion: string } };
+    return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+  }
+
+  /** Sets the finalizers; the resourceVersion makes a concurrent change a 409 instead of a lost update. */
+  async setFinalizers(account: TradingAccountResource, finalizers: string[]): Promise<void> {
+    const { name, namespace, resourceVersion } = account.metadata;
+    await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { metadata: { finalizers, resourceVersion } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async patchStatus(namespace: string, name: string, status: AccountStatus): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async getSecretData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.core.readNamespacedSecret({ name, namespace })).data ?? {};
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Server-side apply with the operator's own field manager. */
+  async applyDeployment(d: V1Deployment): Promise<V1Deployment> {
+    return this.apps.patchNamespacedDeployment(
+      { name: d.metadata!.name!, namespace: d.metadata!.namespace!, body: d, fieldManager: FIELD_MANAGER, force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+  }
+
+  async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+    try {
+      return await this.apps.readNamespacedDeployment({ name, namespace });
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async deleteDeployment(namespace: string, name: string): Promise<void> {
+    try {
+      await this.apps.deleteNamespacedDeployment({ name, namespace });
+    } catch (err) {
+      if (!notFound(err)) throw err;
+    }
+  }
+
+  async getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+    try {
+      return await this.coordination.readNamespacedLease({ name, namespace });
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  createLease(namespace: string, lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.createNamespacedLease({ namespace, body: lease });
+  }
+
+  replaceLease(namespace: string, lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.replaceNamespacedLease({ name: lease.metadata!.name!, namespace, body: lease });
+  }
+}

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { redisKeys } from '../../core/redis-keys.js';
+import { StandInApiServer } from '../../core/testing/kube-api-server.js';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../core/testing/services.js';
+import { until } from '../../marketdata/testing.js';
+import { FINALIZER } from '../spec.js';
+import { Controller } from './controller.js';
+import { KubeApi } from './kube-api.js';
+import { LeaderElection } from './leader-election.js';
+import { DEFAULT_TRADER_RESOURCES } from './trader-deployment.js';
+
+const NS = 'trading';
+const ta = (name: string) => `/apis/ats.dev/v1alpha1/namespaces/${NS}/tradingaccounts/${name}`;
+const dep = (name: string) => `/apis/apps/v1/namespaces/${NS}/deployments/trader-${name}`;
+const secret = (name: string) => `/api/v1/namespaces/${NS}/secrets/${name}`;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const account = (name: string, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'ats.dev/v1alpha1', kind: 'TradingAccount', metadata: { name, namespace: NS },
+  spec: { displayName: `${name} account`, exchange: 'demo', secretRef: { name: `${name}-binance` }, config: { minScore: 0.6 }, ...spec },
+});
+
+describe('operator against a stand-in Kubernetes API server', () => {
+  let api: StandInApiServer;
+  let r: TestRedis;
+  let d: TestDatabase;
+  let controller: Controller;
+  const newController = () => new Controller({
+    kube: new KubeApi(api.kubeConfig()), db: d.db, redis: r.redis, logger: pino({ level: 'silent' }), namespace: NS, resyncMs: 400,
+    deployment: { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES },
+  });
+
+  beforeAll(async () => {
+    api = new StandInApiServer();
+    await api.start();
+    r = createTestRedis();
+    d = await createTestDatabase();
+    controller = newController();
+    await controller.start();
+  });
+  afterAll(async () => {
+    controller.stop();
+    await api.stop();
+    await r.cleanup();
+    await d.drop();
+  });
+
+  it('creates one trader Deployment with every required property, the rows, the config and a status', async () => {
+    api.put(secret('alice-binance'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'alice-binance', namespace: NS }, data: { apiKey: b64('ak-1'), apiSecret: b64('as-1') } });
+    api.put(ta('alice'), account('alice'));
+    await until(() => api.get(dep('alice')) !== undefined && (api.get(ta('alice'))?.status as any)?.phase !== undefined);
+
+    const deployment = api.get(dep('alice'))! as any;
+    expect(() => new Deployment(deployment).validate()).not.toThrow();
+    expect(deployment.metadata.managedFields).toEqual([{ manager: 'ats-operator', operation: 'Apply' }]);
+    expect(deployment.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'TradingAccount', name: 'alice', controller: true, uid: api.get(ta('alice'))!.metadata.uid })]);
+    expect(deployment.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } });
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(pod).toMatchObject({ automountServiceAccountToken: false, securityContext: { runAsNonRoot: true } });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(container.resources).toEqual(DEFAULT_TRADER_RESOURCES);
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9465, protocol: 'TCP' }]);
+    expect(container.volumeMounts).toContainEqual({ name: 'credentials', mountPath: '/var/run/secrets/ats', readOnly: true });
+    expect(pod.volumes).toContainEqual(expect.objectContaining({ name: 'credentials', secret: expect.objectContaining({ secretName: 'alice-binance' }) }));
+    expect(JSON.stringify(deployment)).not.toContain('ak-1');
+
+    expect(api.get(ta('alice'))!.metadata.finalizers).toEqual([FINALIZER]);
+    expect(api.get(ta('alice'))!.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
+    expect(await d.db.selectFrom('accounts').select(['id', 'name', 'exchange', 'status']).execute()).toEqual([{ id: 'alice', name: 'alice account', exchange: 'demo', status: 'active' }]);
+    expect(await r.redis.hget(redisKeys.config('alice'), 'minScore')).toBe('0.6');
+  });
+
+  it('applies a spec change to Postgres and Redis without touching the Deployment', async () => {
+    const before = api.get(dep('alice'))!.metadata.resourceVersion;
+    api.put(ta('alice'), account('alice', { config: { minScore: 0.75, leverage: 4 } }));
+    await until(async () => (await r.redis.hget(redisKeys.config('alice'), 'minScore')) === '0.75');
+    const rows = await d.db.selectFrom('trading_config').select(['config_key', 'config_value']).where('account_id', '=', 'alice').execute();
+    expect(Object.fromEntries(rows.map((x) => [x.config_key, x.config_value]))).toMatchObject({ minScore: 0.75, leverage: 4 });
+    await until(() => (api.get(ta('alice'))!.status as any).observedGeneration === 2);
+    expect(api.get(dep('alice'))!.metadata.resourceVersion).toBe(before);
+  });
+
+  it('rolls the trader when its Secret changes (key rotation)', async () => {
+    const before = (api.get(dep('alice')) as any).spec.template.metadata.annotations['ats.dev/secret-version'];
+    api.put(secret('alice-binance'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'alice-binance', namespace: NS }, data: { apiKey: b64('ak-2'), apiSecret: b64('as-2') } });
+    await until(() => (api.get(dep('alice')) as any).spec.template.metadata.annotations['ats.dev/secret-version'] !== before);
+    expect(api.get(dep('alice'))!.metadata.generation).toBe(2);
+  });
+
+  it('reports the trader state from its heartbeat, e.g. keys rejected by the exchange', async () => {
+    await r.redis.set(redisKeys.heartbeat('trader:alice'), JSON.stringify({ state: 'error', at: Date.now(), openPositions: 0, lastError: 'API key rejected by the exchange: binanceusdm {"code":-2015}' }));
+    await until(() => (api.get(ta('alice'))!.status as any).phase === 'Error');
+    const status = api.get(ta('alice'))!.status as any;
+    expect(status.lastError).toMatch(/^API key rejected by the exchange/);
+    expect(status.conditions.find((c: any) => c.type === 'TraderReady')).toMatchObject({ status: 'False', reason: 'TraderError', observedGeneration: 2 });
+    await r.redis.set(redisKeys.heartbeat('trader:alice'), JSON.stringify({ state: 'active', at: Date.now(), openPositions: 2, equity: 1234.5 }));
+    await until(() => (api.get(ta('alice'))!.status as any).phase === 'Running');
+    expect(api.get(ta('alice'))!.status).toMatchObject({ openPositions: 2, equity: 1234.5 });
+  });
+
+  it('reports a missing Secret as a condition a person can act on, and starts no trader', async () => {
+    api.put(ta('bob'), account('bob'));
+    await until(() => (api.get(ta('bob'))?.status as any)?.phase === 'Error');
+    const status = api.get(ta('bob'))!.status as any;
+    expect(status.conditions.find((c: any) => c.type === 'SecretReady')).toMatchObject({
+      status: 'False', reason: 'SecretNotFound',
+      message: `Secret bob-binance not found in namespace ${NS}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts`,
+    });
+    expect(api.get(dep('bob'))).toBeUndefined();
+  });
+
+  it('changes nothing when the operator restarts (idempotent)', async () => {
+    const before = api.get(dep('alice'))!.metadata.resourceVersion;
+    const configAt = await d.db.selectFrom('trading_config').select('updated_at').where('account_id', '=', 'alice').execute();
+    controller.stop();
+    controller = newController();
+    await controller.start();
+    // Several resync passes of the new controller.
+    await new Promise((res) => setTimeout(res, 1_500));
+    expect(api.get(dep('alice'))!.metadata.resourceVersion).toBe(before);
+    expect(await d.db.selectFrom('trading_config').select('updated_at').where('account_id', '=', 'alice').execute()).toEqual(configAt);
+  });
+
+  it('relists after 410 Gone and retries a write refused with 409', async () => {
+    api.compact();
+    api.injectConflict(1);
+    api.put(secret('carol-binance'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'carol-binance', namespace: NS }, data: { apiKey: b64('c'), apiSecret: b64('c') } });
+    api.put(ta('carol'), account('carol'));
+    await until(() => api.get(dep('carol')) !== undefined && (api.get(ta('carol'))!.metadata.finalizers ?? []).includes(FINALIZER));
+  });
+
+  it('stops the trader and keeps the records when an account is deleted', async () => {
+    await d.db.insertInto('trades').values({
+      account_id: 'alice', exchange_trade_id: 't1', exchange_order_id: 'o1', symbol: 'BTCUSDT', side: 'buy', price: 1, quantity: 1,
+      quote_quantity: 1, commission: 0, commission_asset: 'USDT', realized_pnl: 0, is_maker: false, traded_at: new Date().toISOString(),
+    }).execute();
+    api.delete(ta('alice'));
+    await until(() => api.get(ta('alice')) === undefined);
+    expect(api.get(dep('alice'))).toBeUndefined();
+    expect(await d.db.selectFrom('accounts').select('status').where('id', '=', 'alice').executeTakeFirst()).toEqual({ status: 'deleted' });
+    expect(await d.db.selectFrom('trades').select('id').where('account_id', '=', 'alice').execute()).toHaveLength(1);
+    expect(await r.redis.exists(redisKeys.config('alice'))).toBe(0);
+  });
+
+  it('elects one leader through a Lease; another takes over when it stops renewing', async () => {
+    let now = Date.now();
+    const kube = new KubeApi(api.kubeConfig());
+    const a = new LeaderElection({ kube, namespace: NS, name: 'ats-operator', identity: 'a', leaseSeconds: 15, now: () => now });
+    const b = new LeaderElection({ kube, namespace: NS, name: 'ats-operator', identity: 'b', leaseSeconds: 15, now: () => now });
+    expect(await a.tryAcquire()).toBe(true);
+    expect(await b.tryAcquire()).toBe(false);
+    now += 5_000;
+    expect(await a.tryAcquire()).toBe(true);
+    now += 16_000;
+    expect(await b.tryAcquire()).toBe(true);
+    expect(await a.tryAcquire()).toBe(false);
+  });
+});

@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Db } from '../../core/db/connection.js';
+import { redisKeys, statsDay } from '../../core/redis-keys.js';
+import { retireAccount, syncAccount } from '../account-sync.js';
+import { FINALIZER, parseSpec } from '../spec.js';
+import { buildStatus, readHeartbeat, type Condition } from '../status.js';
+import { isConflict, type KubeApi, type TradingAccountResource } from './kube-api.js';
+import { secretVersion, traderDeployment, traderName, type TraderDeploymentOptions } from './trader-deployment.js';
+
+export interface ReconcilerDeps {
+  readonly kube: KubeApi;
+  readonly db: Db;
+  readonly redis: Redis;
+  readonly logger: Logger;
+  readonly deployment: TraderDeploymentOptions;
+  readonly now?: () => number;
+}
+
+/** When to look at the account again; undefined: only when something changes. */
+export type ReconcileResult = { readonly requeueAfterMs?: number };
+
+const STATUS_REFRESH_MS = 30_000;
+
+/**
+ * One level-triggered, idempotent reconcile of one TradingAccount (kubebuilder's shape): load it;
+ * handle deletion and the finalizer; check the spec and the Secret; keep the records, the config
+ * and the trader Deployment in step; rebuild the status from what is observed.
+ */
+export async function reconcile(deps: ReconcilerDeps, namespace: string, name: string): Promise<ReconcileResult> {
+  const { kube, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const log = logger.child({ account_id: name });
+
+  // 1. Load the account; gone means nothing to do (the Deployment goes with its owner).
+  const account = await kube.getAccount(namespace, name);
+  if (!account) return {};
+  const finalizers = account.metadata.finalizers ?? [];
+
+  // 2. Deleted: stop the trader, keep the records (marked deleted), then let the object go.
+  if (account.metadata.deletionTimestamp) {
+    if (!finalizers.includes(FINALIZER)) return {};
+    await kube.deleteDeployment(namespace, traderName(name));
+    await retireAccount(deps, name);
+    try {
+      await kube.setFinalizers(account, finalizers.filter((f) => f !== FINALIZER));
+    } catch (err) {
+      if (isConflict(err)) return { requeueAfterMs: 0 };
+      throw err;
+    }
+    log.info('account deleted: trader stopped, records kept');
+    return {};
+  }
+
+  // 3. Our finalizer first, so a deletion always passes through step 2.
+  if (!finalizers.includes(FINALIZER)) {
+    try {
+      await kube.setFinalizers(account, [...finalizers, FINALIZER]);
+    } catch (err) {
+      if (isConflict(err)) return { requeueAfterMs: 0 };
+      throw err;
+    }
+    return { requeueAfterMs: 0 };
+  }
+
+  const writeStatus = async (specError: string | undefined, secretProblem: string | undefined) => {
+    const day = await deps.redis.hget(redisKeys.stats(name, statsDay()), 'day_start_equity');
+    const status = buildStatus({
+      generation: account.metadata.generation, specError, secretProblem, heartbeat: await readHeartbeat(deps.redis, name),
+      dayStartEquity: day === null ? undefined : Number(day), deleting: false, now: now(),
+      previous: (account.status?.conditions ?? []) as Condition[],
+    });
+    await kube.patchStatus(namespace, name, status);
+    return status;
+  };
+
+  // 4. A spec the schema let through but the code refuses: say so; retrying will not help.
+  const parsed = parseSpec(account.spec);
+  if (!parsed.ok) {
+    await writeStatus(parsed.message, undefined);
+    log.warn({ problem: parsed.message }, 'invalid spec');
+    return {};
+  }
+  const spec = parsed.spec;
+
+  // 5. The Secret with the key pair; without it no trader is started.
+  const secret = await kube.getSecretData(namespace, spec.secretRef.name);
+  const missing = !secret ? 'not found' : !secret.apiKey || !secret.apiSecret ? 'lacks the key apiKey or apiSecret' : undefined;
+  if (missing) {
+    const problem = `Secret ${spec.secretRef.name} ${missing} in namespace ${namespace}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts`;
+    await syncAccount(deps, name, spec);
+    await writeStatus(undefined, problem);
+    return { requeueAfterMs: STATUS_REFRESH_MS };
+  }
+
+  // 6. Records and live config (the trader picks a config change up without a restart).
+  const { configChanged } = await syncAccount(deps, name, spec);
+  if (configChanged) log.info('trading config updated');
+
+  // 7. The trader Deployment (server-side apply; the Secret's digest rolls it on key rotation).
+  await kube.applyDeployment(traderDeployment({ name, namespace, uid: account.metadata.uid }, spec, secretVersion(secret), deps.deployment));
+
+  // 8. Status from observation.
+  await writeStatus(undefined, undefined);
+  return { requeueAfterMs: STATUS_REFRESH_MS };
+}
+
+export type { TradingAccountResource };

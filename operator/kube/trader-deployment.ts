@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { GROUP, KIND, VERSION, type TradingAccountSpec } from '../spec.js';
+
+export interface TraderDeploymentOptions {
+  readonly image: string;
+  /** Secret with DATABASE_URL and REDIS_URL for every ats process (made by the chart). */
+  readonly runtimeSecret: string;
+  readonly logLevel: string;
+  readonly resources: { readonly requests: { cpu: string; memory: string }; readonly limits: { cpu: string; memory: string } };
+}
+
+export interface AccountRef {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+}
+
+export const TRADER_PORT = 9465;
+export const CREDENTIALS_DIR = '/var/run/secrets/ats';
+export const traderName = (account: string) => `trader-${account}`;
+export const accountLabel = 'ats.dev/account';
+
+/** A digest of the Secret's data: in the pod template, so a rotated key rolls the trader (and reveals nothing). */
+export const secretVersion = (data: Record<string, string> | undefined) =>
+  createHash('sha256').update(JSON.stringify(Object.entries(data ?? {}).sort())).digest('hex').slice(0, 16);
+
+/**
+ * The one trader Deployment of an account, as plain data: one replica, Recreate (never two
+ * traders for one account), non-root, read-only root filesystem, no service-account token, the
+ * key pair mounted read-only, probes and the metrics port.
+ */
+export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, keyVersion: string, o: TraderDeploymentOptions): V1Deployment {
+  const labels = {
+    'app.kubernetes.io/name': 'ats',
+    'app.kubernetes.io/component': 'trader',
+    'app.kubernetes.io/managed-by': 'ats-operator',
+    [accountLabel]: account.name,
+  };
+  const selector = { 'app.kubernetes.io/component': 'trader', [accountLabel]: account.name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: traderName(account.name),
+      namespace: account.namespace,
+      labels,
+      ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: account.name, uid: account.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: {
+          labels,
+          annotations: { 'ats.dev/secret-version': keyVersion, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(TRADER_PORT) },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{
+            name: 'trader',
+            image: o.image,
+            imagePullPolicy: 'IfNotPresent',
+            args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
+            env: [{ name: 'LOG_LEVEL', value: o.logLevel }],
+            envFrom: [{ secretRef: { name: o.runtimeSecret } }],
+            ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
+            resources: { requests: { ...o.resources.requests }, limits: { ...o.resources.limits } },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
+            readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, initialDelaySeconds: 5, periodSeconds: 10 },
+            volumeMounts: [
+              { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          }],
+          volumes: [
+            { name: 'credentials', secret: { secretName: spec.secretRef.name, defaultMode: 0o440, items: [{ key: 'apiKey', path: 'apiKey' }, { key: 'apiSecret', path: 'apiSecret' }] } },
+            { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export const DEFAULT_TRADER_RESOURCES = { requests: { cpu: '20m', memory: '96Mi' }, limits: { cpu: '500m', memory: '192Mi' } };
