@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{core,simulator,operator,trader,marketdata}/**/*.test.ts'],
+    include: ['{core,simulator,operator,trader,marketdata,charts}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: a few files at a time keep the real Postgres/Redis/simulator tests honest.

@@ -8,6 +8,7 @@ import { simCommand } from '../simulator/command.js';
 import { marketdataCommand } from '../marketdata/command.js';
 import { traderCommand } from '../trader/command.js';
 import { upCommand } from '../operator/up-command.js';
+import { operatorCommand } from '../operator/command.js';
 import { logsCommand, recommendationsCommand, statusCommand, tradesCommand } from '../operator/inspect-commands.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
@@ -20,7 +21,7 @@ program.addCommand(keysCommand());
 program.addCommand(simCommand());
 program.addCommand(marketdataCommand());
 program.addCommand(traderCommand());
-for (const command of [upCommand(), statusCommand(), tradesCommand(), logsCommand(), recommendationsCommand()]) program.addCommand(command);
+for (const command of [operatorCommand(), upCommand(), statusCommand(), tradesCommand(), logsCommand(), recommendationsCommand()]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

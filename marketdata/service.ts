@@ -54,6 +54,7 @@ export class MarketdataService {
   #client: Promise<BinanceClient> | undefined;
   #scanner: Scanner | undefined;
   #lastStreamAt = 0;
+  #lastWriteAt = 0;
   #active = false;
   #stopped = false;
 
@@ -169,6 +170,7 @@ export class MarketdataService {
         if (generation !== this.#generation) return;
         await this.reader.cache.set(redisKeys.markPriceAll(), markPricesFromRaw([...latest.values()], 'stream'), TTL.markPrices);
         this.#lastStreamAt = Date.now();
+        this.#lastWriteAt = this.#lastStreamAt;
         backoff = 1_000;
       } catch (err) {
         if (generation !== this.#generation) return;
@@ -183,8 +185,10 @@ export class MarketdataService {
   async #fallbackMarkPrices(client: BinanceClient): Promise<void> {
     const silence = Date.now() - this.#lastStreamAt;
     this.#metrics.streamAge.set(this.#lastStreamAt ? silence / 1000 : -1);
+    this.#metrics.cacheAge.set(this.#lastWriteAt ? (Date.now() - this.#lastWriteAt) / 1000 : -1);
     if (silence < (this.#o.streamSilenceMs ?? 2_500)) return;
     await this.reader.cache.set(redisKeys.markPriceAll(), await fetchMarkPrices(client), TTL.markPrices);
+    this.#lastWriteAt = Date.now();
     this.#metrics.restPolls.inc();
   }
 
@@ -217,6 +221,7 @@ function serviceMetrics(registry: Registry) {
   return {
     active: new Gauge({ name: 'ats_marketdata_active', help: '1 while this instance holds the lease and polls', registers }),
     streamAge: new Gauge({ name: 'ats_marketdata_mark_price_stream_age_seconds', help: 'Seconds since the last mark price stream update', registers }),
+    cacheAge: new Gauge({ name: 'ats_marketdata_mark_price_age_seconds', help: 'Age of the mark prices in ats:md:mark_price:all (stream or REST)', registers }),
     reconnects: new Counter({ name: 'ats_marketdata_stream_reconnects_total', help: 'Mark price stream losses', registers }),
     restPolls: new Counter({ name: 'ats_marketdata_rest_fallback_polls_total', help: 'Mark price REST polls while the stream was silent', registers }),
     scans: new Counter({ name: 'ats_marketdata_scans_total', help: 'Recommendation scans', registers }),

@@ -94,7 +94,10 @@ export class RateGovernor {
   /** Takes the limits from an exchangeInfo `rateLimits` array. */
   async setLimits(rateLimits: ReadonlyArray<{ rateLimitType: string; interval: string; intervalNum: number; limit: number }>): Promise<void> {
     const weight = rateLimits.find((r) => r.rateLimitType === 'REQUEST_WEIGHT' && r.interval === 'MINUTE' && r.intervalNum === 1);
-    if (weight) await this.#redis.set(redisKeys.governor('weight_limit'), String(weight.limit));
+    if (weight) {
+      await this.#redis.set(redisKeys.governor('weight_limit'), String(weight.limit));
+      this.#metrics.limit.set(weight.limit);
+    }
     const tenSeconds = rateLimits.find((r) => r.rateLimitType === 'ORDERS' && r.interval === 'SECOND' && r.intervalNum === 10);
     const minute = rateLimits.find((r) => r.rateLimitType === 'ORDERS' && r.interval === 'MINUTE' && r.intervalNum === 1);
     this.#orderLimits = { tenSeconds: tenSeconds?.limit ?? 300, minute: minute?.limit ?? 1200 };
@@ -168,6 +171,7 @@ function governorMetrics(registry: Registry | undefined) {
   const registers = registry ? [registry] : [];
   return {
     used: new Gauge({ name: 'ats_governor_weight_used', help: 'Request weight used in the current minute on this node (IP)', registers }),
+    limit: new Gauge({ name: 'ats_governor_weight_limit', help: "The exchange's REQUEST_WEIGHT limit per minute per IP", registers }),
     reserved: new Counter({ name: 'ats_governor_weight_reserved_total', help: 'Request weight reserved by this process', registers }),
     waits: new Counter({ name: 'ats_governor_waits_total', help: 'Times a request waited for budget or a pause', registers }),
     waitSeconds: new Counter({ name: 'ats_governor_wait_seconds_total', help: 'Time spent waiting for budget or a pause', registers }),

@@ -1,0 +1,38 @@
+{{- define "ats.labels" -}}
+app.kubernetes.io/name: ats
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end }}
+
+{{- define "ats.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end }}
+
+{{- define "ats.postgresPassword" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace "ats-postgres" -}}
+{{- if .Values.postgresql.password -}}
+{{ .Values.postgresql.password }}
+{{- else if $existing -}}
+{{ index $existing.data "password" | b64dec }}
+{{- else -}}
+{{ randAlphaNum 24 }}
+{{- end -}}
+{{- end }}
+
+{{- define "ats.podSecurity" -}}
+automountServiceAccountToken: false
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 10001
+  runAsGroup: 10001
+  seccompProfile: { type: RuntimeDefault }
+{{- end }}
+
+{{- define "ats.containerSecurity" -}}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  capabilities: { drop: [ALL] }
+{{- end }}

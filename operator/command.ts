@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Command } from 'commander';
+import { KubeConfig } from '@kubernetes/client-node';
+import { migrateToLatest } from '../core/db/migrate.js';
+import { openDatabase } from '../core/db/open.js';
+import { portOption } from '../core/cli-options.js';
+import { createOpsServer, listenOps } from '../core/ops-server.js';
+import { startProcess } from '../core/process.js';
+import { Controller } from './kube/controller.js';
+import { KubeApi } from './kube/kube-api.js';
+import { LeaderElection } from './kube/leader-election.js';
+import { DEFAULT_TRADER_RESOURCES } from './kube/trader-deployment.js';
+
+export const operatorCommand = () =>
+  new Command('operator')
+    .description('reconcile TradingAccount resources into trader Deployments (in a Kubernetes cluster)')
+    .requiredOption('--namespace <ns>', 'namespace to watch (where TradingAccounts, their Secrets and traders live)', process.env.ATS_NAMESPACE)
+    .requiredOption('--image <image>', 'image of the trader pods (the same ats image)', process.env.ATS_IMAGE)
+    .option('--runtime-secret <name>', 'Secret with DATABASE_URL and REDIS_URL for the traders', 'ats-runtime')
+    .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9466)
+    .option('--trader-requests <cpu,memory>', 'trader resource requests', '20m,96Mi')
+    .option('--trader-limits <cpu,memory>', 'trader resource limits', '500m,192Mi')
+    .action(async (opts: { namespace: string; image: string; runtimeSecret: string; port: number; traderRequests: string; traderLimits: string }) => {
+      const ctx = startProcess('operator');
+      const log = ctx.root.logger;
+      const database = await openDatabase(ctx.env);
+      await migrateToLatest(database.db);
+      const kc = new KubeConfig();
+      kc.loadFromDefault();
+      const kube = new KubeApi(kc);
+      const [rc, rm] = opts.traderRequests.split(',');
+      const [lc, lm] = opts.traderLimits.split(',');
+      const controller = new Controller({
+        kube, db: database.db, redis: ctx.redis, logger: log, namespace: opts.namespace,
+        deployment: {
+          image: opts.image, runtimeSecret: opts.runtimeSecret, logLevel: ctx.env.LOG_LEVEL,
+          resources: { requests: { cpu: rc ?? DEFAULT_TRADER_RESOURCES.requests.cpu, memory: rm ?? DEFAULT_TRADER_RESOURCES.requests.memory }, limits: { cpu: lc ?? DEFAULT_TRADER_RESOURCES.limits.cpu, memory: lm ?? DEFAULT_TRADER_RESOURCES.limits.memory } },
+        },
+      });
+      const election = new LeaderElection({ kube, namespace: opts.namespace, name: 'ats-operator', identity: `${hostname()}-${randomBytes(3).toString('hex')}` });
+      let leading = false;
+      const ops = createOpsServer({ registry: ctx.registry, status: () => ({ leader: leading }) });
+      await listenOps(ops, opts.port);
+      const tick = async () => {
+        try {
+          const now = await election.tryAcquire();
+          if (now && !leading) {
+            log.info('became the leader: reconciling');
+            await controller.start();
+          } else if (!now && leading) {
+            log.warn('lost the lease: standing by');
+            controller.stop();
+          }
+          leading = now;
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'leader election failed');
+        }
+      };
+      await tick();
+      const timer = setInterval(() => void tick(), 5_000);
+      ctx.onShutdown(async () => database.close());
+      ctx.onShutdown(async () => {
+        clearInterval(timer);
+        controller.stop();
+        ops.close();
+      });
+    });
