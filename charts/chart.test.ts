@@ -11,7 +11,7 @@ import { helm } from '../core/testing/helm.js';
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   ConfigMap, Secret, Service, ServiceAccount, Deployment, StatefulSet, Role, RoleBinding, CustomResourceDefinition, PrometheusRule, ServiceMonitor,
 };
-const everything = ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true'];
+const everything = ['--set', 'simulator.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true'];
 const render = (extra: string[]) => parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', 'trading', '--include-crds', ...extra]))
   .map((d) => d.toJS()).filter(Boolean) as Array<{ kind: string; metadata: { name: string } }>;
 

@@ -1,0 +1,23 @@
+# The one image every ats process runs: `ats operator`, `ats marketdata`, `ats trader`, `ats sim`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY core core
+COPY simulator simulator
+COPY marketdata marketdata
+COPY trader trader
+COPY operator operator
+COPY charts charts
+RUN npx tsc -p tsconfig.build.json
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No install scripts: the cluster uses DATABASE_URL, so the embedded Postgres binaries are not prepared.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist dist
+USER 10001:10001
+ENTRYPOINT ["node", "dist/core/cli.js"]
