@@ -87,10 +87,9 @@ describe('local runtime', () => {
   it('stops the trader of a removed manifest and keeps its records', async () => {
     const pid = supervisor.pid('dora')!;
     rmSync(join(dir, 'dora.yaml'));
-    await until(() => supervisor.pid('dora') === undefined, 20_000);
+    await until(async () => supervisor.pid('dora') === undefined && (await status('dora')) === null, 20_000);
     expect(() => process.kill(pid, 0)).toThrow();
-    expect(await status('dora')).toBeNull();
-    expect(await d.db.selectFrom('accounts').select('status').where('id', '=', 'dora').executeTakeFirst()).toEqual({ status: 'deleted' });
+    await until(async () => (await d.db.selectFrom('accounts').select('status').where('id', '=', 'dora').executeTakeFirst())?.status === 'deleted');
     expect(await d.db.selectFrom('trading_config').select('id').where('account_id', '=', 'dora').execute()).not.toHaveLength(0);
   });
 });

@@ -1,0 +1,201 @@
+/**
+ * `npm run bench`: how many accounts one node holds. Runs the local system (simulator, marketdata,
+ * N trader processes from dist/) for each N and prints one table: memory, CPU, the Binance budget,
+ * reaction time from a new recommendation to every account's entry and stop-loss, and mark-price
+ * freshness, then a projection for a 2 vCPU / 4 GB node.
+ *
+ *   npm run bench                    # N = 1, 10, 30, 50
+ *   npm run bench -- --accounts 2 --steady 5
+ */
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { pino } from 'pino';
+import { LocalKeyStore } from '../../core/credentials/local-key-store.js';
+import { redisKeys } from '../../core/redis-keys.js';
+import { publishSnapshot } from '../../core/recommendations.js';
+import { configEntries, tradingConfigSchema } from '../../core/trading-config.js';
+import { createTestDatabase, createTestRedis } from '../../core/testing/services.js';
+import { Simulator } from '../../simulator/server.js';
+import { TraderSupervisor } from './trader-supervisor.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'core', 'cli.js');
+const TICKS = 100;
+/** k3s itself on the node: DESIGN.md gives 0.8–1.6 GB; the midpoint is reserved. */
+const K3S_RESERVE_MB = 1200;
+const NODE_MB = 4096;
+const NODE_CORES = 2;
+
+interface Sample { rssMb: number; ticks: number }
+const proc = (pid: number): Sample | undefined => {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { rssMb: Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024, ticks: Number(stat[11]) + Number(stat[12]) };
+  } catch {
+    return undefined;
+  }
+};
+const pct = (values: number[], p: number) => {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const median = (v: number[]) => pct(v, 50);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface BenchRow {
+  n: number; traderRssMedian: number; traderRssMax: number; marketdataRss: number; simRss: number; totalRss: number;
+  cpuSteady: number; cpuBurst: number; cpuMarketdataSteady: number; publicPerMin: number; privatePerMin: number; peakMinute: number;
+  sent429: number; sent418: number; reactP50: number; reactP99: number; reactMax: number; reacted: number; markAgeP50: number; markAgeP99: number;
+}
+
+export async function benchOnce(n: number, steadySeconds: number): Promise<BenchRow> {
+  const db = await createTestDatabase();
+  const r = createTestRedis();
+  const state = mkdtempSync(join(tmpdir(), 'ats-bench-'));
+  const sim = new Simulator({ speed: 0 });
+  const { url } = await sim.listen(0);
+  const env = { ...r.env, DATABASE_URL: db.url, ATS_EXCHANGE: url, ATS_STATE_DIR: state, ATS_MASTER_KEY: 'bench-master-key-0123456789', LOG_LEVEL: 'warn' };
+  const keys = new LocalKeyStore(join(state, 'keys'), env.ATS_MASTER_KEY);
+  const md = spawn(process.execPath, [CLI, 'marketdata', '--port', '0', '--scan-every', '1000'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const supervisor = new TraderSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [CLI] });
+  try {
+    // marketdata publishes a first scan at start; clear it so traders only see the benchmark's.
+    while ((await r.redis.get(redisKeys.recommendationsVersion())) === null) await sleep(200);
+    await r.redis.del(redisKeys.recommendationsSnapshot());
+    const ids = Array.from({ length: n }, (_, i) => `bench${i + 1}`);
+    for (const id of ids) {
+      const pair = { apiKey: `benchkey${id}${'0'.repeat(20)}`, apiSecret: `benchsecret${id}${'1'.repeat(30)}` };
+      keys.put(id, pair);
+      sim.createAccount({ id, ...pair, balance: 10_000 });
+      await r.redis.hset(redisKeys.config(id), configEntries(tradingConfigSchema.parse({ minScore: 0, sizing: { mode: 'fixed', usdt: 20 }, leverage: 5 })));
+      await supervisor.ensure({ accountId: id, exchange: url, keyName: id, fingerprint: id });
+    }
+    const deadline = Date.now() + 60_000 + n * 3_000;
+    const active = async () => (await Promise.all(ids.map((id) => r.redis.get(redisKeys.heartbeat(`trader:${id}`))))).filter((h) => h && JSON.parse(h).state === 'active').length;
+    while ((await active()) < n) {
+      if (Date.now() > deadline) throw new Error(`only ${await active()} of ${n} traders became active`);
+      await sleep(500);
+    }
+    await sleep(5_000);
+    sim.resetCounters();
+
+    // Steady state: CPU and memory of every process, and mark-price age as a reader sees it.
+    const pids = () => ids.map((id) => supervisor.pid(id)!).filter(Boolean);
+    const cpuOver = async (ms: number, extra?: () => Promise<void>) => {
+      const before = new Map(pids().map((p) => [p, proc(p)?.ticks ?? 0]));
+      const mdBefore = proc(md.pid!)?.ticks ?? 0;
+      const t0 = Date.now();
+      if (extra) await extra(); else await sleep(ms);
+      const seconds = (Date.now() - t0) / 1000;
+      const traderTicks = [...before].reduce((sum, [p, t]) => sum + ((proc(p)?.ticks ?? t) - t), 0);
+      return { traders: (traderTicks / TICKS / seconds) * 100, marketdata: (((proc(md.pid!)?.ticks ?? mdBefore) - mdBefore) / TICKS / seconds) * 100 };
+    };
+    const ages: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const raw = await r.redis.get(redisKeys.markPriceAll());
+        if (raw) ages.push(Date.now() - JSON.parse(raw).updatedAt);
+        await sleep(250);
+      }
+    })();
+    const steady = await cpuOver(steadySeconds * 1000);
+    const rss = pids().map((p) => proc(p)?.rssMb ?? 0);
+
+    // Burst: one recommendation for every account; entry acknowledged and stop-loss placed.
+    const entryAt = new Map<string, number>();
+    const stopAt = new Map<string, number>();
+    sim.engine.on('event', (e) => {
+      if (e.kind === 'order' && e.execution === 'NEW' && !entryAt.has(e.account.id)) entryAt.set(e.account.id, Date.now());
+      if (e.kind === 'algo' && e.algo.orderType === 'STOP_MARKET' && e.algo.algoStatus === 'NEW' && !stopAt.has(e.account.id)) stopAt.set(e.account.id, Date.now());
+    });
+    const mark = sim.engine.mark('ETHUSDT');
+    const now = Date.now();
+    let published = 0;
+    const burst = await cpuOver(0, async () => {
+      published = Date.now();
+      await publishSnapshot(r.redis, [{
+        id: `bench-${now}`, symbol: 'ETHUSDT', side: 'long', entry: mark, stopLoss: mark * 0.9, takeProfit: mark * 1.1, score: 1,
+        reason: 'benchmark', strategy: 'bench', interval: '1h', barTime: now, expiresAt: now + 600_000,
+      }]);
+      const end = Date.now() + 60_000;
+      while (stopAt.size < n && Date.now() < end) await sleep(20);
+    });
+    sampling = false;
+    await sampler;
+    const reactions = ids.filter((id) => stopAt.has(id) && entryAt.has(id)).map((id) => Math.max(stopAt.get(id)!, entryAt.get(id)!) - published);
+
+    const counters = sim.counters();
+    const minutes = Object.values(counters.weightByIpPerMinute).flat();
+    const spanMin = Math.max(1, minutes.length);
+    const pub = minutes.reduce((s, m) => s + m.public, 0);
+    const priv = minutes.reduce((s, m) => s + m.private, 0);
+    const mdRss = proc(md.pid!)?.rssMb ?? 0;
+    const simRss = process.memoryUsage().rss / 1024 / 1024;
+    return {
+      n, traderRssMedian: median(rss), traderRssMax: Math.max(...rss), marketdataRss: mdRss, simRss,
+      totalRss: rss.reduce((a, b) => a + b, 0) + mdRss + simRss,
+      cpuSteady: steady.traders, cpuMarketdataSteady: steady.marketdata, cpuBurst: burst.traders,
+      publicPerMin: pub / spanMin, privatePerMin: priv / spanMin, peakMinute: Math.max(0, ...minutes.map((m) => m.public + m.private)),
+      sent429: counters.sent429, sent418: counters.sent418, reacted: reactions.length,
+      reactP50: median(reactions), reactP99: pct(reactions, 99), reactMax: Math.max(...reactions),
+      markAgeP50: median(ages), markAgeP99: pct(ages, 99),
+    };
+  } finally {
+    await supervisor.stopAll();
+    md.kill('SIGTERM');
+    await new Promise((res) => md.once('exit', res));
+    await sim.close();
+    await r.cleanup();
+    await db.drop();
+  }
+}
+
+export function formatTable(rows: BenchRow[]): string {
+  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const head = '| N | trader RSS MB median / max | marketdata RSS MB | sim+bench RSS MB | total RSS MB | traders CPU % steady / burst | marketdata CPU % | weight/min public / private | peak minute | 429 / 418 | reaction ms p50 / p99 / max (reacted) | mark age ms p50 / p99 |';
+  const sep = '|' + head.split('|').slice(1, -1).map(() => ' --- ').join('|') + '|';
+  const lines = rows.map((r) => `| ${r.n} | ${f(r.traderRssMedian)} / ${f(r.traderRssMax)} | ${f(r.marketdataRss)} | ${f(r.simRss)} | ${f(r.totalRss)} | ${f(r.cpuSteady, 1)} / ${f(r.cpuBurst, 1)} | ${f(r.cpuMarketdataSteady, 1)} | ${f(r.publicPerMin)} / ${f(r.privatePerMin)} | ${f(r.peakMinute)} | ${r.sent429} / ${r.sent418} | ${f(r.reactP50)} / ${f(r.reactP99)} / ${f(r.reactMax)} (${r.reacted}/${r.n}) | ${f(r.markAgeP50)} / ${f(r.markAgeP99)} |`);
+  return [head, sep, ...lines].join('\n');
+}
+
+export function projection(rows: BenchRow[]): string {
+  const last = rows[rows.length - 1]!;
+  const first = rows[0]!;
+  const perTrader = median(rows.map((r) => r.traderRssMedian));
+  // Fixed costs on the node besides k3s: marketdata, operator (~ a trader), Postgres and Redis (~180 MB together).
+  const fixed = last.marketdataRss + perTrader + 180;
+  const byMemory = Math.floor((NODE_MB - K3S_RESERVE_MB - fixed) / perTrader);
+  const cpuPerTrader = last.cpuSteady / last.n;
+  const byCpu = cpuPerTrader > 0 ? Math.floor(((NODE_CORES * 100 * 0.7) - last.cpuMarketdataSteady) / cpuPerTrader) : Infinity;
+  return [
+    `Public weight per minute, N=${last.n} / N=${first.n}: ${(last.publicPerMin / Math.max(1, first.publicPerMin)).toFixed(2)} (flat means shared market data works).`,
+    `Projection for a 2 vCPU / 4 GB node: reserve ${K3S_RESERVE_MB} MB for k3s (DESIGN.md: 0.8–1.6 GB) and ${Math.round(fixed)} MB for marketdata, the operator, Postgres and Redis;`,
+    `at ${perTrader.toFixed(0)} MB per trader, memory holds about ${byMemory} accounts; at ${cpuPerTrader.toFixed(2)}% CPU per idle trader (70% of 2 cores usable), CPU holds ${byCpu === Infinity ? 'more' : byCpu}. Fits: about ${Math.min(byMemory, byCpu)} accounts.`,
+  ].join('\n');
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const ns = (opt('--accounts') ?? '1,10,30,50').split(',').map(Number);
+  const steady = Number(opt('--steady') ?? 15);
+  console.log(`ats benchmark on ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GB; N = ${ns.join(', ')}; steady window ${steady} s`);
+  const rows: BenchRow[] = [];
+  for (const n of ns) {
+    process.stdout.write(`N=${n}… `);
+    rows.push(await benchOnce(n, steady));
+    console.log('done');
+  }
+  console.log(`\n${formatTable(rows)}\n\n${projection(rows)}`);
+  process.exit(0);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) void main();
