@@ -2,10 +2,8 @@ import { Command } from 'commander';
 import { portOption, positiveOption as positive } from '../core/cli-options.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
-import { RateGovernor } from '../core/exchange/governor.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
-import { MarketdataService } from './service.js';
 
 
 export const marketdataCommand = () =>
@@ -18,6 +16,7 @@ export const marketdataCommand = () =>
     .option('--validity <minutes>', 'minutes a recommendation stays actionable', positive('validity'), 60)
     .action(async (opts) => {
       const ctx = startProcess('marketdata');
+      const [{ RateGovernor }, { MarketdataService }] = await Promise.all([import('../core/exchange/governor.js'), import('./service.js')]);
       const log = ctx.root.logger;
       const database = await openDatabase(ctx.env, (m) => log.debug({ postgres: m }, 'embedded postgres'));
       await migrateToLatest(database.db);

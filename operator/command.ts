@@ -1,16 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
-import { KubeConfig } from '@kubernetes/client-node';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { portOption } from '../core/cli-options.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
-import { Controller } from './kube/controller.js';
-import { KubeApi } from './kube/kube-api.js';
-import { LeaderElection } from './kube/leader-election.js';
-import { DEFAULT_TRADER_RESOURCES } from './kube/trader-deployment.js';
 
 export const operatorCommand = () =>
   new Command('operator')
@@ -23,6 +18,9 @@ export const operatorCommand = () =>
     .option('--trader-limits <cpu,memory>', 'trader resource limits', '500m,192Mi')
     .action(async (opts: { namespace: string; image: string; runtimeSecret: string; port: number; traderRequests: string; traderLimits: string }) => {
       const ctx = startProcess('operator');
+      const [{ KubeConfig }, { Controller }, { KubeApi }, { LeaderElection }, { DEFAULT_TRADER_RESOURCES }] = await Promise.all([
+        import('@kubernetes/client-node'), import('./kube/controller.js'), import('./kube/kube-api.js'), import('./kube/leader-election.js'), import('./kube/trader-deployment.js'),
+      ]);
       const log = ctx.root.logger;
       const database = await openDatabase(ctx.env);
       await migrateToLatest(database.db);

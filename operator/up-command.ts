@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { portOption, positiveOption as positive } from '../core/cli-options.js';
 import { resolve } from 'node:path';
-import { DEFAULT_UP, up } from './local/up.js';
+import { DEFAULT_SIM_PORT } from '../simulator/defaults.js';
+
+export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;
 
 
 export const upCommand = () =>
@@ -12,5 +14,5 @@ export const upCommand = () =>
     .option('--speed <x>', 'market time per wall-clock time', positive('speed'), DEFAULT_UP.speed)
     .option('--scan-every <seconds>', 'seconds between recommendation scans', positive('scan-every'), DEFAULT_UP.scanEverySeconds)
     .option('--balance <usdt>', 'starting balance of each simulator account', positive('balance'), DEFAULT_UP.balance)
-    .action((opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number }) =>
-      up({ accounts: resolve(opts.accounts), simPort: opts.simPort, speed: opts.speed, scanEverySeconds: opts.scanEvery, balance: opts.balance }));
+    .action(async (opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number }) =>
+      (await import('./local/up.js')).up({ accounts: resolve(opts.accounts), simPort: opts.simPort, speed: opts.speed, scanEverySeconds: opts.scanEvery, balance: opts.balance }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ccxt from 'ccxt';
+import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
 

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { nonNegativeOption as number, portOption } from '../core/cli-options.js';
 import { createRootLogger } from '../core/logger.js';
 import { loadEnv } from '../core/env.js';
-import { DEFAULT_SIM_PORT, DEFAULT_SYMBOLS, Simulator } from './server.js';
+import { DEFAULT_SIM_PORT, DEFAULT_SYMBOLS } from './defaults.js';
 
 
 export const simCommand = () =>
@@ -19,6 +19,7 @@ export const simCommand = () =>
     .option('--account <id:key:secret:balance...>', 'create an account at start (repeatable)')
     .action(async (opts) => {
       const env = loadEnv();
+      const { Simulator } = await import('./server.js');
       const { logger } = createRootLogger({ component: 'sim', env });
       const sim = new Simulator({
         speed: opts.speed,

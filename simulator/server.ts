@@ -22,8 +22,9 @@ import { MarketStreams } from './ws/market-streams.js';
 import { UserStreams } from './ws/user-streams.js';
 import { AdminError, handleAdmin } from './admin.js';
 
-export const DEFAULT_SIM_PORT = 8480;
-export const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'DOGEUSDT'] as const;
+import { DEFAULT_SYMBOLS } from './defaults.js';
+
+export { DEFAULT_SIM_PORT, DEFAULT_SYMBOLS } from './defaults.js';
 
 export interface SimulatorOptions {
   readonly symbols?: readonly string[];

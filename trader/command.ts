@@ -3,11 +3,9 @@ import { portOption } from '../core/cli-options.js';
 import { readKeyPairDir } from '../core/credentials/key-dir.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
-import { RateGovernor } from '../core/exchange/governor.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
 import { localKeyStore } from '../core/commands/keys.js';
-import { Trader } from './trader.js';
 
 
 export const traderCommand = () =>
@@ -20,6 +18,7 @@ export const traderCommand = () =>
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9465)
     .action(async (opts: { account: string; credentialsDir?: string; keyName?: string; exchange?: string; port: number }) => {
       const ctx = startProcess('trader', { account: opts.account });
+      const [{ RateGovernor }, { Trader }] = await Promise.all([import('../core/exchange/governor.js'), import('./trader.js')]);
       const log = ctx.root.logger;
       const database = await openDatabase(ctx.env);
       await migrateToLatest(database.db);

@@ -1,4 +1,4 @@
-import ccxt from 'ccxt';
+import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
 import { isAtsError } from '../core/errors.js';
 
 /**

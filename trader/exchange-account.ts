@@ -1,4 +1,4 @@
-import ccxt from 'ccxt';
+import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
 import type { MarketRules } from './risk.js';
 import { isOrderNotFound } from './errors.js';

@@ -1,6 +1,6 @@
-import ccxt from 'ccxt';
+import { BinanceUsdm } from './ccxt-binance.js';
 
-export type BinanceClient = InstanceType<typeof ccxt.pro.binanceusdm>;
+export type BinanceClient = InstanceType<typeof BinanceUsdm>;
 
 export interface BinanceClientOptions {
   /** REST base (e.g. http://127.0.0.1:8480); unset: Binance's production host. */
@@ -21,7 +21,7 @@ export interface BinanceClientOptions {
  */
 export async function createBinanceClient(opts: BinanceClientOptions): Promise<BinanceClient> {
   const urls = opts.restUrl ? localUrls(opts.restUrl, opts.wsUrl ?? opts.restUrl.replace(/^http/, 'ws')) : undefined;
-  const exchange = new ccxt.pro.binanceusdm({
+  const exchange = new BinanceUsdm({
     apiKey: opts.apiKey,
     secret: opts.apiSecret,
     enableRateLimit: true,

@@ -11,7 +11,7 @@ import { AtsError } from '../../core/errors.js';
 import { loadEnv } from '../../core/env.js';
 import { createRedis } from '../../core/redis.js';
 import { removeRuntime, writeRuntime } from '../../core/runtime-file.js';
-import { DEFAULT_SIM_PORT, Simulator } from '../../simulator/server.js';
+import { Simulator } from '../../simulator/server.js';
 import { parseSpec } from '../spec.js';
 import { LocalOperator } from './local-operator.js';
 import { ManifestFolder } from './manifests.js';
@@ -184,4 +184,3 @@ function superviseMarketdata(env: Record<string, string>, scanEverySeconds: numb
   };
 }
 
-export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;
