@@ -27,6 +27,9 @@ export interface Balance {
  * are Binance ids (ETHUSDT); everything else in the trader speaks the project's own types.
  */
 export class ExchangeAccount {
+  /** Symbols whose leverage and margin mode this process has set (saves two calls per entry). */
+  readonly #prepared = new Map<string, string>();
+
   constructor(readonly client: BinanceClient) {}
 
   #unified(id: string): string {
@@ -82,6 +85,7 @@ export class ExchangeAccount {
   }
 
   async prepare(id: string, leverage: number, marginMode: 'isolated' | 'cross'): Promise<void> {
+    if (this.#prepared.get(id) === `${leverage}|${marginMode}`) return;
     const symbol = this.#unified(id);
     try {
       await this.client.setMarginMode(marginMode, symbol);
@@ -90,6 +94,7 @@ export class ExchangeAccount {
       if (!(err instanceof ccxt.MarginModeAlreadySet) && !/-4046|-4047|-4048/.test((err as Error).message)) throw err;
     }
     await this.client.setLeverage(leverage, symbol);
+    this.#prepared.set(id, `${leverage}|${marginMode}`);
   }
 
   async entry(id: string, side: 'buy' | 'sell', amount: number, clientOrderId: string, limitPrice?: number): Promise<Order> {

@@ -49,7 +49,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface BenchRow {
   n: number; traderRssMedian: number; traderRssMax: number; marketdataRss: number; simRss: number; totalRss: number;
   cpuSteady: number; cpuBurst: number; cpuMarketdataSteady: number; publicPerMin: number; privatePerMin: number; peakMinute: number;
-  sent429: number; sent418: number; reactP50: number; reactP99: number; reactMax: number; reacted: number; markAgeP50: number; markAgeP99: number;
+  privateBurst: number; publicCalls: string; sent429: number; sent418: number; reactP50: number; reactP99: number; reactMax: number; reacted: number; markAgeP50: number; markAgeP99: number;
 }
 
 export async function benchOnce(n: number, steadySeconds: number): Promise<BenchRow> {
@@ -103,8 +103,17 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
         await sleep(250);
       }
     })();
+    const steadyStart = Date.now();
     const steady = await cpuOver(steadySeconds * 1000);
     const rss = pids().map((p) => proc(p)?.rssMb ?? 0);
+    // Public weight at steady state, per minute of the window (the burst is private traffic).
+    const steadyCounters = sim.counters();
+    const steadyMinutes = (Date.now() - steadyStart) / 60_000;
+    const steadyPublic = Object.values(steadyCounters.weightByIpPerMinute).flat().reduce((sum, m) => sum + m.public, 0) / steadyMinutes;
+    const publicCalls = Object.entries(steadyCounters.requestsByEndpoint)
+      .filter(([k]) => /time|exchangeInfo|premiumIndex|ticker|klines/.test(k)).map(([k, v]) => `${k.replace('GET /fapi/v1/', '')}×${v}`).join(' ');
+    sim.resetCounters();
+    const burstStart = Date.now();
 
     // Burst: one recommendation for every account; entry acknowledged and stop-loss placed.
     const entryAt = new Map<string, number>();
@@ -131,8 +140,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
 
     const counters = sim.counters();
     const minutes = Object.values(counters.weightByIpPerMinute).flat();
-    const spanMin = Math.max(1, minutes.length);
-    const pub = minutes.reduce((s, m) => s + m.public, 0);
+    const burstMinutes = Math.max(1 / 60, (Date.now() - burstStart) / 60_000);
     const priv = minutes.reduce((s, m) => s + m.private, 0);
     const mdRss = proc(md.pid!)?.rssMb ?? 0;
     const simRss = process.memoryUsage().rss / 1024 / 1024;
@@ -140,7 +148,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
       n, traderRssMedian: median(rss), traderRssMax: Math.max(...rss), marketdataRss: mdRss, simRss,
       totalRss: rss.reduce((a, b) => a + b, 0) + mdRss + simRss,
       cpuSteady: steady.traders, cpuMarketdataSteady: steady.marketdata, cpuBurst: burst.traders,
-      publicPerMin: pub / spanMin, privatePerMin: priv / spanMin, peakMinute: Math.max(0, ...minutes.map((m) => m.public + m.private)),
+      publicPerMin: steadyPublic, privateBurst: priv, privatePerMin: priv / burstMinutes, peakMinute: Math.max(0, ...minutes.map((m) => m.public + m.private)), publicCalls,
       sent429: counters.sent429, sent418: counters.sent418, reacted: reactions.length,
       reactP50: median(reactions), reactP99: pct(reactions, 99), reactMax: Math.max(...reactions),
       markAgeP50: median(ages), markAgeP99: pct(ages, 99),
@@ -157,10 +165,11 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
 
 export function formatTable(rows: BenchRow[]): string {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  const head = '| N | trader RSS MB median / max | marketdata RSS MB | sim+bench RSS MB | total RSS MB | traders CPU % steady / burst | marketdata CPU % | weight/min public / private | peak minute | 429 / 418 | reaction ms p50 / p99 / max (reacted) | mark age ms p50 / p99 |';
+  const head = '| N | trader RSS MB median / max | marketdata RSS MB | sim+bench RSS MB | total RSS MB | traders CPU % steady / burst | marketdata CPU % | public weight/min (steady) | private weight of the burst | peak minute | 429 / 418 | reaction ms p50 / p99 / max (reacted) | mark age ms p50 / p99 |';
   const sep = '|' + head.split('|').slice(1, -1).map(() => ' --- ').join('|') + '|';
-  const lines = rows.map((r) => `| ${r.n} | ${f(r.traderRssMedian)} / ${f(r.traderRssMax)} | ${f(r.marketdataRss)} | ${f(r.simRss)} | ${f(r.totalRss)} | ${f(r.cpuSteady, 1)} / ${f(r.cpuBurst, 1)} | ${f(r.cpuMarketdataSteady, 1)} | ${f(r.publicPerMin)} / ${f(r.privatePerMin)} | ${f(r.peakMinute)} | ${r.sent429} / ${r.sent418} | ${f(r.reactP50)} / ${f(r.reactP99)} / ${f(r.reactMax)} (${r.reacted}/${r.n}) | ${f(r.markAgeP50)} / ${f(r.markAgeP99)} |`);
-  return [head, sep, ...lines].join('\n');
+  const lines = rows.map((r) => `| ${r.n} | ${f(r.traderRssMedian)} / ${f(r.traderRssMax)} | ${f(r.marketdataRss)} | ${f(r.simRss)} | ${f(r.totalRss)} | ${f(r.cpuSteady, 1)} / ${f(r.cpuBurst, 1)} | ${f(r.cpuMarketdataSteady, 1)} | ${f(r.publicPerMin)} | ${f(r.privateBurst)} | ${f(r.peakMinute)} | ${r.sent429} / ${r.sent418} | ${f(r.reactP50)} / ${f(r.reactP99)} / ${f(r.reactMax)} (${r.reacted}/${r.n}) | ${f(r.markAgeP50)} / ${f(r.markAgeP99)} |`);
+  const calls = rows.map((r) => `N=${r.n} public calls in the steady window: ${r.publicCalls || 'none'}`);
+  return [head, sep, ...lines, '', ...calls].join('\n');
 }
 
 export function projection(rows: BenchRow[]): string {
