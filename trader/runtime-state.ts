@@ -1,14 +1,9 @@
 import type { Redis } from 'ioredis';
 import { redisKeys, statsDay } from '../core/redis-keys.js';
+import type { ExchangePosition } from './exchange-account.js';
 
 /** An open position as the trader tracks it (`ats:positions:{account_id}`, one field per symbol). */
-export interface TrackedPosition {
-  readonly symbol: string;
-  readonly side: 'long' | 'short';
-  readonly amount: number;
-  readonly entryPrice: number;
-  readonly markPrice: number;
-  readonly unrealizedPnl: number;
+export interface TrackedPosition extends ExchangePosition {
   readonly stopLoss: number | undefined;
   readonly takeProfit: number | undefined;
   readonly recommendationId: string | undefined;

@@ -389,7 +389,7 @@ export class Trader {
   async #closeNow(t: TrackedPosition): Promise<void> {
     const id = clientOrderId(this.accountId, `${t.recommendationId ?? t.symbol}:${t.openedAt}`, 'close');
     const existing = await this.#account!.findOrder(t.symbol, id);
-    const order = existing ?? (await this.#account!.close(t.symbol, { ...t, markPrice: t.markPrice, unrealizedPnl: t.unrealizedPnl }, id));
+    const order = existing ?? (await this.#account!.close(t.symbol, t, id));
     this.#records.write({ kind: 'order', row: orderRow(this.accountId, t.symbol, 'close', order, t.recommendationId) });
     if (!existing) await this.#counted('close', 'placed');
     this.#scheduleSync(500);
