@@ -117,6 +117,10 @@ export class ExchangeAccount {
     return this.client.createOrder(this.#unified(id), 'market', position.side === 'long' ? 'sell' : 'buy', position.amount, undefined, { clientOrderId, reduceOnly: true });
   }
 
+  async cancelOrder(id: string, orderId: string): Promise<Order> {
+    return this.client.cancelOrder(orderId, this.#unified(id));
+  }
+
   async cancelTrigger(id: string, orderId: string): Promise<void> {
     try {
       await this.client.cancelOrder(orderId, this.#unified(id), { trigger: true });

@@ -21,6 +21,8 @@ export interface PendingOrder {
   readonly stopLoss: number;
   readonly takeProfit: number;
   readonly createdAt: number;
+  /** The recommendation's expiry: an entry still unfilled then is cancelled. */
+  readonly expiresAt?: number;
 }
 
 export interface Heartbeat {

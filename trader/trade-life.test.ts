@@ -78,3 +78,40 @@ describe("a trade's full life", () => {
     expect(heartbeat).toMatchObject({ state: 'active', openPositions: 0 });
   });
 });
+
+describe('a limit entry that does not fill', () => {
+  let t: TestSimulator;
+  let r: TestRedis;
+  let d: TestDatabase;
+  let acct: TestAccount;
+  let tr: ReturnType<typeof testTrader>;
+
+  beforeAll(async () => {
+    t = await startTestSimulator();
+    r = createTestRedis();
+    d = await createTestDatabase();
+    acct = t.account(5_000);
+    await writeConfig(r, acct.id, { entryType: 'limit', sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
+    tr = testTrader(r, t.url, d.db, acct);
+    await tr.trader.start();
+    await until(() => tr.trader.state === 'active');
+  });
+  afterAll(async () => {
+    await tr.close();
+    await r.cleanup();
+    await d.drop();
+    await t.close();
+  });
+
+  it('is cancelled when its recommendation expires, and the symbol is free again', async () => {
+    const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;
+    const entry = Math.round(mark * 0.8 * 100) / 100;
+    const rec = recommendation({ symbol: 'ETHUSDT', entry, stopLoss: entry * 0.95, takeProfit: entry * 1.1, expiresAt: Date.now() + 3_000 });
+    await publishSnapshot(r.redis, [rec]);
+    await until(async () => (await t.admin<{ openOrders: number }>('GET', `/accounts/${acct.id}`)).openOrders === 1);
+    await until(async () => (await t.admin<{ openOrders: number }>('GET', `/accounts/${acct.id}`)).openOrders === 0, 15_000);
+    await until(async () => (await r.redis.hlen(redisKeys.pendingOrders(acct.id))) === 0);
+    await until(async () => (await d.db.selectFrom('orders').select('status').where('account_id', '=', acct.id).executeTakeFirst())?.status === 'CANCELED');
+    expect((await t.admin<{ positions: unknown[] }>('GET', `/accounts/${acct.id}`)).positions).toEqual([]);
+  });
+});

@@ -233,7 +233,7 @@ export class Trader {
     const id = clientOrderId(this.accountId, rec.id, 'entry');
     await this.#runtime.setPending({
       clientOrderId: id, recommendationId: rec.id, symbol: plan.symbol, purpose: 'entry', side: plan.side, amount: plan.amount,
-      stopLoss: rec.stopLoss, takeProfit: rec.takeProfit, createdAt: Date.now(),
+      stopLoss: rec.stopLoss, takeProfit: rec.takeProfit, createdAt: Date.now(), expiresAt: rec.expiresAt,
     });
     // A restart or retry finds the entry it already sent instead of sending another.
     let order = await account.findOrder(plan.symbol, id);
@@ -306,6 +306,18 @@ export class Trader {
       if (!protectedNow) unprotected += 1;
     }
     for (const [symbol, t] of tracked) if (!positions.has(symbol)) await this.#finalizeClose(symbol, t);
+    // A limit entry still unfilled when its recommendation expires is cancelled, freeing the symbol.
+    for (const p of pending) {
+      if (p.purpose !== 'entry' || positions.has(p.symbol) || p.expiresAt === undefined || p.expiresAt > Date.now()) continue;
+      const order = await this.#account!.findOrder(p.symbol, p.clientOrderId);
+      if (order && order.status === 'open') {
+        const cancelled = await this.#account!.cancelOrder(p.symbol, String(order.id));
+        this.#records.write({ kind: 'order', row: orderRow(this.accountId, p.symbol, 'entry', cancelled, p.recommendationId) });
+        await this.#runtime.count('orders_cancelled');
+        this.#log.info({ symbol: p.symbol, recommendation: p.recommendationId }, 'entry not filled before its recommendation expired: cancelled');
+      }
+      await this.#runtime.removePending(p.clientOrderId);
+    }
     // The protective order left behind when the other one closed the position.
     for (const o of triggers) {
       const symbol = triggerSymbol(o);
