@@ -66,8 +66,6 @@ export const err = {
   duplicateClientId: () => new BinanceError(400, -4116, 'ClientOrderId is duplicated.'),
   useAlgoEndpoint: () =>
     new BinanceError(400, -4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.'),
-  closePositionWithQty: () =>
-    new BinanceError(400, -4136, 'Target strategy invalid for orderType MARKET,closePosition true'),
   minNotional: (notional: string) =>
     new BinanceError(400, -4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),
   gtxRejected: () =>

@@ -6,8 +6,9 @@ import { RateGovernor } from '../core/exchange/governor.js';
 import { REDACT_PATHS } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-keys.js';
-import type { TestRedis } from '../core/testing/services.js';
-import type { TestAccount } from '../core/testing/simulator.js';
+import { createTestDatabase, createTestRedis, type TestRedis } from '../core/testing/services.js';
+import { startTestSimulator, type TestAccount } from '../core/testing/simulator.js';
+import { until } from '../marketdata/testing.js';
 import { configEntries, tradingConfigSchema } from '../core/trading-config.js';
 import type { Recommendation } from '../core/recommendations.js';
 import { Trader, type TraderOptions } from './trader.js';
@@ -47,3 +48,27 @@ export const recommendation = (over: Partial<Recommendation> & Pick<Recommendati
   id: `${over.symbol}-1h-${Date.now()}-${over.side ?? 'long'}-test`, side: 'long', score: 0.8, reason: 'test', strategy: 'test', interval: '1h',
   barTime: Date.now(), expiresAt: Date.now() + 10 * 60_000, ...over,
 });
+
+/**
+ * A simulator, Redis prefix, database and one account with this config, traded by an
+ * in-process trader that is already active.
+ */
+export async function startTraderFixture(config: Record<string, unknown>, balance = 5_000) {
+  const t = await startTestSimulator();
+  const r = createTestRedis();
+  const d = await createTestDatabase();
+  const acct = t.account(balance);
+  await writeConfig(r, acct.id, config);
+  const tr = testTrader(r, t.url, d.db, acct);
+  await tr.trader.start();
+  await until(() => tr.trader.state === 'active');
+  return {
+    t, r, d, acct, tr,
+    async close() {
+      await tr.close();
+      await r.cleanup();
+      await d.drop();
+      await t.close();
+    },
+  };
+}

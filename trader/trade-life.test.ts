@@ -1,35 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishSnapshot } from '../core/recommendations.js';
 import { redisKeys, statsDay } from '../core/redis-keys.js';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../core/testing/services.js';
-import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
+import type { TestDatabase, TestRedis } from '../core/testing/services.js';
+import type { TestAccount, TestSimulator } from '../core/testing/simulator.js';
 import { until } from '../marketdata/testing.js';
-import { recommendation, testTrader, writeConfig } from './testing.js';
+import { recommendation, startTraderFixture } from './testing.js';
 
 describe("a trade's full life", () => {
+  let f: Awaited<ReturnType<typeof startTraderFixture>>;
   let t: TestSimulator;
   let r: TestRedis;
   let d: TestDatabase;
   let alice: TestAccount;
-  let tr: ReturnType<typeof testTrader>;
 
   beforeAll(async () => {
-    t = await startTestSimulator();
-    r = createTestRedis();
-    d = await createTestDatabase();
-    alice = t.account(5_000);
-    await d.db.insertInto('accounts').values({ id: alice.id, name: 'Alice', exchange: 'simulator' }).execute();
-    await writeConfig(r, alice.id, { sizing: { mode: 'fixed', usdt: 200 }, leverage: 5, minScore: 0.5 });
-    tr = testTrader(r, t.url, d.db, alice);
-    await tr.trader.start();
-    await until(() => tr.trader.state === 'active');
+    f = await startTraderFixture({ sizing: { mode: 'fixed', usdt: 200 }, leverage: 5, minScore: 0.5 });
+    ({ t, r, d, acct: alice } = f);
   });
-  afterAll(async () => {
-    await tr.close();
-    await r.cleanup();
-    await d.drop();
-    await t.close();
-  });
+  afterAll(async () => f.close());
 
   it('enters, protects, closes at the take-profit, cancels the stop-loss and records it all', async () => {
     const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;
@@ -80,28 +68,17 @@ describe("a trade's full life", () => {
 });
 
 describe('a limit entry that does not fill', () => {
+  let f: Awaited<ReturnType<typeof startTraderFixture>>;
   let t: TestSimulator;
   let r: TestRedis;
   let d: TestDatabase;
   let acct: TestAccount;
-  let tr: ReturnType<typeof testTrader>;
 
   beforeAll(async () => {
-    t = await startTestSimulator();
-    r = createTestRedis();
-    d = await createTestDatabase();
-    acct = t.account(5_000);
-    await writeConfig(r, acct.id, { entryType: 'limit', sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
-    tr = testTrader(r, t.url, d.db, acct);
-    await tr.trader.start();
-    await until(() => tr.trader.state === 'active');
+    f = await startTraderFixture({ entryType: 'limit', sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
+    ({ t, r, d, acct } = f);
   });
-  afterAll(async () => {
-    await tr.close();
-    await r.cleanup();
-    await d.drop();
-    await t.close();
-  });
+  afterAll(async () => f.close());
 
   it('is cancelled when its recommendation expires, and the symbol is free again', async () => {
     const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;

@@ -1,9 +1,7 @@
-import type { Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
 import { createBinanceClient, type BinanceClient } from './binance-client.js';
 import { resolveExchangeTarget } from './exchange-target.js';
 import { governClient } from './governed-client.js';
-import { RateGovernor } from './governor.js';
+import type { RateGovernor } from './governor.js';
 
 export interface GovernedClientOptions {
   readonly exchange: string | undefined;
@@ -21,4 +19,3 @@ export async function createGovernedClient(opts: GovernedClientOptions): Promise
   return governClient(client, opts.governor, opts.accountId ? { accountId: opts.accountId } : {});
 }
 
-export const createGovernor = (redis: Redis, registry?: Registry) => new RateGovernor({ redis, ...(registry ? { registry } : {}) });

@@ -44,6 +44,3 @@ export function requestWeight(method: string, path: string, params: URLSearchPar
 export const isOrderPlacement = (method: string, path: string) =>
   method === 'POST' && /\/fapi\/v1\/(order|algoOrder|batchOrders)$/.test(path);
 
-/** Calls that read public market data (no key), for the public/private split. */
-export const isPublicMarketData = (path: string) =>
-  /\/fapi\/v1\/(time|ping|exchangeInfo|premiumIndex|ticker\/[^/]+|klines|depth|trades)$/.test(path);

@@ -5,7 +5,7 @@ import { redisKeys, statsDay } from '../../core/redis-keys.js';
 import { retireAccount, syncAccount } from '../account-sync.js';
 import { FINALIZER, parseSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type Condition } from '../status.js';
-import { isConflict, type KubeApi, type TradingAccountResource } from './kube-api.js';
+import { isConflict, type KubeApi } from './kube-api.js';
 import { secretVersion, traderDeployment, traderName, type TraderDeploymentOptions } from './trader-deployment.js';
 
 export interface ReconcilerDeps {
@@ -105,4 +105,3 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   return { requeueAfterMs: STATUS_REFRESH_MS };
 }
 
-export type { TradingAccountResource };

@@ -103,11 +103,6 @@ export class RateLimiter {
     return { tenSeconds: tenSeconds + 1, minute: times.length };
   }
 
-  orderCounts(accountId: string): { tenSeconds: number; minute: number } {
-    const now = this.#now();
-    const times = (this.#orders.get(accountId) ?? []).filter((t) => t > now - MINUTE);
-    return { tenSeconds: times.filter((t) => t > now - 10_000).length, minute: times.length };
-  }
 
   /** Weight per IP per minute, split public/private, for the last hour. */
   history(): Record<string, MinuteWeight[]> {

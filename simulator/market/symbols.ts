@@ -104,11 +104,6 @@ export const decimalsOf = (step: number) => {
   return dot < 0 || dot === text.length - 1 ? 0 : text.length - dot - 1;
 };
 
-/** Decimal places written in a parameter as sent, e.g. "0.0100" → 4. */
-export const decimalsSent = (text: string) => {
-  const dot = text.indexOf('.');
-  return dot < 0 ? 0 : text.length - dot - 1;
-};
 
 /** True when value is a whole multiple of step (tolerant of float noise). */
 export const isMultipleOf = (value: number, step: number) => {
