@@ -16,8 +16,10 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts: the cluster uses DATABASE_URL, so the embedded Postgres binaries are not prepared.
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# The cluster uses DATABASE_URL: the embedded Postgres (an optional dependency, for `ats up` only)
+# is left out, and no install scripts run. charts/image.test.ts checks what this installs.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
+COPY simulator/data simulator/data
 COPY --from=build /app/dist dist
 USER 10001:10001
 ENTRYPOINT ["node", "dist/core/cli.js"]

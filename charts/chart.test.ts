@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { helm } from '../core/testing/helm.js';
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
-  ConfigMap, Secret, Service, ServiceAccount, Deployment, StatefulSet, Role, RoleBinding, CustomResourceDefinition, PrometheusRule, ServiceMonitor,
+  ConfigMap, Secret, Service, ServiceAccount, Deployment, StatefulSet, Role, RoleBinding, CustomResourceDefinition, PrometheusRule, ServiceMonitor, PodDisruptionBudget,
 };
 const everything = ['--set', 'simulator.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true'];
 const render = (extra: string[]) => parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', 'trading', '--include-crds', ...extra]))
@@ -44,7 +45,7 @@ describe('Helm chart', () => {
     ]));
     const role = render([]).find((d) => d.kind === 'Role') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
     const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
-    expect(secrets.verbs).toEqual(['get', 'list', 'watch']);
+    expect(secrets.verbs).toEqual(['get']);
     expect(role.rules.flatMap((r) => r.verbs)).not.toContain('*');
   });
 

@@ -18,3 +18,9 @@ export const nonNegativeOption = (name: string) => (value: string): number => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number`);
   return n;
 };
+
+export const countOption = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a whole number of at least 1 (got "${value}")`);
+  return n;
+};

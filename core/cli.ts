@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { isAtsError } from './errors.js';
 import { scrubSecrets } from './secrets-scrub.js';
@@ -8,15 +9,26 @@ import { simCommand } from '../simulator/command.js';
 import { marketdataCommand } from '../marketdata/command.js';
 import { traderCommand } from '../trader/command.js';
 import { upCommand } from '../operator/up-command.js';
+import { reapCommand } from '../operator/local/reap-command.js';
 import { operatorCommand } from '../operator/command.js';
 import { logsCommand, recommendationsCommand, statusCommand, tradesCommand } from '../operator/inspect-commands.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
+/** The package's version, from the sources (core/) or the build (dist/core/). */
+const version = ['../package.json', '../../package.json'].map((f) => {
+  try {
+    return createRequire(import.meta.url)(f) as { name: string; version: string };
+  } catch {
+    return undefined;
+  }
+}).find((p) => p?.name === 'ats')?.version ?? 'unknown';
 const program = new Command('ats')
   .description('automated trading for many Binance USD-M Futures accounts')
+  .version(version, '-V, --version', 'the ats version')
   .showHelpAfterError();
 
 program.addCommand(migrateCommand());
+program.addCommand(reapCommand(), { hidden: true });
 program.addCommand(keysCommand());
 program.addCommand(simCommand());
 program.addCommand(marketdataCommand());

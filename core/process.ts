@@ -32,6 +32,8 @@ export function startProcess(component: string, labels: Record<string, string> =
     }
     stopping = true;
     root.logger.info({ signal }, 'shutting down');
+    // Never linger: what is not flushed by then waits in the Redis outbox for the next start.
+    setTimeout(() => process.exit(1), signal === PARENT_GONE ? 8_000 : 25_000).unref();
     for (const cleanup of cleanups.reverse()) {
       try {
         await cleanup();
@@ -53,7 +55,32 @@ export function startProcess(component: string, labels: Record<string, string> =
     void root.flush().finally(() => process.exit(1));
   });
   // `on`, not `once`: the handler must stay installed while the shutdown runs.
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+  watchParent((why) => void shutdown(why));
   return { env, redis, root, registry, onShutdown: (cleanup) => cleanups.push(cleanup) };
+}
+
+const PARENT_GONE = 'parent exited';
+
+/**
+ * A child of `ats up` (ATS_PARENT_PID set) stops on its own when that parent is gone, however it
+ * went (kill -9, a closed terminal): no process outlives `ats up` by more than a few seconds.
+ */
+export function watchParent(onGone: (why: string) => void, parentPid = Number(process.env.ATS_PARENT_PID ?? 0), everyMs = 1_000): void {
+  if (!parentPid) return;
+  const timer = setInterval(() => {
+    let alive = process.ppid === parentPid;
+    if (alive) {
+      try {
+        process.kill(parentPid, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    if (!alive) {
+      clearInterval(timer);
+      onGone(PARENT_GONE);
+    }
+  }, everyMs);
+  timer.unref();
 }

@@ -19,3 +19,16 @@ export function scrubSecrets(text: string): string {
   }
   return out;
 }
+
+/** A connection URL fit to print: any user name and password replaced (redis://***@host:6379). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '***';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}

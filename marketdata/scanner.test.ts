@@ -5,7 +5,7 @@ import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-keys.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../core/testing/services.js';
 import { startTestSimulator, type TestSimulator } from '../core/testing/simulator.js';
-import { readKlineCsv } from '../simulator/market/bars.js';
+import { klineFile, readKlineCsv } from '../simulator/market/bars.js';
 import { defaultDataDir } from '../simulator/server.js';
 import type { Candle } from '../core/market-data/types.js';
 import { TrendFollowing } from './strategies/trend-following.js';
@@ -14,7 +14,7 @@ import { testMarketdata, until } from './testing.js';
 /** The first replayed bar (after warm-up) where the default strategy recommends something. */
 function firstSignalBar(): number {
   const strategy = new TrendFollowing();
-  const bars = readKlineCsv(join(defaultDataDir()!, 'futures-klines-1h', 'ETHUSDT-1h.csv'));
+  const bars = readKlineCsv(klineFile(join(defaultDataDir()!, 'futures-klines-1h'), 'ETHUSDT')!);
   for (let h = 300; h < bars.length; h++) {
     const closed: Candle[] = bars.slice(h - strategy.lookback, h).map((b) => [b.openTime, b.open, b.high, b.low, b.close, b.volume]);
     if (strategy.evaluate('ETHUSDT', closed)) return h;

@@ -13,10 +13,12 @@ export const operatorCommand = () =>
     .requiredOption('--namespace <ns>', 'namespace to watch (where TradingAccounts, their Secrets and traders live)', process.env.ATS_NAMESPACE)
     .requiredOption('--image <image>', 'image of the trader pods (the same ats image)', process.env.ATS_IMAGE)
     .option('--runtime-secret <name>', 'Secret with DATABASE_URL and REDIS_URL for the traders', 'ats-runtime')
+    .option('--lease-name <name>', 'the Lease that elects one leader among operator replicas', 'ats-operator')
+    .option('--instance <release>', 'the Helm release: trader pods carry it as app.kubernetes.io/instance')
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9466)
-    .option('--trader-requests <cpu,memory>', 'trader resource requests', '20m,96Mi')
-    .option('--trader-limits <cpu,memory>', 'trader resource limits', '500m,192Mi')
-    .action(async (opts: { namespace: string; image: string; runtimeSecret: string; port: number; traderRequests: string; traderLimits: string }) => {
+    .option('--trader-requests <cpu,memory>', 'trader resource requests', '20m,128Mi')
+    .option('--trader-limits <cpu,memory>', 'trader resource limits', '500m,256Mi')
+    .action(async (opts: { namespace: string; image: string; runtimeSecret: string; leaseName: string; instance?: string; port: number; traderRequests: string; traderLimits: string }) => {
       const ctx = startProcess('operator');
       const [{ KubeConfig }, { Controller }, { KubeApi }, { LeaderElection }, { DEFAULT_TRADER_RESOURCES }] = await Promise.all([
         import('@kubernetes/client-node'), import('./kube/controller.js'), import('./kube/kube-api.js'), import('./kube/leader-election.js'), import('./kube/trader-deployment.js'),
@@ -32,11 +34,11 @@ export const operatorCommand = () =>
       const controller = new Controller({
         kube, db: database.db, redis: ctx.redis, logger: log, namespace: opts.namespace,
         deployment: {
-          image: opts.image, runtimeSecret: opts.runtimeSecret, logLevel: ctx.env.LOG_LEVEL,
+          image: opts.image, runtimeSecret: opts.runtimeSecret, logLevel: ctx.env.LOG_LEVEL, instance: opts.instance,
           resources: { requests: { cpu: rc ?? DEFAULT_TRADER_RESOURCES.requests.cpu, memory: rm ?? DEFAULT_TRADER_RESOURCES.requests.memory }, limits: { cpu: lc ?? DEFAULT_TRADER_RESOURCES.limits.cpu, memory: lm ?? DEFAULT_TRADER_RESOURCES.limits.memory } },
         },
       });
-      const election = new LeaderElection({ kube, namespace: opts.namespace, name: 'ats-operator', identity: `${hostname()}-${randomBytes(3).toString('hex')}` });
+      const election = new LeaderElection({ kube, namespace: opts.namespace, name: opts.leaseName, identity: `${hostname()}-${randomBytes(3).toString('hex')}` });
       let leading = false;
       const ops = createOpsServer({ registry: ctx.registry, status: () => ({ leader: leading }) });
       await listenOps(ops, opts.port);

@@ -1,39 +1,54 @@
 import { Command } from 'commander';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { redactUrl } from '../core/secrets-scrub.js';
+import { table } from '../core/table.js';
 import { loadEnv } from '../core/env.js';
 import { AtsError } from '../core/errors.js';
-import { createDb } from '../core/db/connection.js';
+import { z } from 'zod';
+import { countOption } from '../core/cli-options.js';
+import { decimal } from '../core/decimal.js';
+import { createDb, type Db } from '../core/db/connection.js';
+import { markPricesSchema } from '../core/market-data/types.js';
 import { createRedis, type Redis } from '../core/redis.js';
 import { redisKeys, type LogLevelName } from '../core/redis-keys.js';
 import { readRuntime } from '../core/runtime-file.js';
 import { recommendationsSnapshotSchema } from '../core/recommendations.js';
 import type { LocalAccountStatus } from './local/local-operator.js';
 
-/** Redis (and Postgres) of the running system: the environment, else what `ats up` wrote. */
+/**
+ * Redis (and Postgres) of the running system: the environment, else what `ats up` wrote in its
+ * state folder, found like git finds `.git`: here or in a folder above.
+ */
 function connections() {
   const env = loadEnv();
-  const runtime = readRuntime(resolve(env.ATS_STATE_DIR));
+  const stateDir = process.env.ATS_STATE_DIR ? resolve(env.ATS_STATE_DIR) : findStateDir(process.cwd());
+  const runtime = stateDir ? readRuntime(stateDir) : undefined;
   const redisUrl = env.REDIS_URL ?? runtime?.redisUrl;
   const databaseUrl = env.DATABASE_URL ?? runtime?.databaseUrl;
   if (!redisUrl) throw new AtsError('ATS_NOT_RUNNING', 'ats is not running here: start it with `npx ats up`, or set REDIS_URL and DATABASE_URL.');
   return { env, redisUrl, databaseUrl };
 }
 
+function findStateDir(from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.ats', 'runtime.json'))) return join(dir, '.ats');
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
 async function withRedis<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
   const { env, redisUrl } = connections();
-  const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX }, { maxRetriesPerRequest: 1 });
+  const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX }, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 3_000 });
+  redis.on('error', () => undefined);
   try {
+    await redis.connect().catch(() => {
+      throw new AtsError('ATS_NO_REDIS', `Cannot reach Redis at ${redactUrl(redisUrl)}: is \`ats up\` still running? Check REDIS_URL.`);
+    });
     return await fn(redis);
   } finally {
     redis.disconnect();
   }
-}
-
-/** A plain aligned table, like kubectl prints. */
-export function table(header: string[], rows: Array<Array<string | number | undefined>>): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined || c === '' ? '-' : String(c))))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')).join('\n');
 }
 
 const age = (iso: string | undefined) => {
@@ -52,53 +67,97 @@ export async function readStatuses(redis: Redis): Promise<LocalAccountStatus[]> 
 export const statusCommand = () =>
   new Command('status')
     .description('every account as `kubectl get tradingaccounts` shows it')
-    .option('--json', 'machine-readable output')
-    .option('-o, --wide', 'also the exchange and the last error')
-    .action((opts: { json?: boolean; wide?: boolean }) =>
-      withRedis(async (redis) => {
+    .option('-o, --output <format>', 'wide (also the exchange and the last error) or json')
+    .option('--json', 'machine-readable output (same as -o json)')
+    .option('--wide', 'same as -o wide')
+    .action((opts: { output?: string; json?: boolean; wide?: boolean }) => {
+      if (opts.output !== undefined && !['wide', 'json'].includes(opts.output)) throw new AtsError('ATS_BAD_OPTION', `-o takes wide or json (got "${opts.output}")`);
+      const json = opts.json || opts.output === 'json';
+      const wide = opts.wide || opts.output === 'wide';
+      return withRedis(async (redis) => {
         const statuses = await readStatuses(redis);
-        if (opts.json) return void console.log(JSON.stringify(statuses, null, 2));
+        if (json) return void console.log(JSON.stringify(statuses, null, 2));
         if (statuses.length === 0) return void console.log('No TradingAccounts.');
-        const header = ['NAME', 'PHASE', 'POSITIONS', 'EQUITY', 'PNL', 'AGE', ...(opts.wide ? ['EXCHANGE', 'MESSAGE'] : [])];
+        const header = ['NAME', 'PHASE', 'POSITIONS', 'EQUITY', 'UNREALIZED', 'PNL', 'AGE', ...(wide ? ['EXCHANGE', 'MESSAGE'] : [])];
         console.log(table(header, statuses.map((s) => [
-          s.name, s.phase, s.openPositions, s.equity?.toFixed(2), s.pnlToday?.toFixed(2), age(s.createdAt),
-          ...(opts.wide ? [s.exchange, s.lastError] : []),
+          s.name, s.phase, s.openPositions, s.equity?.toFixed(2), s.unrealizedPnl?.toFixed(2), s.pnlToday?.toFixed(2), age(s.createdAt),
+          ...(wide ? [s.exchange, s.lastError] : []),
         ])));
-      }));
+      });
+    });
 
 export const tradesCommand = () =>
   new Command('trades')
-    .description("an account's fills and positions")
+    .description("an account's positions (open ones with live PnL) and fills")
     .requiredOption('--account <id>', 'account id')
-    .option('--limit <n>', 'rows', (v) => Number(v), 20)
-    .action(async (opts: { account: string; limit: number }) => {
+    .option('--limit <n>', 'rows', countOption('--limit'), 20)
+    .option('--json', 'machine-readable output, exact decimals')
+    .action(async (opts: { account: string; limit: number; json?: boolean }) => {
       const { databaseUrl } = connections();
       if (!databaseUrl) throw new AtsError('ATS_NOT_RUNNING', 'no database: set DATABASE_URL or start `npx ats up`.');
       const db = createDb(databaseUrl, 1);
       try {
+        await requireAccount(db, opts.account);
         const positions = await db.selectFrom('positions').selectAll().where('account_id', '=', opts.account).orderBy('opened_at', 'desc').limit(opts.limit).execute();
-        console.log(`Positions of ${opts.account}:`);
-        console.log(table(['SYMBOL', 'SIDE', 'STATUS', 'QTY', 'ENTRY', 'EXIT', 'PNL', 'FEES', 'OPENED'], positions.map((p) => [
-          p.symbol, p.side, p.status, Number(p.quantity), Number(p.entry_price), p.exit_price === null ? undefined : Number(p.exit_price),
-          Number(p.realized_pnl).toFixed(4), Number(p.fees).toFixed(4), p.opened_at.toISOString(),
-        ])));
         const trades = await db.selectFrom('trades').selectAll().where('account_id', '=', opts.account).orderBy('traded_at', 'desc').limit(opts.limit).execute();
+        const live = await withRedis((redis) => livePositions(redis, opts.account)).catch(() => new Map<string, LivePosition>());
+        if (opts.json) return void console.log(JSON.stringify({ positions: positions.map((p) => ({ ...p, unrealized_pnl: p.status === 'open' ? live.get(p.symbol)?.unrealizedPnl : undefined })), fills: trades }, null, 2));
+        console.log(`Positions of ${opts.account}:`);
+        console.log(table(['SYMBOL', 'SIDE', 'STATUS', 'QTY', 'ENTRY', 'EXIT/MARK', 'PNL', 'FEES', 'OPENED'], positions.map((p) => {
+          const now = p.status === 'open' ? live.get(p.symbol) : undefined;
+          return [
+            p.symbol, p.side, p.status, plain(p.quantity), plain(p.entry_price), p.exit_price === null ? now?.markPrice : plain(p.exit_price),
+            p.status === 'open' ? (now ? `${decimal.round(now.unrealizedPnl, 2)} (open)` : undefined) : decimal.round(p.realized_pnl, 2),
+            decimal.round(p.fees, 4), p.opened_at.toISOString(),
+          ];
+        })));
         console.log(`\nFills of ${opts.account}:`);
         console.log(table(['TIME', 'SYMBOL', 'SIDE', 'QTY', 'PRICE', 'FEE', 'REALIZED PNL', 'ORDER'], trades.map((t) => [
-          t.traded_at.toISOString(), t.symbol, t.side, Number(t.quantity), Number(t.price), Number(t.commission).toFixed(6),
-          Number(t.realized_pnl).toFixed(4), t.client_order_id ?? t.exchange_order_id,
+          t.traded_at.toISOString(), t.symbol, t.side, plain(t.quantity), plain(t.price), decimal.round(t.commission, 4),
+          decimal.round(t.realized_pnl, 2), t.client_order_id ?? t.exchange_order_id,
         ])));
       } finally {
         await db.destroy();
       }
     });
 
+/** A numeric column as the exchange printed it, without trailing zeros. */
+const plain = (value: string) => (value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value);
+
+interface LivePosition { readonly markPrice: string; readonly unrealizedPnl: string }
+
+/** Open positions valued at the shared mark prices now (`ats:positions:{id}` and `ats:md:mark_price:all`). */
+async function livePositions(redis: Redis, accountId: string): Promise<Map<string, LivePosition>> {
+  const tracked = await redis.hgetall(redisKeys.positions(accountId));
+  const marksRaw = await redis.get(redisKeys.markPriceAll());
+  const marks = marksRaw ? markPricesSchema.safeParse(JSON.parse(marksRaw)) : undefined;
+  const out = new Map<string, LivePosition>();
+  for (const [symbol, json] of Object.entries(tracked)) {
+    const t = trackedDisplaySchema.safeParse(JSON.parse(json));
+    if (!t.success) continue;
+    const mark = String((marks?.success ? marks.data.prices[symbol]?.markPrice : undefined) ?? t.data.markPrice);
+    const diff = decimal.sub(mark, t.data.entryPrice);
+    out.set(symbol, { markPrice: mark, unrealizedPnl: decimal.mul(decimal.mul(diff, t.data.amount), t.data.side === 'long' ? 1 : -1) });
+  }
+  return out;
+}
+
+const trackedDisplaySchema = z.object({ side: z.enum(['long', 'short']), amount: z.number(), entryPrice: z.number(), markPrice: z.number() });
+
+/** An account id the records know; anything else is an error naming the ones that exist. */
+async function requireAccount(db: Db, id: string): Promise<void> {
+  const rows = await db.selectFrom('accounts').select('id').execute();
+  if (rows.some((r) => r.id === id)) return;
+  const known = rows.map((r) => r.id).sort();
+  throw new AtsError('ATS_UNKNOWN_ACCOUNT', `no account "${id}"${known.length ? ` (accounts: ${known.join(', ')})` : ' (no accounts recorded yet)'}.`);
+}
+
 export const logsCommand = () =>
   new Command('logs')
     .description('the global log streams (ats:logs:*)')
     .option('--level <level>', 'error, warning or info', 'warning')
     .option('--account <id>', 'only this account')
-    .option('--limit <n>', 'entries', (v) => Number(v), 50)
+    .option('--limit <n>', 'entries', countOption('--limit'), 50)
     .action((opts: { level: string; account?: string; limit: number }) =>
       withRedis(async (redis) => {
         if (!['error', 'warning', 'info'].includes(opts.level)) throw new AtsError('ATS_BAD_OPTION', '--level takes error, warning or info');
@@ -126,9 +185,10 @@ export const recommendationsCommand = () =>
     .action((opts: { json?: boolean }) =>
       withRedis(async (redis) => {
         const raw = await redis.get(redisKeys.recommendationsSnapshot());
-        if (!raw) return void console.log('No recommendations published yet.');
+        if (!raw) return void console.log('No recommendations published yet (marketdata has not finished a scan).');
         const snapshot = recommendationsSnapshotSchema.parse(JSON.parse(raw));
         if (opts.json) return void console.log(JSON.stringify(snapshot, null, 2));
+        if (snapshot.recommendations.length === 0) return void console.log(`None now (last scan ${new Date(snapshot.generatedAt).toISOString()}, snapshot v${snapshot.version}).`);
         console.log(`Snapshot v${snapshot.version}, generated ${new Date(snapshot.generatedAt).toISOString()}`);
         console.log(table(['SYMBOL', 'SIDE', 'SCORE', 'ENTRY', 'STOP', 'TARGET', 'EXPIRES', 'REASON'], snapshot.recommendations.map((r) => [
           r.symbol, r.side, r.score, r.entry, Number(r.stopLoss.toPrecision(6)), Number(r.takeProfit.toPrecision(6)), new Date(r.expiresAt).toISOString(), r.reason,

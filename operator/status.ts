@@ -79,6 +79,9 @@ export function buildStatus(o: Observation): AccountStatus {
       ? condition('TraderReady', fresh.state !== 'error', fresh.state === 'error' ? 'TraderError' : 'Heartbeat', fresh.lastError ?? `trader is ${fresh.state}`)
       : condition('TraderReady', false, 'NoHeartbeat', 'the trader has not reported in the last 30 s (starting, or not running)'),
   ];
+  // Ready sums the others up, so `kubectl wait --for=condition=Ready ta/NAME` works.
+  const notReady = conditions.find((c) => c.status !== 'True');
+  conditions.push(condition('Ready', !notReady, notReady ? notReady.reason : 'Trading', notReady ? notReady.message : 'the account is trading'));
   let phase: Phase;
   let lastError: string | undefined;
   if (o.deleting) phase = 'Terminating';

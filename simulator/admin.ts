@@ -75,10 +75,12 @@ export function handleAdmin(sim: Simulator, method: string, path: string, query:
     if (f.reject429) sim.faults.reject429 = { remaining: f.reject429.count, retryAfterSeconds: f.reject429.retryAfterSeconds };
     if (f.ban418) sim.limiter.ban(f.ban418.ip ?? ip, f.ban418.seconds * 1000);
     if (f.dropSockets) sim.dropSockets();
+    if (f.partialFill) engine.partialFills = { remaining: f.partialFill.count, ratio: f.partialFill.ratio };
     return { ok: true };
   }
   if (route === 'DELETE /faults') {
     sim.faults.clear();
+    engine.partialFills = undefined;
     return { ok: true };
   }
   if (route === 'POST /limits') {

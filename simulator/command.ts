@@ -11,7 +11,7 @@ export const simCommand = () =>
     .option('--port <port>', 'port to listen on', portOption, DEFAULT_SIM_PORT)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--speed <x>', 'market time per wall-clock time (3600 = an hourly bar a second, 0 = frozen)', number('speed'), 60)
-    .option('--data-dir <dir>', 'folder of <SYMBOL>-1h.csv klines to replay (default: ../shared/data when present)')
+    .option('--data-dir <dir>', 'folder of <SYMBOL>-1h.csv klines to replay (default: ../shared/data when present, else the sample in simulator/data)')
     .option('--generate', 'use the seeded price generator instead of replaying data')
     .option('--seed <n>', 'seed of the price generator', number('seed'), 42)
     .option('--symbols <list>', 'comma-separated symbols', DEFAULT_SYMBOLS.join(','))

@@ -149,9 +149,11 @@ describe('simulator errors, security and limits (plain signed fetch)', () => {
   it('reports counters per endpoint, per IP and minute (public/private), and per account', async () => {
     const counters = await t.admin<any>('GET', '/counters');
     expect(counters.requestsByEndpoint['GET /fapi/v1/premiumIndex']).toBeGreaterThanOrEqual(1);
-    const minutes = counters.weightByIpPerMinute['127.0.0.1'];
-    expect(minutes.at(-1).public).toBeGreaterThan(0);
-    expect(minutes.at(-1).private).toBeGreaterThan(0);
+    // Earlier tests' requests may sit in the previous minute when the minute turned meanwhile.
+    const minutes: Array<{ public: number; private: number }> = counters.weightByIpPerMinute['127.0.0.1'];
+    const total = (k: 'public' | 'private') => minutes.reduce((s, m) => s + m[k], 0);
+    expect(total('public')).toBeGreaterThan(0);
+    expect(total('private')).toBeGreaterThan(0);
     expect(counters.ordersByAccount[a.id]).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(counters)).not.toContain(a.apiKey);
   });

@@ -28,9 +28,9 @@ export { DEFAULT_SIM_PORT, DEFAULT_SYMBOLS } from './defaults.js';
 
 export interface SimulatorOptions {
   readonly symbols?: readonly string[];
-  /** Folder of `<SYMBOL>-1h.csv` kline files to replay; `null` for the seeded generator. Default: ../shared/data when present. */
+  /** Folder of `<SYMBOL>-1h.csv[.gz]` kline files to replay; `null` for the seeded generator. Default: `defaultDataDir()`. */
   readonly dataDir?: string | null;
-  /** A mainnet exchangeInfo response to take symbol filters from. Default: ../shared/data when present. */
+  /** A mainnet exchangeInfo response to take symbol filters from. Default: the one in `defaultDataDir()`. */
   readonly exchangeInfoFile?: string | null;
   /** Market time per wall-clock time (3600: an hourly bar a second; 0: frozen). */
   readonly speed?: number;
@@ -46,15 +46,16 @@ export interface SimulatorOptions {
   readonly logger?: Logger;
 }
 
-/** `../shared/data` beside the project, when it is there. */
+/**
+ * Real Binance market data to replay: the full year in `../shared/data` beside the project when
+ * it is there, else the compact sample the repository carries (`simulator/data`).
+ */
 export function defaultDataDir(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
   // The project root is one level up from the sources (simulator/) or two from dist/simulator/.
-  for (const root of ['..', '../..']) {
-    const candidate = resolve(here, root, '..', 'shared', 'data');
-    if (existsSync(join(candidate, 'futures-klines-1h'))) return candidate;
-  }
-  return undefined;
+  const roots = ['..', '../..'].map((up) => resolve(here, up));
+  const candidates = [...roots.map((root) => resolve(root, '..', 'shared', 'data')), ...roots.map((root) => resolve(root, 'simulator', 'data'))];
+  return candidates.find((dir) => existsSync(join(dir, 'futures-klines-1h')));
 }
 
 /**
@@ -68,6 +69,8 @@ export class Simulator {
   readonly userStreams: UserStreams;
   readonly marketStreams: MarketStreams;
   readonly source: 'replay' | 'generated';
+  /** The folder of the replayed klines, when replaying. */
+  readonly dataDir: string | undefined;
   readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #sockets = new Set<WebSocket>();
@@ -85,6 +88,7 @@ export class Simulator {
     const history = opts.historyBars ?? 1000;
     const replay = dataDir ? readReplayDir(dataDir, symbols) : new Map<string, Bar[]>();
     this.source = replay.size > 0 ? 'replay' : 'generated';
+    this.dataDir = replay.size > 0 ? dataDir : undefined;
     let bars: Map<string, Bar[]>;
     let start: number;
     if (replay.size > 0) {

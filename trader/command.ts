@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { envSchema } from '../core/env.js';
 import { portOption } from '../core/cli-options.js';
 import { readKeyPairDir } from '../core/credentials/key-dir.js';
 import { migrateToLatest } from '../core/db/migrate.js';
@@ -14,7 +15,10 @@ export const traderCommand = () =>
     .requiredOption('--account <id>', 'account id')
     .option('--credentials-dir <dir>', 'directory with the files apiKey and apiSecret (a mounted Secret); default: the local encrypted key store')
     .option('--key-name <name>', 'entry of the local key store to use (default: the account id)')
-    .option('--exchange <target>', 'simulator, live, demo, testnet or a simulator URL (default: ATS_EXCHANGE)')
+    .option('--exchange <target>', 'simulator, live, demo, testnet or a simulator URL (default: ATS_EXCHANGE)', (value: string) => {
+      if (!envSchema.shape.ATS_EXCHANGE.safeParse(value).success) throw new InvalidArgumentError('expected simulator, live, demo, testnet or an http(s) URL of a simulator');
+      return value;
+    })
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9465)
     .action(async (opts: { account: string; credentialsDir?: string; keyName?: string; exchange?: string; port: number }) => {
       const ctx = startProcess('trader', { account: opts.account });

@@ -70,7 +70,7 @@ describe('trader killed between entry and protection', () => {
     expect(orders.map((o) => [o.purpose, o.status, o.recommendation_id])).toEqual([
       ['entry', 'FILLED', rec.id], ['stop_loss', 'NEW', rec.id], ['take_profit', 'NEW', rec.id],
     ]);
-    expect(orders.find((o) => o.purpose === 'stop_loss')!.trigger_price).toBe(String(rec.stopLoss));
+    expect(Number(orders.find((o) => o.purpose === 'stop_loss')!.trigger_price)).toBe(rec.stopLoss);
     await until(async () => (await d.db.selectFrom('positions').select('id').where('account_id', '=', acct.id).execute()).length === 1);
     const position = await d.db.selectFrom('positions').selectAll().where('account_id', '=', acct.id).executeTakeFirstOrThrow();
     expect(position).toMatchObject({ status: 'open', symbol: 'BNBUSDT', recommendation_id: rec.id });

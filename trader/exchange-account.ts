@@ -2,6 +2,7 @@ import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
 import type { MarketRules } from './risk.js';
 import { isOrderNotFound } from './errors.js';
+import type { Fill } from './position-fills.js';
 
 type Order = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
 type Trade = Awaited<ReturnType<BinanceClient['fetchMyTrades']>>[number];
@@ -49,8 +50,9 @@ export class ExchangeAccount {
     };
   }
 
-  roundPrice(id: string, price: number): number {
-    return Number(this.client.priceToPrecision(this.#unified(id), price));
+  /** The price at the market's tick, as a decimal string. */
+  roundPrice(id: string, price: number | string): string {
+    return String(this.client.priceToPrecision(this.#unified(id), price as number));
   }
 
   async balance(): Promise<Balance> {
@@ -139,7 +141,26 @@ export class ExchangeAccount {
     }
   }
 
-  async trades(id: string, since: number): Promise<Trade[]> {
-    return this.client.fetchMyTrades(this.#unified(id), since, 1000);
+  /** The account's fills of one symbol, from `since` (or the most recent ones), as the exchange printed them. */
+  async fills(id: string, since: number | undefined): Promise<Fill[]> {
+    return (await this.client.fetchMyTrades(this.#unified(id), since, 1000)).map(toFill);
   }
+
+  /** The id of the order a triggered conditional order placed, if it did. */
+  triggeredOrderId(o: Order): string | undefined {
+    const actual = (o.info as Record<string, unknown>).actualOrderId;
+    return actual === undefined || actual === null || actual === '' ? undefined : String(actual);
+  }
+}
+
+/** A fill with Binance's own decimal strings (ccxt's parsed numbers would lose digits in sums). */
+function toFill(t: Trade): Fill {
+  const info = (t.info ?? {}) as Record<string, unknown>;
+  const text = (raw: unknown, parsed: unknown, fallback = '0') => String(raw ?? parsed ?? fallback);
+  return {
+    id: String(t.id), orderId: text(info.orderId, t.order), side: t.side === 'sell' ? 'sell' : 'buy',
+    price: text(info.price, t.price), qty: text(info.qty, t.amount), quoteQty: text(info.quoteQty, t.cost),
+    commission: text(info.commission, t.fee?.cost), commissionAsset: text(info.commissionAsset, t.fee?.currency, 'USDT'),
+    realizedPnl: text(info.realizedPnl, undefined), maker: t.takerOrMaker === 'maker', time: Number(t.timestamp),
+  };
 }

@@ -15,10 +15,25 @@ export type RecordOp =
   | { readonly kind: 'account'; readonly row: { id: string; name: string; exchange: string } }
   | { readonly kind: 'order'; readonly row: NewOrder }
   | { readonly kind: 'trade'; readonly row: NewTrade }
-  | { readonly kind: 'position_open'; readonly row: { account_id: string; symbol: string; side: 'long' | 'short'; quantity: number; entry_price: number; recommendation_id: string | null; opened_at: string } }
-  | { readonly kind: 'position_update'; readonly row: { account_id: string; symbol: string; quantity: number; entry_price: number } }
-  | { readonly kind: 'position_close'; readonly row: { account_id: string; symbol: string; exit_price: number; realized_pnl: number; fees: number; closed_at: string } }
+  | { readonly kind: 'position_open'; readonly row: { account_id: string; position_key: string; symbol: string; side: 'long' | 'short'; quantity: string; entry_price: string; recommendation_id: string | null; opened_at: string } }
+  | { readonly kind: 'position_update'; readonly row: { account_id: string; position_key: string; quantity: string; entry_price: string } }
+  | { readonly kind: 'position_close'; readonly row: PositionClose }
   | { readonly kind: 'snapshot'; readonly row: { account_id: string; taken_at: string; wallet_balance: number; equity: number; unrealized_pnl: number; available_balance: number; open_positions: number } };
+
+/** A closed position's numbers, computed from exactly its fills (decimal strings). */
+export interface PositionClose {
+  readonly account_id: string;
+  readonly position_key: string;
+  readonly symbol: string;
+  readonly quantity: string;
+  readonly entry_price: string;
+  readonly exit_price: string | null;
+  readonly realized_pnl: string;
+  readonly fees: string;
+  readonly closed_at: string;
+  /** The position's fills, with the client order id of ats's own orders among them. */
+  readonly fills: ReadonlyArray<{ readonly tradeId: string; readonly clientOrderId: string | null }>;
+}
 
 /**
  * The account's records in Postgres, written through an outbox: every operation is kept (in
@@ -128,20 +143,26 @@ export class RecordWriter {
         await db.insertInto('trades').values(op.row).onConflict((c) => c.columns(['account_id', 'symbol', 'exchange_trade_id']).doNothing()).execute();
         return;
       case 'position_open':
-        await sql`insert into positions (account_id, symbol, side, quantity, entry_price, recommendation_id, opened_at)
-          values (${op.row.account_id}, ${op.row.symbol}, ${op.row.side}, ${op.row.quantity}, ${op.row.entry_price}, ${op.row.recommendation_id}, ${op.row.opened_at})
-          on conflict (account_id, symbol) where status = 'open' do nothing`.execute(db);
+        await db.insertInto('positions').values(op.row).onConflict((c) => c.columns(['account_id', 'position_key']).doNothing()).execute();
         return;
       case 'position_update':
         await db.updateTable('positions').set({ quantity: op.row.quantity, entry_price: op.row.entry_price, updated_at: new Date() })
-          .where('account_id', '=', op.row.account_id).where('symbol', '=', op.row.symbol).where('status', '=', 'open').execute();
+          .where('account_id', '=', op.row.account_id).where('position_key', '=', op.row.position_key).where('status', '=', 'open').execute();
         return;
-      case 'position_close':
-        await db.updateTable('positions').set({
-          status: 'closed', exit_price: op.row.exit_price, realized_pnl: op.row.realized_pnl, fees: op.row.fees,
-          closed_at: op.row.closed_at, updated_at: new Date(),
-        }).where('account_id', '=', op.row.account_id).where('symbol', '=', op.row.symbol).where('status', '=', 'open').execute();
+      case 'position_close': {
+        const { fills, ...row } = op.row;
+        await db.transaction().execute(async (tx) => {
+          await tx.updateTable('positions').set({
+            status: 'closed', quantity: row.quantity, entry_price: row.entry_price, exit_price: row.exit_price,
+            realized_pnl: row.realized_pnl, fees: row.fees, closed_at: row.closed_at, updated_at: new Date(),
+          }).where('account_id', '=', row.account_id).where('position_key', '=', row.position_key).execute();
+          for (const f of fills) {
+            await tx.updateTable('trades').set({ position_key: row.position_key, client_order_id: sql`coalesce(${f.clientOrderId}, client_order_id)` })
+              .where('account_id', '=', row.account_id).where('symbol', '=', row.symbol).where('exchange_trade_id', '=', f.tradeId).execute();
+          }
+        });
         return;
+      }
       case 'snapshot':
         await db.insertInto('account_snapshots').values(op.row).onConflict((c) => c.columns(['account_id', 'taken_at']).doNothing()).execute();
         return;

@@ -1,11 +1,17 @@
 import type { NewOrder, NewTrade } from '../core/db/schema.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
 import type { Purpose } from './client-order-id.js';
+import type { Fill } from './position-fills.js';
 
 type Order = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
-type Trade = Awaited<ReturnType<BinanceClient['fetchMyTrades']>>[number];
 
-const num = (value: unknown) => (value === undefined || value === null || value === '' ? null : Number(value));
+/** The exchange's decimal string when it sent one, else ccxt's parsed value; null when absent or zero. */
+function exact(raw: unknown, parsed: unknown): string | null {
+  const value = raw ?? parsed;
+  if (value === undefined || value === null || value === '') return null;
+  const text = String(value);
+  return Number(text) === 0 ? null : text;
+}
 
 /** An `orders` row from what the exchange says of the order. */
 export function orderRow(accountId: string, symbol: string, purpose: Purpose, o: Order, recommendationId: string | undefined, error?: string): NewOrder {
@@ -18,13 +24,13 @@ export function orderRow(accountId: string, symbol: string, purpose: Purpose, o:
     side: o.side === 'sell' ? 'sell' : 'buy',
     type: String(info.orderType ?? info.type ?? o.type ?? 'unknown'),
     purpose,
-    quantity: Number(o.amount ?? 0),
-    price: num(o.price) || null,
-    trigger_price: num(o.triggerPrice ?? info.triggerPrice) || null,
+    quantity: exact(info.origQty ?? info.quantity, o.amount) ?? '0',
+    price: exact(info.price, o.price),
+    trigger_price: exact(info.triggerPrice ?? info.stopPrice, o.triggerPrice),
     reduce_only: Boolean(o.reduceOnly ?? info.reduceOnly ?? info.closePosition ?? false),
     status: String(info.algoStatus ?? info.status ?? o.status ?? 'unknown'),
-    filled_quantity: Number(o.filled ?? 0),
-    average_price: num(o.average) || null,
+    filled_quantity: exact(info.executedQty ?? info.actualQty, o.filled) ?? '0',
+    average_price: exact(info.avgPrice ?? info.actualPrice, o.average),
     recommendation_id: recommendationId ?? null,
     error: error ?? null,
   };
@@ -38,23 +44,11 @@ export function rejectedOrderRow(accountId: string, symbol: string, purpose: Pur
   };
 }
 
-/** A `trades` row (a fill) with its fee and realized PnL as Binance reports them. */
-export function tradeRow(accountId: string, symbol: string, t: Trade, clientOrderId: string | null): NewTrade {
-  const info = (t.info ?? {}) as Record<string, unknown>;
+/** A `trades` row (a fill) with its fee and realized PnL exactly as the exchange printed them. */
+export function tradeRow(accountId: string, symbol: string, f: Fill): NewTrade {
   return {
-    account_id: accountId,
-    exchange_trade_id: String(t.id),
-    exchange_order_id: String(t.order ?? info.orderId),
-    client_order_id: clientOrderId,
-    symbol,
-    side: t.side === 'sell' ? 'sell' : 'buy',
-    price: Number(t.price),
-    quantity: Number(t.amount),
-    quote_quantity: Number(t.cost ?? Number(t.price) * Number(t.amount)),
-    commission: Number(t.fee?.cost ?? info.commission ?? 0),
-    commission_asset: String(t.fee?.currency ?? info.commissionAsset ?? 'USDT'),
-    realized_pnl: Number(info.realizedPnl ?? 0),
-    is_maker: t.takerOrMaker === 'maker',
-    traded_at: new Date(Number(t.timestamp)).toISOString(),
+    account_id: accountId, exchange_trade_id: f.id, exchange_order_id: f.orderId, client_order_id: null, symbol, side: f.side,
+    price: f.price, quantity: f.qty, quote_quantity: f.quoteQty, commission: f.commission, commission_asset: f.commissionAsset,
+    realized_pnl: f.realizedPnl, is_maker: f.maker, traded_at: new Date(f.time).toISOString(),
   };
 }

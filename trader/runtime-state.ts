@@ -8,7 +8,13 @@ export interface TrackedPosition extends ExchangePosition {
   readonly takeProfit: number | undefined;
   readonly recommendationId: string | undefined;
   readonly openedAt: number;
+  /** The exchange id of the order that opened it, when ats opened it: its fills start there. */
+  readonly entryOrderId?: string | undefined;
 }
+
+/** A position's identity in the records: its recommendation, or when and where it was adopted. */
+export const positionKey = (t: Pick<TrackedPosition, 'recommendationId' | 'symbol' | 'openedAt'>) =>
+  t.recommendationId ?? `adopted:${t.symbol}:${t.openedAt}`;
 
 /** An order the trader is placing or has placed and not yet seen finished (`ats:orders:pending:{account_id}`). */
 export interface PendingOrder {

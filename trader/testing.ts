@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { Db } from '../core/db/connection.js';
@@ -71,4 +72,20 @@ export async function startTraderFixture(config: Record<string, unknown>, balanc
       await t.close();
     },
   };
+}
+
+/**
+ * An account's ledger as recorded in Postgres (exact `numeric` sums): what its fills and its
+ * positions say the wallet gained, and the fills no position claims.
+ */
+export async function recordedLedger(db: Db, accountId: string) {
+  const trades = await db.selectFrom('trades').where('account_id', '=', accountId)
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<string>(sql<string>`realized_pnl - commission`), sql<string>`0`).as('net'),
+      eb.fn.countAll<string>().as('count'),
+      eb.fn.count<string>('position_key').as('attributed'),
+    ]).executeTakeFirstOrThrow();
+  const positions = await db.selectFrom('positions').where('account_id', '=', accountId)
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<string>(sql<string>`realized_pnl - fees`), sql<string>`0`).as('net')]).executeTakeFirstOrThrow();
+  return { fillsNet: String(trades.net), positionsNet: String(positions.net), fills: Number(trades.count), unattributed: Number(trades.count) - Number(trades.attributed) };
 }

@@ -17,7 +17,9 @@ import { traderMetrics, TRADER_STATES, type TraderMetrics, type TraderState } fr
 import { RecordWriter } from './records.js';
 import { assessEntry, type DenialReason, type EntryPlan } from './risk.js';
 import { orderRow, rejectedOrderRow, tradeRow } from './rows.js';
-import { RuntimeState, type TrackedPosition } from './runtime-state.js';
+import { positionKey, RuntimeState, type TrackedPosition } from './runtime-state.js';
+import { fillsOfPosition, summarize, type Fill } from './position-fills.js';
+import { decimal } from '../core/decimal.js';
 
 type Order = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
 
@@ -40,6 +42,11 @@ export interface TraderOptions {
 /** Denials that depend only on the recommendation: decided once, never looked at again. */
 const FINAL_DENIALS: ReadonlySet<DenialReason> = new Set(['expired', 'symbol_not_allowed', 'score_below_threshold', 'unknown_market']);
 const TAKER_FEE = 0.0005;
+/** How long a flat position waits for its closing fills to be listed before it is settled anyway. */
+const SETTLE_WAIT_MS = 60_000;
+
+/** Where to start looking for a position's fills: just before ats sent its entry; an adopted position's may be older. */
+const fillsSince = (t: TrackedPosition) => (t.recommendationId ? t.openedAt - 5_000 : undefined);
 
 /**
  * One account's automated trading. It acts on the global recommendations through explicit risk
@@ -72,6 +79,8 @@ export class Trader {
   #generation = 0;
   #lock: Promise<unknown> = Promise.resolve();
   readonly #lastDenial = new Map<string, DenialReason>();
+  /** Positions seen flat whose closing fills the exchange has not listed yet, since when. */
+  readonly #unsettledSince = new Map<string, number>();
 
   constructor(opts: TraderOptions) {
     this.#o = opts;
@@ -193,7 +202,10 @@ export class Trader {
     const dayStartEquity = await this.#runtime.dayStartEquity(balance.equity);
     const positions = await account.positions();
     const pendingEntries = (await this.#runtime.pending()).filter((p) => p.purpose === 'entry');
-    const openSymbols = new Set([...positions.keys(), ...pendingEntries.map((p) => p.symbol)]);
+    // A tracked position whose records are not settled yet also holds its symbol: a new entry
+    // there waits, so two positions never share the symbol's fills.
+    const tracked = await this.#runtime.positions();
+    const openSymbols = new Set([...positions.keys(), ...tracked.keys(), ...pendingEntries.map((p) => p.symbol)]);
     let available = balance.available;
     let ordersToday = Number((await this.#runtime.today()).orders_placed ?? 0);
     for (const rec of fresh) {
@@ -240,7 +252,7 @@ export class Trader {
     if (!order) {
       try {
         await account.prepare(plan.symbol, plan.leverage, config.marginMode);
-        const limit = config.entryType === 'limit' ? account.roundPrice(plan.symbol, rec.entry) : undefined;
+        const limit = config.entryType === 'limit' ? Number(account.roundPrice(plan.symbol, rec.entry)) : undefined;
         order = await account.entry(plan.symbol, plan.side, plan.amount, id, limit);
         await this.#counted('entry', 'placed');
       } catch (err) {
@@ -275,7 +287,7 @@ export class Trader {
     const symbols = [...new Set([...positions.keys(), ...tracked.keys()])];
     const triggers = full ? await account.openTriggers() : (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
     // On start, fills of positions a previous run tracked may not have been recorded yet.
-    if (full) for (const [symbol, t] of tracked) if (positions.has(symbol)) await this.#recordTrades(symbol, t.openedAt - 60_000);
+    if (full) for (const [symbol, t] of tracked) if (positions.has(symbol)) await this.#recordFills(symbol, fillsSince(t));
     await this.#settle(positions, tracked, triggers);
   }
 
@@ -298,7 +310,7 @@ export class Trader {
       let t = tracked.get(symbol);
       if (!t) t = await this.#adopt(symbol, p, pending, config);
       else if (t.amount !== p.amount || t.entryPrice !== p.entryPrice) {
-        this.#records.write({ kind: 'position_update', row: { account_id: this.accountId, symbol, quantity: p.amount, entry_price: p.entryPrice } });
+        this.#records.write({ kind: 'position_update', row: { account_id: this.accountId, position_key: positionKey(t), quantity: String(p.amount), entry_price: String(p.entryPrice) } });
       }
       const current: TrackedPosition = { ...t, amount: p.amount, entryPrice: p.entryPrice, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl };
       await this.#runtime.setPosition(current);
@@ -306,9 +318,9 @@ export class Trader {
       if (!protectedNow) unprotected += 1;
     }
     for (const [symbol, t] of tracked) if (!positions.has(symbol)) await this.#finalizeClose(symbol, t);
-    // A limit entry still unfilled when its recommendation expires is cancelled, freeing the symbol.
+    // A limit entry still (partly) unfilled when its recommendation expires is cancelled, freeing the symbol.
     for (const p of pending) {
-      if (p.purpose !== 'entry' || positions.has(p.symbol) || p.expiresAt === undefined || p.expiresAt > Date.now()) continue;
+      if (p.purpose !== 'entry' || p.expiresAt === undefined || p.expiresAt > Date.now()) continue;
       const order = await this.#account!.findOrder(p.symbol, p.clientOrderId);
       if (order && order.status === 'open') {
         const cancelled = await this.#account!.cancelOrder(p.symbol, String(order.id));
@@ -337,7 +349,7 @@ export class Trader {
   async #adopt(symbol: string, p: ExchangePosition, pending: Awaited<ReturnType<RuntimeState['pending']>>, config: TradingConfig): Promise<TrackedPosition> {
     const intent = pending.find((x) => x.purpose === 'entry' && x.symbol === symbol);
     const stopDistance = (p.entryPrice * config.fallbackStopPercent) / 100;
-    const t: TrackedPosition = {
+    let t: TrackedPosition = {
       symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl,
       stopLoss: intent?.stopLoss ?? (p.side === 'long' ? p.entryPrice - stopDistance : p.entryPrice + stopDistance),
       takeProfit: intent?.takeProfit, recommendationId: intent?.recommendationId, openedAt: intent?.createdAt ?? Date.now(),
@@ -346,25 +358,32 @@ export class Trader {
     // stop-loss and take-profit, whenever the process is killed.
     await this.#runtime.setPosition(t);
     if (intent) {
-      await this.#runtime.removePending(intent.clientOrderId);
       const entry = await this.#account!.findOrder(symbol, intent.clientOrderId);
-      if (entry) this.#records.write({ kind: 'order', row: orderRow(this.accountId, symbol, 'entry', entry, intent.recommendationId) });
+      if (entry) {
+        t = { ...t, entryOrderId: String(entry.id) };
+        await this.#runtime.setPosition(t);
+        this.#records.write({ kind: 'order', row: orderRow(this.accountId, symbol, 'entry', entry, intent.recommendationId) });
+      }
+      // A partly filled limit entry keeps its intent: the rest is cancelled when the recommendation expires.
+      if (entry?.status !== 'open') await this.#runtime.removePending(intent.clientOrderId);
       this.#log.info({ symbol, recommendation: intent.recommendationId }, 'entry filled: placing its stop-loss and take-profit');
     } else {
       this.#log.warn({ symbol, amount: p.amount, side: p.side }, 'adopted a position ats did not open; protecting it with the fallback stop');
     }
     this.#records.write({ kind: 'position_open', row: {
-      account_id: this.accountId, symbol, side: p.side, quantity: p.amount, entry_price: p.entryPrice,
+      account_id: this.accountId, position_key: positionKey(t), symbol, side: p.side, quantity: String(p.amount), entry_price: String(p.entryPrice),
       recommendation_id: t.recommendationId ?? null, opened_at: new Date(t.openedAt).toISOString(),
     } });
-    await this.#recordTrades(symbol, t.openedAt - 60_000);
+    await this.#recordFills(symbol, fillsSince(t));
+    // The entry's fee moved the wallet: the live equity starts from the new balance.
+    this.#balance = await this.#account!.balance().catch(() => this.#balance);
     return t;
   }
 
   /** Makes sure the position has its stop-loss (and take-profit when known); false if it still lacks a stop. */
   async #protect(t: TrackedPosition, triggers: Order[]): Promise<boolean> {
     const account = this.#account!;
-    const key = t.recommendationId ?? `adopted:${t.symbol}:${t.openedAt}`;
+    const key = positionKey(t);
     let hasStop = false;
     for (const kind of ['stop_loss', 'take_profit'] as const) {
       const price = kind === 'stop_loss' ? t.stopLoss : t.takeProfit;
@@ -399,7 +418,7 @@ export class Trader {
   }
 
   async #closeNow(t: TrackedPosition): Promise<void> {
-    const id = clientOrderId(this.accountId, `${t.recommendationId ?? t.symbol}:${t.openedAt}`, 'close');
+    const id = this.#closeOrderId(t);
     const existing = await this.#account!.findOrder(t.symbol, id);
     const order = existing ?? (await this.#account!.close(t.symbol, t, id));
     this.#records.write({ kind: 'order', row: orderRow(this.accountId, t.symbol, 'close', order, t.recommendationId) });
@@ -407,34 +426,67 @@ export class Trader {
     this.#scheduleSync(500);
   }
 
+  /**
+   * Settles a position the exchange shows flat: its records come from exactly its own fills
+   * (found from its entry order forward until flat), summed as decimals.
+   */
   async #finalizeClose(symbol: string, t: TrackedPosition): Promise<void> {
-    const trades = await this.#recordTrades(symbol, t.openedAt - 60_000);
-    const since = trades.filter((x) => x.timestamp! >= t.openedAt - 60_000);
-    const closingSide = t.side === 'long' ? 'sell' : 'buy';
-    const closing = since.filter((x) => x.side === closingSide);
-    const qty = closing.reduce((sum, x) => sum + Number(x.amount), 0);
-    const exit = qty > 0 ? closing.reduce((sum, x) => sum + Number(x.price) * Number(x.amount), 0) / qty : t.markPrice;
-    const realized = since.reduce((sum, x) => sum + Number((x.info as Record<string, string>).realizedPnl ?? 0), 0);
-    const fees = since.reduce((sum, x) => sum + Number(x.fee?.cost ?? 0), 0);
-    for (const kind of ['stop_loss', 'take_profit'] as const) {
-      const id = clientOrderId(this.accountId, t.recommendationId ?? `adopted:${t.symbol}:${t.openedAt}`, kind);
-      const order = await this.#account!.findOrder(symbol, id, true).catch(() => undefined);
-      if (order) this.#records.write({ kind: 'order', row: orderRow(this.accountId, symbol, kind, order, t.recommendationId) });
+    const account = this.#account!;
+    const key = positionKey(t);
+    const own = new Map<string, string>();
+    let entryOrderId = t.entryOrderId;
+    if (!entryOrderId && t.recommendationId) {
+      const entry = await account.findOrder(symbol, clientOrderId(this.accountId, t.recommendationId, 'entry')).catch(() => undefined);
+      entryOrderId = entry ? String(entry.id) : undefined;
     }
-    this.#records.write({ kind: 'position_close', row: { account_id: this.accountId, symbol, exit_price: exit, realized_pnl: realized, fees, closed_at: new Date().toISOString() } });
+    if (entryOrderId && t.recommendationId) own.set(entryOrderId, clientOrderId(this.accountId, t.recommendationId, 'entry'));
+    for (const kind of ['stop_loss', 'take_profit'] as const) {
+      const id = clientOrderId(this.accountId, key, kind);
+      const order = await account.findOrder(symbol, id, true).catch(() => undefined);
+      if (!order) continue;
+      this.#records.write({ kind: 'order', row: orderRow(this.accountId, symbol, kind, order, t.recommendationId) });
+      const placed = account.triggeredOrderId(order);
+      if (placed) own.set(placed, id);
+    }
+    const closeId = this.#closeOrderId(t);
+    const close = await account.findOrder(symbol, closeId).catch(() => undefined);
+    if (close) own.set(String(close.id), closeId);
+
+    const found = fillsOfPosition(await this.#recordFills(symbol, fillsSince(t)), new Set(entryOrderId ? [entryOrderId] : []));
+    if (!found?.closed) {
+      // The exchange may list the closing fill a moment after the position shows flat.
+      const since = this.#unsettledSince.get(key) ?? Date.now();
+      this.#unsettledSince.set(key, since);
+      if (Date.now() - since < SETTLE_WAIT_MS) return this.#scheduleSync(2_000);
+      this.#log.error({ symbol, position: key, fills: found?.fills.length ?? 0 }, 'the fills of a closed position are incomplete on the exchange: recorded with the fills found');
+    }
+    this.#unsettledSince.delete(key);
+    const fills = found?.fills ?? [];
+    const result = summarize(fills, t.side);
+    const exit = result.exitPrice === undefined ? null : account.roundPrice(symbol, result.exitPrice);
+    if (result.otherFees.length > 0) this.#log.warn({ symbol, otherFees: result.otherFees }, 'fees paid in another asset are not in the position\'s USDT fees');
+    this.#records.write({ kind: 'position_close', row: {
+      account_id: this.accountId, position_key: key, symbol, quantity: result.quantity, entry_price: account.roundPrice(symbol, result.entryPrice),
+      exit_price: exit, realized_pnl: result.realizedPnl, fees: result.fees, closed_at: new Date(fills.at(-1)?.time ?? Date.now()).toISOString(),
+      fills: fills.map((f) => ({ tradeId: f.id, clientOrderId: own.get(f.orderId) ?? null })),
+    } });
     await this.#runtime.removePosition(symbol);
     await this.#runtime.count('positions_closed');
-    this.#metrics.realized.inc(realized - fees);
-    this.#log.info({ symbol, side: t.side, entry: t.entryPrice, exit, realizedPnl: realized, fees, recommendation: t.recommendationId }, 'position closed');
+    const net = decimal.sub(result.realizedPnl, result.fees);
+    this.#metrics.realized.inc(Number(net));
+    this.#balance = await account.balance().catch(() => this.#balance);
+    this.#log.info({ symbol, side: t.side, entry: result.entryPrice, exit, realizedPnl: result.realizedPnl, fees: result.fees, recommendation: t.recommendationId }, 'position closed');
   }
 
-  async #recordTrades(symbol: string, since: number) {
-    const trades = await this.#account!.trades(symbol, since);
-    for (const x of trades) {
-      const cid = (x.info as Record<string, string>).clientOrderId ?? null;
-      this.#records.write({ kind: 'trade', row: tradeRow(this.accountId, symbol, x, cid) });
-    }
-    return trades;
+  #closeOrderId(t: TrackedPosition): string {
+    return clientOrderId(this.accountId, `${t.recommendationId ?? t.symbol}:${t.openedAt}`, 'close');
+  }
+
+  /** Records the symbol's fills (idempotent by trade id) and returns them. */
+  async #recordFills(symbol: string, since: number | undefined): Promise<Fill[]> {
+    const fills = await this.#account!.fills(symbol, since);
+    for (const f of fills) this.#records.write({ kind: 'trade', row: tradeRow(this.accountId, symbol, f) });
+    return fills;
   }
 
   // --- stream, snapshots, heartbeat ---
@@ -490,10 +542,26 @@ export class Trader {
   }
 
   async #heartbeat(): Promise<void> {
+    const live = await this.#valuation().catch(() => undefined);
     await this.#runtime.heartbeat({
-      state: this.#state === 'stopping' ? 'stopped' : this.#state, at: Date.now(), equity: this.#balance?.equity,
-      unrealizedPnl: this.#balance?.unrealizedPnl, openPositions: this.#openCount, lastError: this.#lastError,
+      state: this.#state === 'stopping' ? 'stopped' : this.#state, at: Date.now(), equity: live?.equity ?? this.#balance?.equity,
+      unrealizedPnl: live?.unrealizedPnl ?? this.#balance?.unrealizedPnl, openPositions: this.#openCount, lastError: this.#lastError,
     }).catch(() => undefined);
+  }
+
+  /**
+   * Equity and unrealized PnL now: the wallet (refreshed after every fill) plus the open
+   * positions valued at the shared, stream-fed mark prices, so status is live between snapshots.
+   */
+  async #valuation(): Promise<{ equity: number; unrealizedPnl: number } | undefined> {
+    if (!this.#balance) return undefined;
+    const tracked = [...(await this.#runtime.positions()).values()];
+    const marks = tracked.length > 0 ? (await this.#reader.markPrices()).prices : {};
+    const unrealizedPnl = tracked.reduce((sum, t) => {
+      const mark = marks[t.symbol]?.markPrice ?? t.markPrice;
+      return sum + (mark - t.entryPrice) * t.amount * (t.side === 'long' ? 1 : -1);
+    }, 0);
+    return { equity: this.#balance.wallet + unrealizedPnl, unrealizedPnl };
   }
 
   // --- helpers ---

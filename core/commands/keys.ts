@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { loadEnv } from '../env.js';
+import { AtsError } from '../errors.js';
+import { table } from '../table.js';
 import { resolveMasterKey } from '../credentials/master-key.js';
 import { LocalKeyStore } from '../credentials/local-key-store.js';
 import { readKeyPairDir } from '../credentials/key-dir.js';
@@ -22,6 +24,9 @@ export const keysCommand = () => {
       const pair = opts.fromDir
         ? await readKeyPairDir(opts.fromDir)
         : { apiKey: process.env.ATS_API_KEY ?? '', apiSecret: process.env.ATS_API_SECRET ?? '' };
+      if (!opts.fromDir && (!pair.apiKey || !pair.apiSecret)) {
+        throw new AtsError('ATS_CREDENTIALS_MISSING', 'No key pair given: set ATS_API_KEY and ATS_API_SECRET, or pass --from-dir DIR with the files apiKey and apiSecret.');
+      }
       const { fingerprint } = localKeyStore().put(opts.account, pair);
       console.log(`stored key pair for ${opts.account} (${fingerprint})`);
     });
@@ -30,7 +35,9 @@ export const keysCommand = () => {
     .description('list stored accounts with key fingerprints (never the keys)')
     .action(() => {
       const store = localKeyStore();
-      for (const id of store.list()) console.log(`${id}\t${store.fingerprint(id)}`);
+      const ids = store.list();
+      if (ids.length === 0) return void console.log('No key pairs stored.');
+      console.log(table(['ACCOUNT', 'KEY FINGERPRINT'], ids.map((id) => [id, store.fingerprint(id)])));
     });
   keys
     .command('remove')

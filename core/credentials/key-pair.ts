@@ -1,3 +1,4 @@
+import { AtsError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { registerSecret } from '../secrets-scrub.js';
@@ -14,7 +15,7 @@ export function acceptKeyPair(input: unknown, where: string): KeyPair {
   const parsed = keyPairSchema.safeParse(input);
   if (!parsed.success) {
     const problem = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid key pair in ${where}: ${problem}`);
+    throw new AtsError('ATS_CREDENTIALS_INVALID', `Invalid key pair in ${where}: ${problem}`);
   }
   registerSecret(parsed.data.apiKey);
   registerSecret(parsed.data.apiSecret);

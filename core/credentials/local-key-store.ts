@@ -87,6 +87,11 @@ export class LocalKeyStore {
   }
 
   remove(accountId: string): void {
+    assertAccountId(accountId);
+    if (!existsSync(this.#file(accountId))) {
+      const known = this.list();
+      throw new AtsError('ATS_CREDENTIALS_MISSING', `No key pair stored for account ${accountId}${known.length ? ` (stored: ${known.join(', ')})` : ''}.`);
+    }
     rmSync(this.#file(accountId), { force: true });
   }
 
@@ -96,7 +101,13 @@ export class LocalKeyStore {
     if (!existsSync(file)) {
       throw new AtsError('ATS_CREDENTIALS_MISSING', `No key pair stored for account ${accountId}. Store one with \`ats keys set --account ${accountId}\`.`);
     }
-    const parsed = recordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      json = undefined;
+    }
+    const parsed = recordSchema.safeParse(json);
     if (!parsed.success || parsed.data.accountId !== accountId) {
       throw new AtsError('ATS_CREDENTIALS_INVALID', `The key store file ${file} is damaged or belongs to another account; store the key pair again.`);
     }

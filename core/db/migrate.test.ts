@@ -12,7 +12,7 @@ describe('database migrations', () => {
 
   it('apply on an empty database, and a second run changes nothing', async () => {
     const first = await migrateToLatest(t.db);
-    expect(first.results?.map((r) => r.status)).toEqual(['Success', 'Success']);
+    expect(first.results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Success']);
     const second = await migrateToLatest(t.db);
     expect(second.results).toEqual([]);
   });
@@ -57,9 +57,9 @@ describe('database migrations', () => {
     await expect(t.db.deleteFrom('accounts').where('id', '=', 'alice').execute()).rejects.toThrow(/foreign key/);
   });
 
-  it('refuse a second open position for one symbol of one account', async () => {
-    const pos = { account_id: 'alice', symbol: 'ETHUSDT', side: 'long' as const, quantity: 1, entry_price: 3000 };
+  it('refuse a second position with the same key for one account', async () => {
+    const pos = { account_id: 'alice', position_key: 'rec-1', symbol: 'ETHUSDT', side: 'long' as const, quantity: 1, entry_price: 3000 };
     await t.db.insertInto('positions').values(pos).execute();
-    await expect(t.db.insertInto('positions').values(pos).execute()).rejects.toThrow(/positions_one_open_per_symbol/);
+    await expect(t.db.insertInto('positions').values(pos).execute()).rejects.toThrow(/positions_account_key/);
   });
 });

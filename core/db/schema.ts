@@ -71,6 +71,8 @@ export interface TradesTable {
   realized_pnl: Numeric;
   is_maker: boolean;
   traded_at: Timestamp;
+  /** The position this fill belongs to, set when the position is settled. */
+  position_key: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -86,6 +88,8 @@ export interface PositionsTable {
   realized_pnl: ColumnType<string, string | number | undefined, string | number>;
   fees: ColumnType<string, string | number | undefined, string | number>;
   recommendation_id: string | null;
+  /** The recommendation id, or `adopted:{symbol}:{opened ms}` for a position ats did not open. */
+  position_key: ColumnType<string | null, string | null | undefined, string | null>;
   opened_at: Timestamp;
   closed_at: NullableTimestamp;
   updated_at: Timestamp;

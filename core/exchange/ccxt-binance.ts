@@ -14,3 +14,12 @@ const load = async <T>(relative: string): Promise<T> => (await import(pathToFile
 
 export const BinanceUsdm = (await load<{ default: typeof ccxtTypes.pro.binanceusdm }>('js/src/pro/binanceusdm.js')).default;
 export const ccxtErrors = await load<typeof ccxtTypes>('js/src/base/errors.js');
+/** ccxt's exact decimal arithmetic on strings (BigInt inside), for money. */
+export const Precise = (await load<{ default: typeof ccxtTypes.Precise }>('js/src/base/Precise.js')).default;
+/** ccxt's rounding of decimal strings (`decimalToPrecision` and its mode constants). */
+export const ccxtNumber = await load<{
+  decimalToPrecision: (x: string | number, roundingMode: number, digits: number, countingMode?: number, paddingMode?: number) => string;
+  ROUND: number;
+  DECIMAL_PLACES: number;
+  PAD_WITH_ZERO: number;
+}>('js/src/base/functions/number.js');

@@ -67,7 +67,9 @@ describe('rate-limit governor', () => {
 
   it('counts orders per account and waits instead of exceeding the order limit', async () => {
     const redis = createRedis(r.env);
-    const governor = new RateGovernor({ redis, maxWaitMs: 500 });
+    // A clock fixed at the start of a 10 s window, so the four orders cannot straddle two windows.
+    const windowStart = Math.floor(Date.now() / 10_000) * 10_000;
+    const governor = new RateGovernor({ redis, maxWaitMs: 500, now: () => windowStart });
     await governor.setLimits([{ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 5 }]);
     // Budget 4 per 10 s with the margin: the fifth order waits, and here gives up after 500 ms.
     for (let i = 0; i < 4; i++) await governor.acquireOrder('alice');

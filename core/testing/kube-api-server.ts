@@ -17,6 +17,8 @@ const PATH = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/
 export class StandInApiServer {
   readonly objects = new Map<string, Obj>();
   readonly requests: string[] = [];
+  /** Every request as an authorizer sees it: method, path, whether it watches, its content type and body. */
+  readonly calls: Array<{ method: string; path: string; watch: boolean; contentType: string; body: any }> = [];
   #rv = 100;
   #events: Event[] = [];
   #compactedBefore = 0;
@@ -103,6 +105,8 @@ export class StandInApiServer {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+    const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    this.calls.push({ method: req.method ?? 'GET', path: url.pathname, watch, contentType: String(req.headers['content-type'] ?? ''), body });
     const existing = name ? this.objects.get(path) : undefined;
 
     if (req.method === 'GET' && !name) {

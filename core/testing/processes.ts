@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,4 +34,25 @@ export function credentialsDir(apiKey: string, apiSecret: string): string {
   writeFileSync(join(dir, 'apiKey'), apiKey);
   writeFileSync(join(dir, 'apiSecret'), apiSecret);
   return dir;
+}
+
+/**
+ * The processes an `ats up` started that still run: its node children (ATS_PARENT_PID in their
+ * environment), its reaper, and the redis-server / postgres helpers it recorded.
+ */
+export function processesOf(upPid: number, helperPids: readonly number[] = []): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === upPid) continue;
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z') continue;
+      if (environ.includes(`ATS_PARENT_PID=${upPid}\0`) || cmdline.includes(`_reap\0--parent\0${upPid}\0`) || helperPids.includes(pid)) found.push(pid);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
 }

@@ -2,7 +2,7 @@ import {
   ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions,
   type V1Deployment, type V1Lease,
 } from '@kubernetes/client-node';
-import { FIELD_MANAGER, GROUP, PLURAL, VERSION } from '../spec.js';
+import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../spec.js';
 import type { AccountStatus } from '../status.js';
 
 export interface TradingAccountResource {
@@ -102,6 +102,18 @@ export class KubeApi {
       if (notFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** A Kubernetes Event on a TradingAccount (`kubectl describe ta NAME` and `kubectl get events` show it). */
+  async recordEvent(account: TradingAccountResource, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const { name, namespace, uid } = account.metadata;
+    const now = new Date();
+    await this.core.createNamespacedEvent({ namespace, body: {
+      metadata: { name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace },
+      involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name, namespace, uid },
+      type, reason, message: message.slice(0, 1024), count: 1, firstTimestamp: now, lastTimestamp: now,
+      source: { component: FIELD_MANAGER }, reportingComponent: FIELD_MANAGER,
+    } });
   }
 
   createLease(namespace: string, lease: V1Lease): Promise<V1Lease> {

@@ -5,6 +5,8 @@ import { redisKeys } from '../../core/redis-keys.js';
 import { StandInApiServer } from '../../core/testing/kube-api-server.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../core/testing/services.js';
 import { until } from '../../marketdata/testing.js';
+import { parseAllDocuments } from 'yaml';
+import { helm } from '../../core/testing/helm.js';
 import { FINALIZER } from '../spec.js';
 import { Controller } from './controller.js';
 import { KubeApi } from './kube-api.js';
@@ -158,5 +160,33 @@ describe('operator against a stand-in Kubernetes API server', () => {
     now += 16_000;
     expect(await b.tryAcquire()).toBe(true);
     expect(await a.tryAcquire()).toBe(false);
+  });
+
+  it('tells what it did and what fails as Kubernetes Events on the account', async () => {
+    const events = [...api.objects.entries()].filter(([p]) => p.startsWith(`/api/v1/namespaces/${NS}/events/`)).map(([, e]) => e as any);
+    const reasons = new Set(events.map((e) => `${e.type}/${e.reason}`));
+    expect([...reasons]).toEqual(expect.arrayContaining(['Normal/TraderCreated', 'Warning/SecretNotFound', 'Normal/KeyRotated', 'Warning/TraderError', 'Normal/Deleted']));
+    expect(events.every((e) => e.involvedObject.kind === 'TradingAccount' && e.involvedObject.uid)).toBe(true);
+  });
+
+  it("uses exactly the permissions the chart's Role grants, no more and no fewer", () => {
+    const used = new Set<string>();
+    const path = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/;
+    for (const call of api.calls) {
+      const [, group = '', resource, name, sub] = call.path.match(path) ?? [];
+      const target = `${group}|${resource}${sub ? `/${sub}` : ''}`;
+      const verbs = call.method === 'GET' ? [name ? 'get' : call.watch ? 'watch' : 'list']
+        : call.method === 'POST' ? ['create'] : call.method === 'PUT' ? ['update'] : call.method === 'DELETE' ? ['delete']
+          // Server-side apply that creates the object is authorized as create as well.
+          : call.contentType.includes('apply-patch') ? ['patch', 'create'] : ['patch'];
+      for (const verb of verbs) used.add(`${target}|${verb}`);
+      // Setting blockOwnerDeletion on an owner reference needs update on the owner's finalizers.
+      for (const ref of call.body?.metadata?.ownerReferences ?? []) {
+        if (ref.blockOwnerDeletion) used.add(`${String(ref.apiVersion).split('/')[0]}|${ref.kind.toLowerCase()}s/finalizers|update`);
+      }
+    }
+    const role = (parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', NS])).map((x) => x.toJS()) as any[]).find((x) => x?.kind === 'Role');
+    const granted = new Set<string>(role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}|${res}|${v}`)))));
+    expect([...granted].sort()).toEqual([...used].sort());
   });
 });

@@ -31,6 +31,9 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   const { kube, logger } = deps;
   const now = deps.now ?? Date.now;
   const log = logger.child({ account_id: name });
+  // Events tell what the operator did and what fails; a failed event never fails the reconcile.
+  const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+    kube.recordEvent(account!, type, reason, message).catch((err) => log.warn({ err: (err as Error).message, reason }, 'could not record an event'));
 
   // 1. Load the account; gone means nothing to do (the Deployment goes with its owner).
   const account = await kube.getAccount(namespace, name);
@@ -48,6 +51,7 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
       if (isConflict(err)) return { requeueAfterMs: 0 };
       throw err;
     }
+    await event('Normal', 'Deleted', 'trader stopped; the records are kept (account marked deleted)');
     log.info('account deleted: trader stopped, records kept');
     return {};
   }
@@ -71,6 +75,13 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
       previous: (account.status?.conditions ?? []) as Condition[],
     });
     await kube.patchStatus(namespace, name, status);
+    // One event per change, not one per reconcile: a new problem, or a recovery from one.
+    for (const c of status.conditions) {
+      const before = account.status?.conditions?.find((x) => x.type === c.type);
+      const problem = c.status === 'False' && (before?.status !== 'False' || before.reason !== c.reason);
+      const recovered = c.status === 'True' && before?.status === 'False';
+      if (c.type !== 'Ready' && (problem || recovered)) await event(problem ? 'Warning' : 'Normal', c.reason, `${c.type}: ${c.message}`);
+    }
     return status;
   };
 
@@ -98,7 +109,14 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   if (configChanged) log.info('trading config updated');
 
   // 7. The trader Deployment (server-side apply; the Secret's digest rolls it on key rotation).
-  await kube.applyDeployment(traderDeployment({ name, namespace, uid: account.metadata.uid }, spec, secretVersion(secret), deps.deployment));
+  const desired = traderDeployment({ name, namespace, uid: account.metadata.uid }, spec, secretVersion(secret), deps.deployment);
+  const current = await kube.getDeployment(namespace, traderName(name));
+  await kube.applyDeployment(desired);
+  const keyAnnotation = 'ats.dev/secret-version';
+  if (!current) await event('Normal', 'TraderCreated', `Deployment ${traderName(name)} created`);
+  else if (current.spec?.template.metadata?.annotations?.[keyAnnotation] !== desired.spec!.template.metadata!.annotations![keyAnnotation]) {
+    await event('Normal', 'KeyRotated', `Secret ${spec.secretRef.name} changed: rolling the trader`);
+  }
 
   // 8. Status from observation.
   await writeStatus(undefined, undefined);

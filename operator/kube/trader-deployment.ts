@@ -8,6 +8,8 @@ export interface TraderDeploymentOptions {
   readonly runtimeSecret: string;
   readonly logLevel: string;
   readonly resources: { readonly requests: { cpu: string; memory: string }; readonly limits: { cpu: string; memory: string } };
+  /** The Helm release the operator belongs to: its metrics Service selects the traders by it. */
+  readonly instance?: string | undefined;
 }
 
 export interface AccountRef {
@@ -36,6 +38,8 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
     'app.kubernetes.io/component': 'trader',
     'app.kubernetes.io/managed-by': 'ats-operator',
     [accountLabel]: account.name,
+    ...(o.instance ? { 'app.kubernetes.io/instance': o.instance } : {}),
+    'ats.dev/metrics': 'true',
   };
   const selector = { 'app.kubernetes.io/component': 'trader', [accountLabel]: account.name };
   return {
@@ -89,4 +93,4 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
   };
 }
 
-export const DEFAULT_TRADER_RESOURCES = { requests: { cpu: '20m', memory: '96Mi' }, limits: { cpu: '500m', memory: '192Mi' } };
+export const DEFAULT_TRADER_RESOURCES = { requests: { cpu: '20m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } };

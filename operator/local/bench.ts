@@ -7,7 +7,7 @@
  *   npm run bench                    # N = 1, 10, 30, 50
  *   npm run bench -- --accounts 2 --steady 5
  */
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -58,7 +58,8 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
   const state = mkdtempSync(join(tmpdir(), 'ats-bench-'));
   const sim = new Simulator({ speed: 0 });
   const { url } = await sim.listen(0);
-  const env = { ...r.env, DATABASE_URL: db.url, ATS_EXCHANGE: url, ATS_STATE_DIR: state, ATS_MASTER_KEY: 'bench-master-key-0123456789', LOG_LEVEL: 'warn' };
+  // ATS_PARENT_PID: the children stop by themselves if this run dies or is abandoned (a timed-out test).
+  const env = { ...r.env, DATABASE_URL: db.url, ATS_EXCHANGE: url, ATS_STATE_DIR: state, ATS_MASTER_KEY: 'bench-master-key-0123456789', LOG_LEVEL: 'warn', ATS_PARENT_PID: String(process.pid) };
   const keys = new LocalKeyStore(join(state, 'keys'), env.ATS_MASTER_KEY);
   const md = spawn(process.execPath, [CLI, 'marketdata', '--port', '0', '--scan-every', '1000'], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const supervisor = new TraderSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [CLI] });
@@ -160,6 +161,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     await sim.close();
     await r.cleanup();
     await db.drop();
+    rmSync(state, { recursive: true, force: true });
   }
 }
 

@@ -10,7 +10,9 @@ import { migrateToLatest } from '../../core/db/migrate.js';
 import { AtsError } from '../../core/errors.js';
 import { loadEnv } from '../../core/env.js';
 import { createRedis } from '../../core/redis.js';
-import { removeRuntime, writeRuntime } from '../../core/runtime-file.js';
+import { readRuntimeFile, removeRuntime, writeRuntime } from '../../core/runtime-file.js';
+import { redactUrl } from '../../core/secrets-scrub.js';
+import { postgresHelper, runs, startReaper, stopHelpers, type Helper } from './orphans.js';
 import { Simulator } from '../../simulator/server.js';
 import { parseSpec } from '../spec.js';
 import { LocalOperator } from './local-operator.js';
@@ -45,10 +47,14 @@ export async function up(opts: UpOptions): Promise<void> {
       logger.info({ step: name }, 'stopped');
     }
   };
+  await refuseSecondUp(stateDir);
+  const helpers: Helper[] = [];
   try {
     // Postgres
     const embedded = env.DATABASE_URL ? undefined : await startEmbeddedPostgres(stateDir, (m) => logger.debug({ postgres: m }));
     if (embedded) stops.push(['postgres', () => embedded.stop()]);
+    const postgres = embedded ? postgresHelper(stateDir) : undefined;
+    if (postgres) helpers.push(postgres);
     const databaseUrl = env.DATABASE_URL ?? embedded!.url;
     const db = createDb(databaseUrl);
     stops.push(['database pool', () => db.destroy()]);
@@ -64,12 +70,18 @@ export async function up(opts: UpOptions): Promise<void> {
       const port = await freePort();
       const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
       stops.push(['redis-server', () => child.kill('SIGTERM')]);
+      helpers.push({ name: 'redis-server', pid: child.pid!, command: 'redis-server' });
       redisUrl = `redis://127.0.0.1:${port}`;
-      await waitForRedis(redisUrl);
+      await waitForRedis(redisUrl, `redis-server did not start on ${redisUrl}`);
+    } else {
+      await waitForRedis(redisUrl, `Cannot reach Redis at ${redactUrl(redisUrl)} (REDIS_URL): check the host, port and password, or unset REDIS_URL to start a redis-server of its own.`, 10);
     }
+    // Whatever happens to this process, these stop with it.
+    startReaper(helpers);
     const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX });
+    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
     stops.push(['redis client', () => redis.disconnect()]);
-    say(`● redis       ${redisUrl}`);
+    say(`● redis       ${redactUrl(redisUrl)}`);
 
     // The exchange: the simulator
     const sim = new Simulator({ speed: opts.speed });
@@ -80,7 +92,7 @@ export async function up(opts: UpOptions): Promise<void> {
       throw new AtsError('ATS_SIM_PORT_BUSY', `Cannot listen on port ${opts.simPort} for the simulator (${(err as Error).message}): stop what uses it or pass --sim-port.`);
     }
     stops.push(['simulator', () => sim.close()]);
-    say(`● simulator   ${simUrl} (${sim.source === 'replay' ? 'replaying Binance klines from ../shared/data' : 'seeded generated prices'}, ${opts.speed}× market time)`);
+    say(`● simulator   ${simUrl} (${sim.source === 'replay' ? `replaying real Binance klines from ${sim.dataDir}` : 'seeded generated prices'}, ${opts.speed}× market time)`);
 
     // Accounts: a demo key pair for each, stored encrypted, and an account on the simulator.
     const keys = localKeyStore(env);
@@ -98,7 +110,8 @@ export async function up(opts: UpOptions): Promise<void> {
       if (!sim.engine.byApiKey(pair.apiKey)) sim.createAccount({ id, apiKey: pair.apiKey, apiSecret: pair.apiSecret, balance: opts.balance });
     }
 
-    const childEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX, ATS_EXCHANGE: simUrl };
+    // ATS_PARENT_PID: every child stops by itself when this process is gone.
+    const childEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX, ATS_EXCHANGE: simUrl, ATS_PARENT_PID: String(process.pid) };
     const marketdata = superviseMarketdata(childEnv, opts.scanEverySeconds, logDir, logger);
     stops.push(['marketdata', () => marketdata.stop()]);
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
@@ -109,7 +122,7 @@ export async function up(opts: UpOptions): Promise<void> {
     stops.push(['operator and traders', () => operator.stop()]);
     say(`● operator    ${accounts.size} account(s) from ${opts.accounts}: ${[...accounts.keys()].join(', ')}`);
 
-    writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl });
+    writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl, helpers });
     stops.push(['runtime file', () => removeRuntime(stateDir)]);
     say(`\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`);
     say(`Logs: ${logDir}/. Ctrl-C stops everything.`);
@@ -128,16 +141,34 @@ export async function up(opts: UpOptions): Promise<void> {
         done();
       });
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // SIGHUP: the terminal was closed. Every way of stopping stops everything.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   });
 }
 
-async function waitForRedis(url: string): Promise<void> {
-  const probe = createRedis({ REDIS_URL: url, REDIS_KEY_PREFIX: '' }, { lazyConnect: true, maxRetriesPerRequest: 0 });
+/**
+ * One `ats up` per state folder. A live one is an error; one that died without stopping leaves
+ * its runtime file, redis-server or embedded Postgres behind: those are stopped and reported.
+ */
+async function refuseSecondUp(stateDir: string): Promise<void> {
+  const previous = readRuntimeFile(stateDir);
+  // `ats up` itself, not a process that got its pid after a reboot.
+  if (previous && runs({ name: 'ats up', pid: previous.pid, command: '\0up\0' })) {
+    throw new AtsError('ATS_ALREADY_UP', `ats is already running here (pid ${previous.pid}, state in ${stateDir}): use it (npx ats status), or stop it with Ctrl-C in its terminal or \`kill ${previous.pid}\`.`);
+  }
+  const leftovers = [...(previous?.helpers ?? []), postgresHelper(stateDir)].filter((h): h is Helper => h !== undefined);
+  const stopped = await stopHelpers(leftovers);
+  if (previous || stopped.length > 0) {
+    removeRuntime(stateDir);
+    say(`  cleaned up after an ats up that did not stop${stopped.length ? `: stopped ${stopped.map((h) => `${h.name} (pid ${h.pid})`).join(', ')}` : ''}`);
+  }
+}
+
+async function waitForRedis(url: string, failure: string, attempts = 50): Promise<void> {
+  const probe = createRedis({ REDIS_URL: url, REDIS_KEY_PREFIX: '' }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
   probe.on('error', () => undefined);
   try {
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < attempts; i++) {
       try {
         await probe.connect();
         await probe.ping();
@@ -147,7 +178,7 @@ async function waitForRedis(url: string): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    throw new AtsError('ATS_NO_REDIS', `redis-server did not start on ${url}`);
+    throw new AtsError('ATS_NO_REDIS', failure);
   } finally {
     probe.disconnect();
   }

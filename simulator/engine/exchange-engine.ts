@@ -16,6 +16,7 @@ export interface Fees {
 const CONDITIONAL = ['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'];
 const EPS = 1e-12;
 const MAX_ALGO_PER_SYMBOL = 10;
+const MONEY_DECIMALS = 8;
 
 /**
  * The exchange: accounts, orders, conditional (algo) orders, fills, positions, margin and
@@ -31,6 +32,8 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
   #nextOrderId = 4_000_000_001;
   #nextAlgoId = 3_000_001;
   #nextTradeId = 270_000_001;
+  /** Injected: the next fills of resting limit orders take only part of what is left. */
+  partialFills: { remaining: number; ratio: number } | undefined;
 
   constructor(opts: { symbols: Map<string, SymbolSpec>; book: MarketBook; fees?: Fees; now?: () => number }) {
     super();
@@ -242,7 +245,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
         if (order.type !== 'LIMIT') continue;
         const mark = this.mark(order.symbol);
         if (order.side === 'BUY' ? mark <= order.price : mark >= order.price) {
-          const qty = this.#reducibleQty(account, order);
+          const qty = this.#partial(order, this.#reducibleQty(account, order));
           if (qty > EPS) this.#fill(account, order, qty, order.price, true);
           else this.#finish(account, order, 'EXPIRED');
         }
@@ -255,6 +258,16 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   // --- internals ---
+
+  #partial(order: Order, qty: number): number {
+    const p = this.partialFills;
+    if (!p || p.remaining <= 0 || qty <= EPS) return qty;
+    const step = this.spec(order.symbol).stepSize;
+    const part = v.roundTo(Math.floor((qty * p.ratio) / step) * step, decimalsOf(step));
+    if (part <= EPS) return qty;
+    p.remaining -= 1;
+    return part;
+  }
 
   #checkPositionSide(params: Params): void {
     if (params.positionSide !== undefined && params.positionSide !== 'BOTH') throw err.positionSideMismatch();
@@ -311,7 +324,9 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const now = this.#now();
     const position = this.#position(account, order.symbol);
     const signed = order.side === 'BUY' ? qty : -qty;
-    const fee = qty * price * (maker ? this.fees.maker : this.fees.taker);
+    // Money moves in the 8 decimals Binance prints: the wallet changes by exactly the printed
+    // realized PnL minus the printed commission, so records can agree with it to the last digit.
+    const fee = v.roundTo(qty * price * (maker ? this.fees.maker : this.fees.taker), MONEY_DECIMALS);
     let realized = 0;
     if (position.amt === 0 || Math.sign(position.amt) === Math.sign(signed)) {
       const amt = position.amt + signed;
@@ -322,6 +337,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
       const closing = Math.min(qty, Math.abs(position.amt));
       realized = (price - position.entryPrice) * closing * Math.sign(position.amt);
       if (lossCap !== undefined) realized = Math.max(realized, -lossCap);
+      realized = v.roundTo(realized, MONEY_DECIMALS);
       if (isolated) position.isolatedWallet -= (position.isolatedWallet * closing) / Math.abs(position.amt);
       position.amt -= Math.sign(position.amt) * closing;
       const rest = qty - closing;
@@ -339,7 +355,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     position.amt = v.roundTo(position.amt, decimalsOf(spec.stepSize));
     position.accumulatedRealized += realized;
     position.updateTime = now;
-    account.wallet = Math.max(0, account.wallet + realized - fee);
+    account.wallet = v.roundTo(Math.max(0, account.wallet + realized - fee), MONEY_DECIMALS);
     account.updateTime = now;
 
     order.executedQty = v.roundTo(order.executedQty + qty, decimalsOf(spec.stepSize));

@@ -14,6 +14,8 @@ export const faultsSchema = z.object({
   clockSkewMs: z.number().int().optional(),
   /** Closes every open WebSocket connection now. */
   dropSockets: z.boolean().optional(),
+  /** The next `count` fills of resting limit orders take only `ratio` of what is left (the rest keeps resting). */
+  partialFill: z.object({ count: z.number().int().min(1), ratio: z.number().gt(0).lt(1) }).optional(),
 });
 
 export type FaultRequest = z.infer<typeof faultsSchema>;

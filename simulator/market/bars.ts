@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 /** One source bar; prices inside it follow a path through its open, high, low and close. */
 export interface Bar {
@@ -13,9 +14,10 @@ export interface Bar {
 
 export const HOUR = 3_600_000;
 
-/** Reads Binance kline CSVs (`open_time,open,high,low,close,volume,close_time`). */
+/** Reads Binance kline CSVs (`open_time,open,high,low,close,volume,close_time`), plain or `.gz`. */
 export function readKlineCsv(file: string): Bar[] {
-  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const raw = readFileSync(file);
+  const lines = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').trim().split('\n');
   const header = lines[0]?.split(',') ?? [];
   if (header[0] !== 'open_time' || header[4] !== 'close') {
     throw new Error(`${file}: expected the columns open_time,open,high,low,close,volume,close_time`);
@@ -26,12 +28,17 @@ export function readKlineCsv(file: string): Bar[] {
   });
 }
 
-/** `<dir>/<SYMBOL>-1h.csv` for each symbol that has one. */
+/** The kline file of a symbol in a folder (`<SYMBOL>-1h.csv` or `<SYMBOL>-1h.csv.gz`), if there is one. */
+export function klineFile(dir: string, symbol: string): string | undefined {
+  return [`${symbol}-1h.csv`, `${symbol}-1h.csv.gz`].map((name) => join(dir, name)).find((file) => existsSync(file));
+}
+
+/** The klines of each symbol that has a file in `dir`. */
 export function readReplayDir(dir: string, symbols: readonly string[]): Map<string, Bar[]> {
   const out = new Map<string, Bar[]>();
   for (const symbol of symbols) {
-    const file = join(dir, `${symbol}-1h.csv`);
-    if (existsSync(file)) out.set(symbol, readKlineCsv(file));
+    const file = klineFile(dir, symbol);
+    if (file) out.set(symbol, readKlineCsv(file));
   }
   return out;
 }

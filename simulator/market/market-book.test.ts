@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { defaultDataDir, Simulator } from '../server.js';
-import { generateBars, HOUR, readKlineCsv } from './bars.js';
+import { generateBars, HOUR, klineFile, readKlineCsv } from './bars.js';
 import { MarketBook } from './market-book.js';
 import { SimClock } from './sim-clock.js';
 
 describe('simulator prices', () => {
-  it('replays the real Binance klines from ../shared/data when present', () => {
+  it('replays the real Binance klines (../shared/data when present, else the sample the repository carries)', () => {
     const dir = defaultDataDir();
-    expect(dir, '../shared/data should be beside the project').toBeDefined();
-    const bars = readKlineCsv(join(dir!, 'futures-klines-1h', 'BTCUSDT-1h.csv'));
+    expect(dir, 'real klines should be found').toBeDefined();
+    const bars = readKlineCsv(klineFile(join(dir!, 'futures-klines-1h'), 'BTCUSDT')!);
     const sim = new Simulator({ speed: 0, historyBars: 100 });
     expect(sim.source).toBe('replay');
     const candles = sim.engine.book.klines('BTCUSDT', '1h', { limit: 5, endTime: bars[99]!.openTime - 1 });

@@ -24,7 +24,7 @@ type Filter = Record<string, string | number>;
 const ORDER_TYPES = ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'];
 
 /**
- * Symbols from a real mainnet exchangeInfo response when one is at hand (`../shared/data`), else
+ * Symbols from a real mainnet exchangeInfo response when one is at hand (`../shared/data` or the repository's sample), else
  * entries built with the same shape and realistic filters.
  */
 export function loadSymbols(symbols: readonly string[], exchangeInfoFile?: string): Map<string, SymbolSpec> {

@@ -1,3 +1,12 @@
+{{/* The release's name prefix: "ats" for a release named ats, else RELEASE-ats; every object's name starts with it. */}}
+{{- define "ats.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{ .Release.Name | trunc 50 | trimSuffix "-" }}
+{{- else -}}
+{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" }}
+{{- end -}}
+{{- end }}
+
 {{- define "ats.labels" -}}
 app.kubernetes.io/name: ats
 app.kubernetes.io/instance: {{ .Release.Name }}
@@ -11,7 +20,7 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end }}
 
 {{- define "ats.postgresPassword" -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace "ats-postgres" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (printf "%s-postgres" (include "ats.fullname" .)) -}}
 {{- if .Values.postgresql.password -}}
 {{ .Values.postgresql.password }}
 {{- else if $existing -}}

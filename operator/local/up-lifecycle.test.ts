@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../core/db/embedded.js';
+import { readRuntimeFile } from '../../core/runtime-file.js';
+import { processesOf, spawnAts, type AtsProcess } from '../../core/testing/processes.js';
+import { createTestDatabase, type TestDatabase } from '../../core/testing/services.js';
+import { until } from '../../marketdata/testing.js';
+
+/** `ats up` never leaves a process behind, and never exits quietly when it cannot run. */
+describe('ats up lifecycle', () => {
+  let d: TestDatabase;
+  const started: AtsProcess[] = [];
+  const folders: string[] = [];
+  const up = async (state: string, extra: string[] = []) => {
+    const p = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', String(await freePort()), ...extra], { DATABASE_URL: d.url, ATS_STATE_DIR: state, REDIS_URL: '' });
+    started.push(p);
+    return p;
+  };
+  const newState = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ats-lifecycle-'));
+    folders.push(dir);
+    return dir;
+  };
+  const isUp = (p: AtsProcess) => p.output.join('').includes('ats is up.');
+
+  beforeAll(async () => {
+    d = await createTestDatabase({ migrate: false });
+  });
+  afterEach(async () => {
+    for (const p of started.splice(0)) {
+      const pids = p.child.pid ? processesOf(p.child.pid) : [];
+      p.child.kill('SIGKILL');
+      for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+  afterAll(async () => {
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+    await d.drop();
+  });
+
+  it('refuses a second ats up in the same folder, and leaves nothing running after kill -9', { timeout: 90_000 }, async () => {
+    const state = newState();
+    const first = await up(state);
+    await until(() => isUp(first), 60_000, 200);
+    const runtime = readRuntimeFile(state)!;
+    expect(runtime.helpers.map((h) => h.name)).toEqual(['redis-server']);
+    expect(first.output.join('')).not.toMatch(/redis:\/\/[^\s]*:[^\s]*@/);
+
+    const second = await up(state);
+    expect(await second.exited).toBe(1);
+    expect(second.output.join('')).toMatch(/already running here \(pid \d+/);
+
+    const helperPids = runtime.helpers.map((h) => h.pid);
+    expect(processesOf(first.child.pid!, helperPids).length).toBeGreaterThanOrEqual(3);
+    first.child.kill('SIGKILL');
+    await until(() => processesOf(first.child.pid!, helperPids).length === 0, 10_000, 200);
+
+    // The next one finds the stale runtime file and starts.
+    const third = await up(state);
+    await until(() => isUp(third), 60_000, 200);
+    third.child.kill('SIGINT');
+    expect(await third.exited).toBe(0);
+  });
+
+  it('stops everything when its terminal closes (SIGHUP)', { timeout: 90_000 }, async () => {
+    const state = newState();
+    const p = await up(state);
+    await until(() => isUp(p), 60_000, 200);
+    const helperPids = readRuntimeFile(state)!.helpers.map((h) => h.pid);
+    p.child.kill('SIGHUP');
+    expect(await p.exited).toBe(0);
+    await until(() => processesOf(p.child.pid!, helperPids).length === 0, 10_000, 200);
+  });
+
+  it('exits non-zero with one line when the simulator port is busy', { timeout: 60_000 }, async () => {
+    const state = newState();
+    const first = await up(state);
+    await until(() => isUp(first), 60_000, 200);
+    const port = new URL(readRuntimeFile(state)!.simulatorUrl!).port;
+    const other = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', port], { DATABASE_URL: d.url, ATS_STATE_DIR: newState(), REDIS_URL: '' });
+    started.push(other);
+    expect(await other.exited).toBe(1);
+    expect(other.output.join('')).toMatch(/Cannot listen on port \d+ for the simulator/);
+  });
+});
