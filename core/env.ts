@@ -13,7 +13,12 @@ const url = (protocols: readonly string[], what: string) =>
     { message: `expected ${what} (${protocols.map((p) => `${p}//…`).join(' or ')})` },
   );
 
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Which Binance: live, demo, testnet, simulator (the local one), or the URL of a simulator. */
+export const exchangeSchema = z
+  .string()
+  .regex(/^(live|demo|testnet|simulator|https?:\/\/[^\s]+)$/, 'expected live, demo, testnet, simulator or an http(s) URL of a simulator');
 
 /**
  * Every environment variable ats reads, with defaults that work on a developer machine.
@@ -25,14 +30,9 @@ export const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default(''),
   ATS_STATE_DIR: z.string().min(1).default('.ats'),
   ATS_MASTER_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
-  ATS_EXCHANGE: z
-    .string()
-    .refine((v) => ['simulator', 'live', 'demo', 'testnet'].includes(v) || /^https?:\/\/\S+$/.test(v), {
-      message: 'expected simulator, live, demo, testnet or an http(s) URL of a simulator',
-    })
-    .default('simulator'),
+  ATS_EXCHANGE: exchangeSchema.default('simulator'),
   ATS_EXCHANGE_WS_URL: url(['ws:', 'wss:'], 'a WebSocket URL of the exchange streams').optional(),
-  LOG_LEVEL: logLevel.default('info'),
+  LOG_LEVEL: logLevelSchema.default('info'),
   ATS_LOG_STREAM_LEVEL: z.enum(['error', 'warn', 'info']).default('info'),
   ATS_LOG_STREAM_MAXLEN: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
 });

@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
+import { parse as parseYaml } from 'yaml';
+import { chartValuesSchema } from '../charts/values-schema.js';
+import { generatedFiles, staleFiles } from '../charts/generate.js';
+import { helm } from '../core/testing/helm.js';
 import { tradingAccountSpecSchema } from './spec.js';
 
 const crd = parse(readFileSync(new URL('../crds/tradingaccounts.yaml', import.meta.url), 'utf8'));
@@ -47,6 +51,47 @@ const invalid: Array<[string, unknown]> = [
   ['a zero daily loss limit', { ...base, config: { dailyLossLimitPercent: 0 } }],
   ['a bad secret name', { ...base, secretRef: { name: 'Alice_Secret' } }],
 ];
+
+/**
+ * The rules the API server applies to a CRD schema ("structural"): every node under properties
+ * and items has a type; additionalProperties never sits beside properties; oneOf/anyOf/not
+ * branches carry only value checks, on properties their parent declares.
+ */
+function structuralProblems(node: any, path: string, inBranch = false): string[] {
+  const problems: string[] = [];
+  if (!inBranch && node.type === undefined && !node['x-kubernetes-preserve-unknown-fields']) problems.push(`${path}: no type`);
+  if (node.properties && node.additionalProperties !== undefined) problems.push(`${path}: additionalProperties beside properties`);
+  if (inBranch) for (const k of ['type', 'default', 'description', 'additionalProperties']) if (k in node) problems.push(`${path}: ${k} in a value branch`);
+  for (const [name, child] of Object.entries<any>(node.properties ?? {})) problems.push(...structuralProblems(child, `${path}.${name}`, inBranch));
+  if (node.items) problems.push(...structuralProblems(node.items, `${path}[]`, inBranch));
+  for (const k of ['oneOf', 'anyOf', 'allOf']) {
+    for (const [i, branch] of (node[k] ?? []).entries()) {
+      problems.push(...structuralProblems(branch, `${path}.${k}[${i}]`, true));
+      for (const name of Object.keys(branch.properties ?? {})) if (!node.properties?.[name]) problems.push(`${path}.${k}[${i}]: ${name} is not a property of its parent`);
+    }
+  }
+  if (node.not) problems.push(...structuralProblems(node.not, `${path}.not`, true));
+  return problems;
+}
+
+describe('generated manifests', () => {
+  it('crds/, the chart CRD and values.schema.json are exactly what `npm run generate` makes from the zod schemas', () => {
+    expect(staleFiles(), 'run `npm run generate` and commit the result').toEqual([]);
+    expect(Object.keys(generatedFiles())).toHaveLength(3);
+  });
+
+  it('the CRD schema is structural, as the API server requires', () => {
+    expect(structuralProblems(crd.spec.versions[0].schema.openAPIV3Schema, 'openAPIV3Schema')).toEqual([]);
+    expect(structuralProblems({ type: 'object', properties: { a: { properties: {} } }, oneOf: [{ type: 'object' }] }, 's')).toEqual(['s.a: no type', 's.oneOf[0]: type in a value branch']);
+  });
+
+  it('the chart default values satisfy the values schema, and helm refuses a bad value naming it', () => {
+    const values = parseYaml(readFileSync(new URL('../charts/ats/values.yaml', import.meta.url), 'utf8'));
+    expect(chartValuesSchema.safeParse(values).error?.issues).toBeUndefined();
+    expect(() => helm(['template', 'ats', 'charts/ats', '--set', 'exchange=kraken'])).toThrow(/exchange/);
+    expect(() => helm(['template', 'ats', 'charts/ats', '--set', 'tradr.resources.requests.memory=1Gi'])).toThrow(/tradr/);
+  });
+});
 
 describe('TradingAccount schema', () => {
   it('is a valid CustomResourceDefinition by the real Kubernetes schema', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exchangeSchema } from '../core/env.js';
 import { tradingConfigSchema, type TradingConfig } from '../core/trading-config.js';
 
 export const GROUP = 'ats.dev';
@@ -14,21 +15,25 @@ const sizing = z.discriminatedUnion('mode', [
 ]);
 
 /** The account's trading config as a TradingAccount spec holds it (`paused` is on the spec). */
-export const accountConfigSchema = tradingConfigSchema.omit({ tradingEnabled: true, sizing: true }).extend({ sizing: sizing.optional() }).strict();
+export const accountConfigSchema = tradingConfigSchema
+  .omit({ tradingEnabled: true, sizing: true })
+  .extend({ sizing: sizing.optional().describe(tradingConfigSchema.shape.sizing.description ?? '') })
+  .strict();
 
 /**
- * `TradingAccount.spec`. `crds/tradingaccounts.yaml` says the same in OpenAPI; a test checks that
- * both accept and reject the same examples.
+ * `TradingAccount.spec`. The CRD's OpenAPI schema (`crds/tradingaccounts.yaml`) is generated from
+ * it by `npm run generate`; a test fails when the file is not what the generator makes.
  */
 export const tradingAccountSpecSchema = z
   .object({
-    displayName: z.string().min(1).max(100),
-    /** live, demo, testnet, simulator, or the URL of a simulator. */
-    exchange: z.string().regex(/^(live|demo|testnet|simulator|https?:\/\/[^\s]+)$/, 'expected live, demo, testnet, simulator or an http(s) URL'),
-    /** The Secret with the keys apiKey and apiSecret (in the local runtime: the local key store's entry). */
-    secretRef: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/) }).strict(),
-    paused: z.boolean().default(false),
-    config: accountConfigSchema.prefault({}),
+    displayName: z.string().min(1).max(100).describe('Name shown for the account'),
+    exchange: exchangeSchema.describe('live, demo, testnet, simulator, or the URL of a simulator'),
+    secretRef: z
+      .object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/) })
+      .strict()
+      .describe('The Secret (in the same namespace) with the keys apiKey and apiSecret; in the local runtime, the local key store entry'),
+    paused: z.boolean().default(false).describe('Stop new entries; open positions stay protected'),
+    config: accountConfigSchema.prefault({}).describe('The trading config; every field has a default'),
   })
   .strict();
 

@@ -12,29 +12,33 @@ export const heartbeatSchema = z.object({
 });
 export type TraderHeartbeat = z.infer<typeof heartbeatSchema>;
 
-export type Phase = 'Pending' | 'Running' | 'Paused' | 'Halted' | 'Error' | 'Terminating';
+export const PHASES = ['Pending', 'Running', 'Paused', 'Halted', 'Error', 'Terminating'] as const;
+export type Phase = (typeof PHASES)[number];
 
-export interface Condition {
-  readonly type: string;
-  readonly status: 'True' | 'False' | 'Unknown';
-  readonly observedGeneration: number;
-  readonly lastTransitionTime: string;
-  readonly reason: string;
-  readonly message: string;
-}
+export const conditionSchema = z.object({
+  type: z.string(),
+  status: z.enum(['True', 'False', 'Unknown']),
+  observedGeneration: z.number().int().optional(),
+  lastTransitionTime: z.iso.datetime(),
+  reason: z.string(),
+  message: z.string(),
+});
+export type Condition = Readonly<z.infer<typeof conditionSchema>>;
 
-export interface AccountStatus {
-  readonly phase: Phase;
-  readonly observedGeneration: number;
-  readonly traderState?: string;
-  readonly openPositions?: number;
-  readonly equity?: number;
-  readonly unrealizedPnl?: number;
-  readonly pnlToday?: number;
-  readonly lastError?: string;
-  readonly lastHeartbeat?: string;
-  readonly conditions: Condition[];
-}
+/** `TradingAccount.status`, written by the operator (the CRD's status schema is generated from it). */
+export const accountStatusSchema = z.object({
+  phase: z.enum(PHASES),
+  observedGeneration: z.number().int(),
+  traderState: z.string().optional(),
+  openPositions: z.number().int().optional(),
+  equity: z.number().optional(),
+  unrealizedPnl: z.number().optional(),
+  pnlToday: z.number().optional(),
+  lastError: z.string().optional(),
+  lastHeartbeat: z.iso.datetime().optional(),
+  conditions: z.array(conditionSchema),
+});
+export type AccountStatus = Readonly<z.infer<typeof accountStatusSchema>> & { readonly conditions: Condition[] };
 
 export interface Observation {
   readonly generation: number;
