@@ -366,7 +366,7 @@ export class Trader {
       }
       // A partly filled limit entry keeps its intent: the rest is cancelled when the recommendation expires.
       if (entry?.status !== 'open') await this.#runtime.removePending(intent.clientOrderId);
-      this.#log.info({ symbol, recommendation: intent.recommendationId }, 'entry filled: placing its stop-loss and take-profit');
+      this.#log.info({ symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, recommendation: intent.recommendationId }, 'entry filled: placing its stop-loss and take-profit');
     } else {
       this.#log.warn({ symbol, amount: p.amount, side: p.side }, 'adopted a position ats did not open; protecting it with the fallback stop');
     }

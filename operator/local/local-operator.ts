@@ -5,7 +5,7 @@ import type { LocalKeyStore } from '../../core/credentials/local-key-store.js';
 import type { Db } from '../../core/db/connection.js';
 import { redisKeys, statsDay } from '../../core/redis-keys.js';
 import { retireAccount, syncAccount } from '../account-sync.js';
-import { parseSpec, type AccountObject } from '../spec.js';
+import { parseSpec, type AccountObject, type TradingAccountSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type AccountStatus } from '../status.js';
 import { ManifestFolder } from './manifests.js';
 import type { TraderSupervisor } from './trader-supervisor.js';
@@ -31,7 +31,11 @@ export class LocalOperator {
   #again = false;
 
   constructor(
-    private readonly o: { dir: string; db: Db; redis: Redis; keys: LocalKeyStore; supervisor: TraderSupervisor; logger: Logger; intervalMs?: number; simulatorUrl?: string },
+    private readonly o: {
+      dir: string; db: Db; redis: Redis; keys: LocalKeyStore; supervisor: TraderSupervisor; logger: Logger; intervalMs?: number; simulatorUrl?: string;
+      /** Called for every valid account before its key is looked up (`ats up`: a demo key and a simulator account). */
+      provision?: (accountId: string, spec: TradingAccountSpec) => void;
+    },
   ) {
     this.#folder = new ManifestFolder(o.dir);
   }
@@ -90,6 +94,11 @@ export class LocalOperator {
     const parsed = parseSpec(account.spec);
     let secretProblem: string | undefined;
     if (parsed.ok) {
+      try {
+        this.o.provision?.(id, parsed.spec);
+      } catch (err) {
+        this.o.logger.error({ account_id: id, err: (err as Error).message }, 'could not provision the account');
+      }
       const keyName = parsed.spec.secretRef.name;
       if (!this.o.keys.has(keyName)) secretProblem = `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\``;
       await syncAccount(this.o, id, parsed.spec);

@@ -14,7 +14,8 @@ import { readRuntimeFile, removeRuntime, writeRuntime } from '../../core/runtime
 import { redactUrl } from '../../core/secrets-scrub.js';
 import { postgresHelper, runs, startReaper, stopHelpers, type Helper } from './orphans.js';
 import { Simulator } from '../../simulator/server.js';
-import { parseSpec } from '../spec.js';
+import { parseSpec, type TradingAccountSpec } from '../spec.js';
+import { LiveFeed } from './live-feed.js';
 import { LocalOperator } from './local-operator.js';
 import { ManifestFolder } from './manifests.js';
 import { TraderSupervisor } from './trader-supervisor.js';
@@ -94,30 +95,35 @@ export async function up(opts: UpOptions): Promise<void> {
     stops.push(['simulator', () => sim.close()]);
     say(`● simulator   ${simUrl} (${sim.source === 'replay' ? `replaying real Binance klines from ${sim.dataDir}` : 'seeded generated prices'}, ${opts.speed}× market time)`);
 
-    // Accounts: a demo key pair for each, stored encrypted, and an account on the simulator.
+    // Accounts on the simulator get a demo key pair, stored encrypted, and an account on it with
+    // the starting balance: those in the folder now, and any added while this runs.
     const keys = localKeyStore(env);
     const { accounts, problems } = new ManifestFolder(opts.accounts).read();
     for (const p of problems) say(`  ! ${p}`);
     for (const [id, { object }] of accounts) {
       const parsed = parseSpec(object.spec);
-      if (!parsed.ok) {
-        say(`  ! ${id}: ${parsed.message}`);
-        continue;
-      }
-      const keyName = parsed.spec.secretRef.name;
+      if (!parsed.ok) say(`  ! ${id}: ${parsed.message}`);
+    }
+    let started = false;
+    const provision = (id: string, spec: TradingAccountSpec) => {
+      if (spec.exchange !== 'simulator' && spec.exchange !== simUrl) return;
+      const keyName = spec.secretRef.name;
       if (!keys.has(keyName)) keys.put(keyName, { apiKey: `demo${randomBytes(24).toString('hex')}`, apiSecret: randomBytes(32).toString('hex') });
       const pair = keys.get(keyName);
-      if (!sim.engine.byApiKey(pair.apiKey)) sim.createAccount({ id, apiKey: pair.apiKey, apiSecret: pair.apiSecret, balance: opts.balance });
-    }
+      if (sim.engine.byApiKey(pair.apiKey)) return;
+      sim.createAccount({ id, apiKey: pair.apiKey, apiSecret: pair.apiSecret, balance: opts.balance });
+      if (started) say(`● account     ${id} added: a demo key and ${opts.balance} USDT on the simulator`);
+    };
 
     // ATS_PARENT_PID: every child stops by itself when this process is gone.
+    const feedSince = Date.now();
     const childEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX, ATS_EXCHANGE: simUrl, ATS_PARENT_PID: String(process.pid) };
     const marketdata = superviseMarketdata(childEnv, opts.scanEverySeconds, logDir, logger);
     stops.push(['marketdata', () => marketdata.stop()]);
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
     const supervisor = new TraderSupervisor({ logDir, env: childEnv, logger });
-    const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl });
+    const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision });
     operator.start();
     stops.push(['operator and traders', () => operator.stop()]);
     say(`● operator    ${accounts.size} account(s) from ${opts.accounts}: ${[...accounts.keys()].join(', ')}`);
@@ -125,7 +131,13 @@ export async function up(opts: UpOptions): Promise<void> {
     writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl, helpers });
     stops.push(['runtime file', () => removeRuntime(stateDir)]);
     say(`\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`);
-    say(`Logs: ${logDir}/. Ctrl-C stops everything.`);
+    say(`Logs: ${logDir}/ (one file per process). Metrics: each process serves /metrics; its address is shown below when it starts.`);
+    say(`Add or edit a manifest in ${opts.accounts} while this runs. Ctrl-C stops everything.\n`);
+    say('Live: entries, exits with their PnL, errors (all of it: npx ats logs)');
+    const feed = new LiveFeed({ redis: createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX }), write: say, since: feedSince });
+    feed.start();
+    stops.push(['live feed', () => feed.stop()]);
+    started = true;
   } catch (err) {
     await stopAll();
     throw err;
