@@ -13,11 +13,13 @@ export interface LogEntry {
   readonly fields: Record<string, unknown>;
 }
 
-const clock = (time: number) => new Date(time).toISOString().slice(11, 19);
+const clock = (time: number) => (Number.isFinite(time) ? new Date(time) : new Date()).toISOString().slice(11, 19);
 const money = (value: unknown) => {
   const rounded = decimal.round(String(value), 2);
   return rounded.startsWith('-') ? rounded : `+${rounded}`;
 };
+
+const direction = (side: unknown) => (side === 'buy' ? 'long' : side === 'sell' ? 'short' : String(side));
 
 /** What `ats up` prints for an entry of the global logs, or undefined for the ones it skips. */
 export function feedLine(e: LogEntry): string | undefined {
@@ -30,9 +32,9 @@ export function feedLine(e: LogEntry): string | undefined {
     case 'marketdata started':
       return f.port ? `${at} up; metrics at http://127.0.0.1:${String(f.port)}/metrics` : undefined;
     case 'entry filled: placing its stop-loss and take-profit':
-      return `${at} entered ${String(f.symbol)} ${String(f.side)} ${String(f.amount)} @ ${String(f.entryPrice)}`;
+      return `${at} entered ${String(f.symbol)} ${direction(f.side)} ${String(f.amount)} @ ${String(f.entryPrice)}`;
     case 'position closed':
-      return `${at} closed  ${String(f.symbol)} ${String(f.side)} @ ${String(f.exit)}: PnL ${money(f.realizedPnl)} USDT, fees ${decimal.round(String(f.fees), 4)}`;
+      return `${at} closed  ${String(f.symbol)} ${direction(f.side)} @ ${String(f.exit)}: PnL ${money(f.realizedPnl)} USDT, fees ${decimal.round(String(f.fees), 4)}`;
     default:
       return undefined;
   }
@@ -78,7 +80,13 @@ export class LiveFeed {
         const at = keys.findIndex((k) => key.endsWith(k));
         for (const [id, flat] of entries) {
           ids[at] = id;
-          const line = feedLine(parseEntry(STREAMS[at]!, flat));
+          // The feed is a convenience: an entry it cannot read is skipped, never fatal.
+          let line: string | undefined;
+          try {
+            line = feedLine(parseEntry(STREAMS[at]!, flat));
+          } catch {
+            line = undefined;
+          }
           if (line) this.o.write(line);
         }
       }
@@ -95,5 +103,7 @@ function parseEntry(level: LogLevelName, flat: string[]): LogEntry {
   } catch {
     // A line that is not JSON still has its message.
   }
-  return { time: Number(map.get('time') ?? Date.now()), component: map.get('component') ?? '', accountId: map.get('account_id') ?? '', msg: map.get('msg') ?? '', level, fields };
+  const time = map.get('time') ?? '';
+  // pino writes epoch ms or, with an ISO time format, a date string.
+  return { time: /^\d+$/.test(time) ? Number(time) : Date.parse(time), component: map.get('component') ?? '', accountId: map.get('account_id') ?? '', msg: map.get('msg') ?? '', level, fields };
 }

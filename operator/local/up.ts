@@ -104,7 +104,7 @@ export async function up(opts: UpOptions): Promise<void> {
       const parsed = parseSpec(object.spec);
       if (!parsed.ok) say(`  ! ${id}: ${parsed.message}`);
     }
-    let started = false;
+    const atStart = new Set(accounts.keys());
     const provision = (id: string, spec: TradingAccountSpec) => {
       if (spec.exchange !== 'simulator' && spec.exchange !== simUrl) return;
       const keyName = spec.secretRef.name;
@@ -112,7 +112,7 @@ export async function up(opts: UpOptions): Promise<void> {
       const pair = keys.get(keyName);
       if (sim.engine.byApiKey(pair.apiKey)) return;
       sim.createAccount({ id, apiKey: pair.apiKey, apiSecret: pair.apiSecret, balance: opts.balance });
-      if (started) say(`● account     ${id} added: a demo key and ${opts.balance} USDT on the simulator`);
+      if (!atStart.has(id)) say(`● account     ${id} added: a demo key and ${opts.balance} USDT on the simulator`);
     };
 
     // ATS_PARENT_PID: every child stops by itself when this process is gone.
@@ -137,7 +137,6 @@ export async function up(opts: UpOptions): Promise<void> {
     const feed = new LiveFeed({ redis: createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX }), write: say, since: feedSince });
     feed.start();
     stops.push(['live feed', () => feed.stop()]);
-    started = true;
   } catch (err) {
     await stopAll();
     throw err;
