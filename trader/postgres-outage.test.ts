@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../core/db/connection.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded.js';
@@ -8,6 +5,7 @@ import { migrateToLatest } from '../core/db/migrate.js';
 import { publishSnapshot } from '../core/recommendations.js';
 import { redisKeys } from '../core/redis-keys.js';
 import { createTestRedis, type TestRedis } from '../core/testing/services.js';
+import { tempDir } from '../core/testing/temp.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
 import { until } from '../marketdata/testing.js';
 import { recommendation, testTrader, writeConfig } from './testing.js';
@@ -25,7 +23,7 @@ describe('Postgres stopped during trading', () => {
   beforeAll(async () => {
     t = await startTestSimulator();
     r = createTestRedis();
-    stateDir = mkdtempSync(join(tmpdir(), 'ats-outage-'));
+    stateDir = tempDir('ats-outage');
     port = await freePort();
     pg = await startEmbeddedPostgres(stateDir, undefined, port);
     db = createDb(pg.url);

@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalKeyStore } from './local-key-store.js';
 import { resolveMasterKey } from './master-key.js';
 import { readKeyPairDir } from './key-dir.js';
+import { tempDir as testTempDir } from '../testing/temp.js';
 
 const pair = { apiKey: 'AKIA-test-key-0001', apiSecret: 'sEcReT-value-0001-xyz' };
-const tempDir = () => mkdtempSync(join(tmpdir(), 'ats-cred-'));
+const tempDir = () => testTempDir('ats-cred');
 
 describe('local key store', () => {
   it('round-trips a key pair and stores no plain text', () => {

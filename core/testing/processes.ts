@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -16,6 +16,8 @@ export interface AtsProcess {
 /** Node arguments that run `ats` from the TypeScript sources. */
 export const ATS_PROGRAM = ['--import', 'tsx', join(ROOT, 'core', 'cli.ts')] as const;
 
+const spawned = new Set<AtsProcess>();
+
 /** Runs `ats <args>` from the TypeScript sources as a real child process, capturing its output. */
 export function spawnAts(args: string[], env: Record<string, string>): AtsProcess {
   const child = spawn(process.execPath, [...ATS_PROGRAM, ...args], {
@@ -25,12 +27,29 @@ export function spawnAts(args: string[], env: Record<string, string>): AtsProces
   child.stdout!.on('data', (d) => output.push(String(d)));
   child.stderr!.on('data', (d) => output.push(String(d)));
   const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1)));
-  return { child, output, exited };
+  const proc = { child, output, exited };
+  spawned.add(proc);
+  void exited.then(() => spawned.delete(proc));
+  return proc;
+}
+
+/**
+ * Kills every `ats` process a test file started that still runs (the test setup calls it when the
+ * file ends, also after a failure), and waits until its children are gone too: they watch
+ * their parent (ATS_PARENT_PID) and stop by themselves.
+ */
+export async function killSpawned(): Promise<void> {
+  const running = [...spawned];
+  const pids = running.map((p) => p.child.pid!).filter(Boolean);
+  for (const p of running) p.child.kill('SIGKILL');
+  await Promise.all(running.map((p) => p.exited));
+  const deadline = Date.now() + 15_000;
+  while (pids.some((pid) => processesOf(pid).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
 }
 
 /** A directory laid out like a mounted Kubernetes Secret. */
 export function credentialsDir(apiKey: string, apiSecret: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ats-secret-'));
+  const dir = tempDir('ats-secret');
   writeFileSync(join(dir, 'apiKey'), apiKey);
   writeFileSync(join(dir, 'apiSecret'), apiSecret);
   return dir;

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -7,6 +6,7 @@ import { LocalKeyStore } from '../../core/credentials/local-key-store.js';
 import { redisKeys } from '../../core/redis-keys.js';
 import { ATS_PROGRAM } from '../../core/testing/processes.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../core/testing/services.js';
+import { tempDir } from '../../core/testing/temp.js';
 import { startTestSimulator, type TestSimulator } from '../../core/testing/simulator.js';
 import { until } from '../../marketdata/testing.js';
 import { LocalOperator, type LocalAccountStatus } from './local-operator.js';
@@ -35,8 +35,8 @@ describe('local runtime', () => {
     t = await startTestSimulator();
     r = createTestRedis();
     d = await createTestDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'ats-manifests-'));
-    const state = mkdtempSync(join(tmpdir(), 'ats-state-'));
+    dir = tempDir('ats-manifests');
+    const state = tempDir('ats-state');
     const keys = new LocalKeyStore(join(state, 'keys'), 'local-runtime-test-master-key');
     const dora = t.account(5_000);
     keys.put('dora-binance', { apiKey: dora.apiKey, apiSecret: dora.apiSecret });

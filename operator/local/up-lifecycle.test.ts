@@ -1,42 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../core/db/embedded.js';
 import { readRuntimeFile } from '../../core/runtime-file.js';
-import { processesOf, spawnAts, type AtsProcess } from '../../core/testing/processes.js';
+import { killSpawned, processesOf, spawnAts, type AtsProcess } from '../../core/testing/processes.js';
 import { createTestDatabase, type TestDatabase } from '../../core/testing/services.js';
+import { tempDir } from '../../core/testing/temp.js';
 import { until } from '../../marketdata/testing.js';
 
 /** `ats up` never leaves a process behind, and never exits quietly when it cannot run. */
 describe('ats up lifecycle', () => {
   let d: TestDatabase;
-  const started: AtsProcess[] = [];
-  const folders: string[] = [];
-  const up = async (state: string, extra: string[] = []) => {
-    const p = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', String(await freePort()), ...extra], { DATABASE_URL: d.url, ATS_STATE_DIR: state, REDIS_URL: '' });
-    started.push(p);
-    return p;
-  };
-  const newState = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ats-lifecycle-'));
-    folders.push(dir);
-    return dir;
-  };
+  const up = async (state: string, extra: string[] = []) =>
+    spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', String(await freePort()), ...extra], { DATABASE_URL: d.url, ATS_STATE_DIR: state, REDIS_URL: '' });
+  const newState = () => tempDir('ats-lifecycle');
   const isUp = (p: AtsProcess) => p.output.join('').includes('ats is up.');
 
   beforeAll(async () => {
     d = await createTestDatabase({ migrate: false });
   });
-  afterEach(async () => {
-    for (const p of started.splice(0)) {
-      const pids = p.child.pid ? processesOf(p.child.pid) : [];
-      p.child.kill('SIGKILL');
-      for (const pid of pids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    }
-  });
+  // kill -9 each `ats up` still running and wait for its reaper to stop its redis-server.
+  afterEach(async () => killSpawned());
   afterAll(async () => {
-    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
     await d.drop();
   });
 
@@ -80,7 +64,6 @@ describe('ats up lifecycle', () => {
     await until(() => isUp(first), 60_000, 200);
     const port = new URL(readRuntimeFile(state)!.simulatorUrl!).port;
     const other = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', port], { DATABASE_URL: d.url, ATS_STATE_DIR: newState(), REDIS_URL: '' });
-    started.push(other);
     expect(await other.exited).toBe(1);
     expect(other.output.join('')).toMatch(/Cannot listen on port \d+ for the simulator/);
   });

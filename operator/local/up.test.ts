@@ -1,10 +1,10 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../core/db/embedded.js';
 import { spawnAts, type AtsProcess } from '../../core/testing/processes.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../core/testing/services.js';
+import { tempDir } from '../../core/testing/temp.js';
 import { until } from '../../marketdata/testing.js';
 import { readStatuses } from '../inspect-commands.js';
 import { decimal } from '../../core/decimal.js';
@@ -28,13 +28,12 @@ describe('ats up', () => {
   afterAll(async () => {
     // Its children stop by themselves once it is gone (ATS_PARENT_PID).
     up?.child.kill('SIGKILL');
-    if (state) rmSync(state, { recursive: true, force: true });
     await r.cleanup();
     await d.drop();
   });
 
   it('brings every example account to Running, trades within minutes, takes an account added while it runs, and stops cleanly on Ctrl-C', { timeout: 300_000 }, async () => {
-    state = mkdtempSync(join(tmpdir(), 'ats-up-'));
+    state = tempDir('ats-up');
     const accounts = join(state, 'accounts');
     cpSync('examples', accounts, { recursive: true });
     up = spawnAts(['up', '--accounts', accounts, '--sim-port', String(await freePort())], { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state });
