@@ -22,4 +22,4 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --forc
 COPY simulator/data simulator/data
 COPY --from=build /app/dist dist
 USER 10001:10001
-ENTRYPOINT ["node", "dist/core/cli.js"]
+ENTRYPOINT ["node", "dist/cli/main.js"]

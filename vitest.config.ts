@@ -2,11 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{core,simulator,operator,trader,marketdata,charts}/**/*.test.ts'],
+    include: ['{cli,core,local,operator,trader,marketdata,simulator,charts,testing}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Kills what a test file spawned and removes its temp folders, whether it passed or failed.
-    setupFiles: ['core/testing/setup.ts'],
+    setupFiles: ['testing/setup.ts'],
     // Two cores: a few files at a time keep the real Postgres/Redis/simulator tests honest.
     maxWorkers: 2,
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { helm } from '../core/testing/helm.js';
+import { helm } from '../testing/helm.js';
 import { tradingAccountSpecSchema } from '../operator/spec.js';
 import { traderDeployment, type TraderDeploymentOptions } from '../operator/kube/trader-deployment.js';
 

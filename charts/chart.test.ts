@@ -7,7 +7,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { helm } from '../core/testing/helm.js';
+import { helm } from '../testing/helm.js';
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   ConfigMap, Secret, Service, ServiceAccount, Deployment, StatefulSet, Role, RoleBinding, CustomResourceDefinition, PrometheusRule, ServiceMonitor, PodDisruptionBudget,

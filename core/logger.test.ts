@@ -3,7 +3,7 @@ import { createRootLogger } from './logger.js';
 import { createRedis } from './redis.js';
 import { registerSecret } from './secrets-scrub.js';
 import { redisKeys } from './redis-keys.js';
-import { createTestRedis } from './testing/services.js';
+import { createTestRedis } from '../testing/services.js';
 
 const env = { LOG_LEVEL: 'info', ATS_LOG_STREAM_LEVEL: 'info', ATS_LOG_STREAM_MAXLEN: 1000 } as const;
 

@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recommendationsSnapshotSchema } from '../core/recommendations.js';
 import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-keys.js';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../core/testing/services.js';
-import { startTestSimulator, type TestSimulator } from '../core/testing/simulator.js';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
+import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
 import { klineFile, readKlineCsv } from '../simulator/market/bars.js';
 import { defaultDataDir } from '../simulator/server.js';
 import type { Candle } from '../core/market-data/types.js';
 import { TrendFollowing } from './strategies/trend-following.js';
-import { testMarketdata, until } from './testing.js';
+import { testMarketdata } from '../testing/marketdata.js';
+import { until } from '../testing/until.js';
 
 /** The first replayed bar (after warm-up) where the default strategy recommends something. */
 function firstSignalBar(): number {

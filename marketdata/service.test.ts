@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-keys.js';
-import { createTestRedis, type TestRedis } from '../core/testing/services.js';
-import { startTestSimulator, type TestSimulator } from '../core/testing/simulator.js';
+import { createTestRedis, type TestRedis } from '../testing/services.js';
+import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
 import { createGovernedClient } from '../core/exchange/governed-factory.js';
 import { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
 import type { MarkPrices } from '../core/market-data/types.js';
-import { testMarketdata, until } from './testing.js';
+import { testMarketdata } from '../testing/marketdata.js';
+import { until } from '../testing/until.js';
 
 describe('marketdata service', () => {
   let t: TestSimulator;

@@ -6,7 +6,7 @@ import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io
 import { parse as parseYaml } from 'yaml';
 import { chartValuesSchema } from '../charts/values-schema.js';
 import { generatedFiles, staleFiles } from '../charts/generate.js';
-import { helm } from '../core/testing/helm.js';
+import { helm } from '../testing/helm.js';
 import { tradingAccountSpecSchema } from './spec.js';
 
 const crd = parse(readFileSync(new URL('../crds/tradingaccounts.yaml', import.meta.url), 'utf8'));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
-import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
+import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
 
 const BTC = 'BTC/USDT:USDT';

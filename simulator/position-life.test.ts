@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
-import { signedFetch } from './testing-signed-fetch.js';
+import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';
+import { signedFetch } from '../testing/signed-fetch.js';
 
 const TAKER = 0.0005;
 

@@ -4,11 +4,11 @@ import { freePort } from '../core/db/embedded.js';
 import { publishSnapshot } from '../core/recommendations.js';
 import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-keys.js';
-import { credentialsDir, spawnAts, type AtsProcess } from '../core/testing/processes.js';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../core/testing/services.js';
-import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
-import { until } from '../marketdata/testing.js';
-import { recommendation, writeConfig } from './testing.js';
+import { credentialsDir, spawnAts, type AtsProcess } from '../testing/processes.js';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
+import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';
+import { until } from '../testing/until.js';
+import { recommendation, writeConfig } from '../testing/trader.js';
 
 describe('accounts are isolated', () => {
   let t: TestSimulator;

@@ -6,7 +6,7 @@ import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
-import { localKeyStore } from '../core/commands/keys.js';
+import { localKeyStore } from '../core/credentials/local-key-store.js';
 
 
 export const traderCommand = () =>

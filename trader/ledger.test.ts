@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decimal } from '../core/decimal.js';
 import { publishSnapshot } from '../core/recommendations.js';
-import type { TestDatabase, TestRedis } from '../core/testing/services.js';
-import type { TestAccount, TestSimulator } from '../core/testing/simulator.js';
-import { until } from '../marketdata/testing.js';
-import { recommendation, recordedLedger, startTraderFixture, writeConfig } from './testing.js';
+import type { TestDatabase, TestRedis } from '../testing/services.js';
+import type { TestAccount, TestSimulator } from '../testing/simulator.js';
+import { until } from '../testing/until.js';
+import { recommendation, recordedLedger, startTraderFixture, writeConfig } from '../testing/trader.js';
 
 interface Summary { walletBalance: string; openOrders: number; openAlgoOrders: number; positions: Array<{ symbol: string; positionAmt: string }> }
 

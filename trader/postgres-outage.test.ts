@@ -4,11 +4,11 @@ import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../core/
 import { migrateToLatest } from '../core/db/migrate.js';
 import { publishSnapshot } from '../core/recommendations.js';
 import { redisKeys } from '../core/redis-keys.js';
-import { createTestRedis, type TestRedis } from '../core/testing/services.js';
-import { tempDir } from '../core/testing/temp.js';
-import { startTestSimulator, type TestAccount, type TestSimulator } from '../core/testing/simulator.js';
-import { until } from '../marketdata/testing.js';
-import { recommendation, testTrader, writeConfig } from './testing.js';
+import { createTestRedis, type TestRedis } from '../testing/services.js';
+import { tempDir } from '../testing/temp.js';
+import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';
+import { until } from '../testing/until.js';
+import { recommendation, testTrader, writeConfig } from '../testing/trader.js';
 
 describe('Postgres stopped during trading', () => {
   let t: TestSimulator;

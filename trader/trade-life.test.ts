@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishSnapshot } from '../core/recommendations.js';
 import { redisKeys, statsDay } from '../core/redis-keys.js';
-import type { TestDatabase, TestRedis } from '../core/testing/services.js';
-import type { TestAccount, TestSimulator } from '../core/testing/simulator.js';
-import { until } from '../marketdata/testing.js';
-import { recommendation, startTraderFixture } from './testing.js';
+import type { TestDatabase, TestRedis } from '../testing/services.js';
+import type { TestAccount, TestSimulator } from '../testing/simulator.js';
+import { until } from '../testing/until.js';
+import { recommendation, startTraderFixture } from '../testing/trader.js';
 
 describe("a trade's full life", () => {
   let f: Awaited<ReturnType<typeof startTraderFixture>>;

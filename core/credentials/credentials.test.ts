@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalKeyStore } from './local-key-store.js';
 import { resolveMasterKey } from './master-key.js';
 import { readKeyPairDir } from './key-dir.js';
-import { tempDir as testTempDir } from '../testing/temp.js';
+import { tempDir as testTempDir } from '../../testing/temp.js';
 
 const pair = { apiKey: 'AKIA-test-key-0001', apiSecret: 'sEcReT-value-0001-xyz' };
 const tempDir = () => testTempDir('ats-cred');

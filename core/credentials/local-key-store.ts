@@ -2,7 +2,9 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { loadEnv, type Env } from '../env.js';
 import { AtsError } from '../errors.js';
+import { resolveMasterKey } from './master-key.js';
 import { acceptKeyPair, keyFingerprint, type KeyPair } from './key-pair.js';
 
 const recordSchema = z.object({
@@ -133,3 +135,7 @@ function assertAccountId(accountId: string): void {
     );
   }
 }
+
+/** The key store of the state folder (`ATS_STATE_DIR/keys`), with the master key the environment gives. */
+export const localKeyStore = (env: Pick<Env, 'ATS_STATE_DIR' | 'ATS_MASTER_KEY'> = loadEnv()): LocalKeyStore =>
+  new LocalKeyStore(join(env.ATS_STATE_DIR, 'keys'), resolveMasterKey({ masterKey: env.ATS_MASTER_KEY, stateDir: env.ATS_STATE_DIR }));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/temp.js';
+import { tempDir } from '../../testing/temp.js';
 import { openDatabase } from './open.js';
 import { migrateToLatest } from './migrate.js';
 

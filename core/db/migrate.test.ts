@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDatabase, type TestDatabase } from '../testing/services.js';
+import { createTestDatabase, type TestDatabase } from '../../testing/services.js';
 import { migrateToLatest } from './migrate.js';
 
 describe('database migrations', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../redis.js';
-import { createTestRedis, type TestRedis } from '../testing/services.js';
-import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
+import { createTestRedis, type TestRedis } from '../../testing/services.js';
+import { startTestSimulator, type TestSimulator } from '../../testing/simulator.js';
 import { createGovernedClient } from '../exchange/governed-factory.js';
 import { RateGovernor } from '../exchange/governor.js';
 import { redisKeys } from '../redis-keys.js';

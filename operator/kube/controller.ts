@@ -1,7 +1,7 @@
 import { Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../spec.js';
-import type { KubeApi, TradingAccountResource } from './kube-api.js';
+import type { TradingAccountResource } from './kube-api.js';
 import { reconcile, type ReconcilerDeps } from './reconciler.js';
 
 export interface ControllerOptions extends ReconcilerDeps {

@@ -1,5 +1,6 @@
+import type { KubeConfig} from '@kubernetes/client-node';
 import {
-  ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions,
+  ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
   type V1Deployment, type V1Lease,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../spec.js';

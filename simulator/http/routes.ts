@@ -1,7 +1,6 @@
 import type { ExchangeEngine } from '../engine/exchange-engine.js';
 import type { SimAccount } from '../engine/types.js';
 import { accountV3, algoJson, orderJson, positionRiskV2, positionRiskV3, tradeJson } from '../engine/views.js';
-import { err } from '../binance-error.js';
 import { exchangeInfoJson, klinesJson, klinesWeight, premiumIndexJson, ticker24hJson } from '../market/market-views.js';
 import type { UserStreams } from '../ws/user-streams.js';
 import type { Security } from './auth.js';

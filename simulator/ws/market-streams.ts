@@ -56,7 +56,10 @@ export class MarketStreams {
         conn.socket.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown stream ${bad}` }, id }));
         return;
       }
-      for (const p of params) (msg.method === 'SUBSCRIBE' ? conn.streams.add(p) : conn.streams.delete(p));
+      for (const p of params) {
+        if (msg.method === 'SUBSCRIBE') conn.streams.add(p);
+        else conn.streams.delete(p);
+      }
       conn.socket.send(JSON.stringify({ result: null, id }));
     } else if (msg.method === 'LIST_SUBSCRIPTIONS') {
       conn.socket.send(JSON.stringify({ result: [...conn.streams], id }));

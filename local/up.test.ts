@@ -1,16 +1,16 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../core/db/embedded.js';
-import { spawnAts, type AtsProcess } from '../../core/testing/processes.js';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../core/testing/services.js';
-import { tempDir } from '../../core/testing/temp.js';
-import { until } from '../../marketdata/testing.js';
-import { readStatuses } from '../inspect-commands.js';
-import { decimal } from '../../core/decimal.js';
-import { readRuntimeFile } from '../../core/runtime-file.js';
-import { recordedLedger } from '../../trader/testing.js';
-import { DEFAULT_UP } from '../up-command.js';
+import { freePort } from '../core/db/embedded.js';
+import { spawnAts, type AtsProcess } from '../testing/processes.js';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
+import { tempDir } from '../testing/temp.js';
+import { until } from '../testing/until.js';
+import { readStatuses } from '../cli/inspect-commands.js';
+import { decimal } from '../core/decimal.js';
+import { readRuntimeFile } from '../core/runtime-file.js';
+import { recordedLedger } from '../testing/trader.js';
+import { DEFAULT_UP } from '../cli/up-command.js';
 
 describe('ats up', () => {
   let r: TestRedis;

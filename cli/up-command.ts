@@ -15,4 +15,4 @@ export const upCommand = () =>
     .option('--scan-every <seconds>', 'seconds between recommendation scans', positive('scan-every'), DEFAULT_UP.scanEverySeconds)
     .option('--balance <usdt>', 'starting balance of each simulator account', positive('balance'), DEFAULT_UP.balance)
     .action(async (opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number }) =>
-      (await import('./local/up.js')).up({ accounts: resolve(opts.accounts), simPort: opts.simPort, speed: opts.speed, scanEverySeconds: opts.scanEvery, balance: opts.balance }));
+      (await import('../local/up.js')).up({ accounts: resolve(opts.accounts), simPort: opts.simPort, speed: opts.speed, scanEverySeconds: opts.scanEvery, balance: opts.balance }));

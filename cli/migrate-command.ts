@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { loadEnv } from '../env.js';
-import { openDatabase } from '../db/open.js';
-import { migrateToLatest } from '../db/migrate.js';
+import { loadEnv } from '../core/env.js';
+import { openDatabase } from '../core/db/open.js';
+import { migrateToLatest } from '../core/db/migrate.js';
 
 export const migrateCommand = () =>
   new Command('migrate')

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './temp.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AtsProcess {
   readonly child: ChildProcess;
@@ -14,7 +14,7 @@ export interface AtsProcess {
 }
 
 /** Node arguments that run `ats` from the TypeScript sources. */
-export const ATS_PROGRAM = ['--import', 'tsx', join(ROOT, 'core', 'cli.ts')] as const;
+export const ATS_PROGRAM = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')] as const;
 
 const spawned = new Set<AtsProcess>();
 

@@ -8,7 +8,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 
 describe('benchmark script (small run, so it cannot rot; no timing is asserted)', () => {
   it('runs two accounts end to end and prints its table and projection', { timeout: 180_000 }, async () => {
-    if (!existsSync(join(ROOT, 'dist', 'core', 'cli.js'))) execSync('npm run build', { cwd: ROOT, stdio: 'ignore' });
+    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) execSync('npm run build', { cwd: ROOT, stdio: 'ignore' });
     const row = await benchOnce(2, 2);
     expect(row.reacted).toBe(2);
     expect([row.sent429, row.sent418]).toEqual([0, 0]);

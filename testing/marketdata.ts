@@ -3,8 +3,8 @@ import { Registry } from 'prom-client';
 import type { Db } from '../core/db/connection.js';
 import { RateGovernor } from '../core/exchange/governor.js';
 import { createRedis } from '../core/redis.js';
-import type { TestRedis } from '../core/testing/services.js';
-import { MarketdataService, type MarketdataOptions } from './service.js';
+import type { TestRedis } from './services.js';
+import { MarketdataService, type MarketdataOptions } from '../marketdata/service.js';
 
 /** A marketdata instance for tests, with its own Redis connection (as a separate process has). */
 export function testMarketdata(r: TestRedis, exchange: string, db: Db | undefined, opts: Partial<MarketdataOptions> = {}) {
@@ -21,12 +21,4 @@ export function testMarketdata(r: TestRedis, exchange: string, db: Db | undefine
       redis.disconnect();
     },
   };
-}
-
-export async function until(predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, stepMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
 }

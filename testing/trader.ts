@@ -7,12 +7,12 @@ import { RateGovernor } from '../core/exchange/governor.js';
 import { REDACT_PATHS } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-keys.js';
-import { createTestDatabase, createTestRedis, type TestRedis } from '../core/testing/services.js';
-import { startTestSimulator, type TestAccount } from '../core/testing/simulator.js';
-import { until } from '../marketdata/testing.js';
+import { createTestDatabase, createTestRedis, type TestRedis } from './services.js';
+import { startTestSimulator, type TestAccount } from './simulator.js';
+import { until } from './until.js';
 import { configEntries, tradingConfigSchema } from '../core/trading-config.js';
 import type { Recommendation } from '../core/recommendations.js';
-import { Trader, type TraderOptions } from './trader.js';
+import { Trader, type TraderOptions } from '../trader/trader.js';
 import { acceptKeyPair } from '../core/credentials/key-pair.js';
 import { scrubSecrets } from '../core/secrets-scrub.js';
 

@@ -16,12 +16,12 @@ import { LocalKeyStore } from '../../core/credentials/local-key-store.js';
 import { redisKeys } from '../../core/redis-keys.js';
 import { publishSnapshot } from '../../core/recommendations.js';
 import { configEntries, tradingConfigSchema } from '../../core/trading-config.js';
-import { createTestDatabase, createTestRedis } from '../../core/testing/services.js';
+import { createTestDatabase, createTestRedis } from '../services.js';
 import { Simulator } from '../../simulator/server.js';
-import { TraderSupervisor } from './trader-supervisor.js';
+import { TraderSupervisor } from '../../local/trader-supervisor.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'core', 'cli.js');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const TICKS = 100;
 /** k3s itself on the node: DESIGN.md gives 0.8–1.6 GB; the midpoint is reserved. */
 const K3S_RESERVE_MB = 1200;

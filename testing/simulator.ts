@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Simulator, type SimulatorOptions } from '../../simulator/server.js';
-import { createBinanceClient, type BinanceClient } from '../exchange/binance-client.js';
+import { Simulator, type SimulatorOptions } from '../simulator/server.js';
+import { createBinanceClient, type BinanceClient } from '../core/exchange/binance-client.js';
 
 export interface TestAccount {
   readonly id: string;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { GROUP, KIND, type AccountObject } from '../spec.js';
+import { GROUP, KIND, type AccountObject } from '../operator/spec.js';
 
 export interface ManifestAccount {
   readonly object: AccountObject;

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { isAtsError } from './errors.js';
-import { scrubSecrets } from './secrets-scrub.js';
-import { migrateCommand } from './commands/migrate.js';
-import { keysCommand } from './commands/keys.js';
+import { isAtsError } from '../core/errors.js';
+import { scrubSecrets } from '../core/secrets-scrub.js';
+import { migrateCommand } from './migrate-command.js';
+import { keysCommand } from './keys-command.js';
 import { simCommand } from '../simulator/command.js';
 import { marketdataCommand } from '../marketdata/command.js';
 import { traderCommand } from '../trader/command.js';
-import { upCommand } from '../operator/up-command.js';
-import { reapCommand } from '../operator/local/reap-command.js';
+import { upCommand } from './up-command.js';
+import { reapCommand } from '../local/reap-command.js';
 import { operatorCommand } from '../operator/command.js';
-import { logsCommand, recommendationsCommand, statusCommand, tradesCommand } from '../operator/inspect-commands.js';
+import { logsCommand, recommendationsCommand, statusCommand, tradesCommand } from './inspect-commands.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
 /** The package's version, from the sources (core/) or the build (dist/core/). */

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { watch, type FSWatcher } from 'node:fs';
-import type { LocalKeyStore } from '../../core/credentials/local-key-store.js';
-import type { Db } from '../../core/db/connection.js';
-import { redisKeys, statsDay } from '../../core/redis-keys.js';
-import { retireAccount, syncAccount } from '../account-sync.js';
-import { parseSpec, type AccountObject, type TradingAccountSpec } from '../spec.js';
-import { buildStatus, readHeartbeat, type AccountStatus } from '../status.js';
+import type { LocalKeyStore } from '../core/credentials/local-key-store.js';
+import type { Db } from '../core/db/connection.js';
+import { redisKeys, statsDay } from '../core/redis-keys.js';
+import { retireAccount, syncAccount } from '../operator/account-sync.js';
+import { parseSpec, type AccountObject, type TradingAccountSpec } from '../operator/spec.js';
+import { buildStatus, readHeartbeat, type AccountStatus } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
 import type { TraderSupervisor } from './trader-supervisor.js';
 
@@ -77,7 +77,7 @@ export class LocalOperator {
   async #pass(): Promise<void> {
     const { accounts, problems } = this.#folder.read();
     for (const p of problems) this.o.logger.warn({ problem: p }, 'manifest ignored');
-    for (const [id, { object }] of accounts) await this.#reconcile(object);
+    for (const { object } of accounts.values()) await this.#reconcile(object);
     for (const id of [...this.#known.keys()]) {
       if (accounts.has(id)) continue;
       this.#known.delete(id);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEnv } from '../../core/env.js';
-import { createRootLogger } from '../../core/logger.js';
-import { createRedis } from '../../core/redis.js';
-import { createTestRedis, type TestRedis } from '../../core/testing/services.js';
-import { until } from '../../marketdata/testing.js';
+import { loadEnv } from '../core/env.js';
+import { createRootLogger } from '../core/logger.js';
+import { createRedis } from '../core/redis.js';
+import { createTestRedis, type TestRedis } from '../testing/services.js';
+import { until } from '../testing/until.js';
 import { LiveFeed } from './live-feed.js';
 
 describe('the live feed of ats up', () => {

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../core/db/embedded.js';
-import { readRuntimeFile } from '../../core/runtime-file.js';
-import { killSpawned, processesOf, spawnAts, type AtsProcess } from '../../core/testing/processes.js';
-import { createTestDatabase, type TestDatabase } from '../../core/testing/services.js';
-import { tempDir } from '../../core/testing/temp.js';
-import { until } from '../../marketdata/testing.js';
+import { freePort } from '../core/db/embedded.js';
+import { readRuntimeFile } from '../core/runtime-file.js';
+import { killSpawned, processesOf, spawnAts, type AtsProcess } from '../testing/processes.js';
+import { createTestDatabase, type TestDatabase } from '../testing/services.js';
+import { tempDir } from '../testing/temp.js';
+import { until } from '../testing/until.js';
 
 /** `ats up` never leaves a process behind, and never exits quietly when it cannot run. */
 describe('ats up lifecycle', () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDb, type Db } from '../db/connection.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { createRedis, type Redis } from '../redis.js';
+import { createDb, type Db } from '../core/db/connection.js';
+import { migrateToLatest } from '../core/db/migrate.js';
+import { createRedis, type Redis } from '../core/redis.js';
 
 /** The real Postgres and Redis every build machine runs; overridable for other setups. */
 export const TEST_PG_ADMIN_URL = process.env.ATS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

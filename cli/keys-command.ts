@@ -1,17 +1,9 @@
 import { Command } from 'commander';
-import { join } from 'node:path';
-import { loadEnv } from '../env.js';
-import { AtsError } from '../errors.js';
-import { table } from '../table.js';
-import { resolveMasterKey } from '../credentials/master-key.js';
-import { LocalKeyStore } from '../credentials/local-key-store.js';
-import { readKeyPairDir } from '../credentials/key-dir.js';
+import { AtsError } from '../core/errors.js';
+import { table } from '../core/table.js';
+import { localKeyStore } from '../core/credentials/local-key-store.js';
+import { readKeyPairDir } from '../core/credentials/key-dir.js';
 
-export const localKeyStore = (env = loadEnv()) =>
-  new LocalKeyStore(
-    join(env.ATS_STATE_DIR, 'keys'),
-    resolveMasterKey({ masterKey: env.ATS_MASTER_KEY, stateDir: env.ATS_STATE_DIR }),
-  );
 
 export const keysCommand = () => {
   const keys = new Command('keys').description("the local runtime's encrypted key store");
