@@ -5,16 +5,16 @@ import { redactUrl } from '../core/secrets-scrub.js';
 import { table } from '../core/table.js';
 import { loadEnv } from '../core/env.js';
 import { AtsError } from '../core/errors.js';
-import { z } from 'zod';
 import { countOption } from '../core/cli-options.js';
 import { decimal } from '../core/decimal.js';
 import { createDb, type Db } from '../core/db/connection.js';
 import { markPricesSchema } from '../core/market-data/types.js';
 import { createRedis, type Redis } from '../core/redis.js';
-import { redisKeys, type LogLevelName } from '../core/redis-keys.js';
+import { parseJson, readHashJson, readJson, redisKeys, type LogLevelName } from '../core/redis-contract.js';
 import { readRuntime } from '../core/runtime-file.js';
 import { recommendationsSnapshotSchema } from '../core/recommendations.js';
-import type { LocalAccountStatus } from '../local/local-operator.js';
+import { localAccountStatusSchema, type LocalAccountStatus } from '../core/account-status.js';
+import { trackedPositionSchema } from '../core/runtime-values.js';
 
 /**
  * Redis (and Postgres) of the running system: the environment, else what `ats up` wrote in its
@@ -61,7 +61,17 @@ export async function readStatuses(redis: Redis): Promise<LocalAccountStatus[]> 
   const prefix = redis.options.keyPrefix ?? '';
   const keys = (await redis.keys(`${prefix}ats:status:*`)).map((k) => k.slice(prefix.length));
   const values = keys.length ? await redis.mget(...keys) : [];
-  return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as LocalAccountStatus).sort((a, b) => a.name.localeCompare(b.name));
+  const statuses = keys.flatMap((key, i) => {
+    const raw = values[i];
+    if (raw === null || raw === undefined) return [];
+    try {
+      return [parseJson(key, raw, localAccountStatusSchema)];
+    } catch (err) {
+      console.error(`ats: skipped ${(err as Error).message}`);
+      return [];
+    }
+  });
+  return statuses.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export const statusCommand = () =>
@@ -128,21 +138,16 @@ interface LivePosition { readonly markPrice: string; readonly unrealizedPnl: str
 
 /** Open positions valued at the shared mark prices now (`ats:positions:{id}` and `ats:md:mark_price:all`). */
 async function livePositions(redis: Redis, accountId: string): Promise<Map<string, LivePosition>> {
-  const tracked = await redis.hgetall(redisKeys.positions(accountId));
-  const marksRaw = await redis.get(redisKeys.markPriceAll());
-  const marks = marksRaw ? markPricesSchema.safeParse(JSON.parse(marksRaw)) : undefined;
+  const tracked = await readHashJson(redis, redisKeys.positions(accountId), trackedPositionSchema, (field, problem) => console.error(`ats: skipped ${problem}`));
+  const marks = await readJson(redis, redisKeys.markPriceAll(), markPricesSchema).catch(() => undefined);
   const out = new Map<string, LivePosition>();
-  for (const [symbol, json] of Object.entries(tracked)) {
-    const t = trackedDisplaySchema.safeParse(JSON.parse(json));
-    if (!t.success) continue;
-    const mark = String((marks?.success ? marks.data.prices[symbol]?.markPrice : undefined) ?? t.data.markPrice);
-    const diff = decimal.sub(mark, t.data.entryPrice);
-    out.set(symbol, { markPrice: mark, unrealizedPnl: decimal.mul(decimal.mul(diff, t.data.amount), t.data.side === 'long' ? 1 : -1) });
+  for (const [symbol, t] of tracked) {
+    const mark = String(marks?.prices[symbol]?.markPrice ?? t.markPrice);
+    const diff = decimal.sub(mark, t.entryPrice);
+    out.set(symbol, { markPrice: mark, unrealizedPnl: decimal.mul(decimal.mul(diff, t.amount), t.side === 'long' ? 1 : -1) });
   }
   return out;
 }
-
-const trackedDisplaySchema = z.object({ side: z.enum(['long', 'short']), amount: z.number(), entryPrice: z.number(), markPrice: z.number() });
 
 /** An account id the records know; anything else is an error naming the ones that exist. */
 async function requireAccount(db: Db, id: string): Promise<void> {
@@ -184,9 +189,8 @@ export const recommendationsCommand = () =>
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }) =>
       withRedis(async (redis) => {
-        const raw = await redis.get(redisKeys.recommendationsSnapshot());
-        if (!raw) return void console.log('No recommendations published yet (marketdata has not finished a scan).');
-        const snapshot = recommendationsSnapshotSchema.parse(JSON.parse(raw));
+        const snapshot = await readJson(redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema);
+        if (!snapshot) return void console.log('No recommendations published yet (marketdata has not finished a scan).');
         if (opts.json) return void console.log(JSON.stringify(snapshot, null, 2));
         if (snapshot.recommendations.length === 0) return void console.log(`None now (last scan ${new Date(snapshot.generatedAt).toISOString()}, snapshot v${snapshot.version}).`);
         console.log(`Snapshot v${snapshot.version}, generated ${new Date(snapshot.generatedAt).toISOString()}`);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisKeys, type LogLevelName } from './redis-keys.js';
+import { redisKeys, type LogLevelName } from './redis-contract.js';
 
 /** pino level numbers → the global stream they belong to. */
 const streamFor = (level: number): LogLevelName | undefined =>

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createRootLogger } from './logger.js';
 import { createRedis } from './redis.js';
 import { registerSecret } from './secrets-scrub.js';
-import { redisKeys } from './redis-keys.js';
+import { redisKeys } from './redis-contract.js';
 import { createTestRedis } from '../testing/services.js';
 
 const env = { LOG_LEVEL: 'info', ATS_LOG_STREAM_LEVEL: 'info', ATS_LOG_STREAM_MAXLEN: 1000 } as const;

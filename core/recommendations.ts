@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { redisKeys } from './redis-keys.js';
+import { redisKeys } from './redis-contract.js';
 
 /** One global trade recommendation, as marketdata publishes it and traders read it. */
 export const recommendationSchema = z.object({

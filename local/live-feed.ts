@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { decimal } from '../core/decimal.js';
-import { redisKeys, type LogLevelName } from '../core/redis-keys.js';
+import { redisKeys, type LogLevelName } from '../core/redis-contract.js';
 
 /** One entry of the global log streams, as `RedisLogStream` writes it. */
 export interface LogEntry {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { LocalKeyStore } from '../core/credentials/local-key-store.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { ATS_PROGRAM } from '../testing/processes.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { tempDir } from '../testing/temp.js';

@@ -3,19 +3,15 @@ import type { Logger } from 'pino';
 import { watch, type FSWatcher } from 'node:fs';
 import type { LocalKeyStore } from '../core/credentials/local-key-store.js';
 import type { Db } from '../core/db/connection.js';
-import { redisKeys, statsDay } from '../core/redis-keys.js';
+import { localAccountStatusSchema, type LocalAccountStatus } from '../core/account-status.js';
+import { readJson, redisKeys, statsDay } from '../core/redis-contract.js';
 import { retireAccount, syncAccount } from '../operator/account-sync.js';
 import { parseSpec, type AccountObject, type TradingAccountSpec } from '../operator/spec.js';
-import { buildStatus, readHeartbeat, type AccountStatus } from '../operator/status.js';
+import { buildStatus, readHeartbeat } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
 import type { TraderSupervisor } from './trader-supervisor.js';
 
-export interface LocalAccountStatus extends AccountStatus {
-  readonly name: string;
-  readonly displayName?: string;
-  readonly exchange?: string;
-  readonly createdAt: string;
-}
+export type { LocalAccountStatus } from '../core/account-status.js';
 
 /**
  * The operator's reconcile logic with a local runtime: TradingAccount manifests from a folder,
@@ -114,7 +110,8 @@ export class LocalOperator {
       await this.o.supervisor.stop(id);
     }
     const stats = await this.o.redis.hget(redisKeys.stats(id, statsDay()), 'day_start_equity');
-    const previous = JSON.parse((await this.o.redis.get(redisKeys.accountStatus(id))) ?? 'null') as LocalAccountStatus | null;
+    // Only to keep the conditions' transition times: a damaged one is rebuilt.
+    const previous = await readJson(this.o.redis, redisKeys.accountStatus(id), localAccountStatusSchema).catch(() => undefined);
     const status: LocalAccountStatus = {
       name: id, createdAt: this.#known.get(id)!,
       ...(parsed.ok ? { displayName: parsed.spec.displayName, exchange: parsed.spec.exchange } : {}),

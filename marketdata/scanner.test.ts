@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recommendationsSnapshotSchema } from '../core/recommendations.js';
 import { createRedis } from '../core/redis.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
 import { klineFile, readKlineCsv } from '../simulator/market/bars.js';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../core/db/connection.js';
 import type { MarketDataReader } from '../core/market-data/reader.js';
 import { publishSnapshot, type Recommendation, type RecommendationsSnapshot } from '../core/recommendations.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import type { Strategy } from './strategies/strategy.js';
 
 export interface ScannerOptions {

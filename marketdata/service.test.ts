@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../core/redis.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { createTestRedis, type TestRedis } from '../testing/services.js';
 import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
 import { createGovernedClient } from '../core/exchange/governed-factory.js';

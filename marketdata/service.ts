@@ -9,7 +9,7 @@ import type { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
 import { TTL } from '../core/market-data/types.js';
 import { fetchExchangeInfo, fetchMarkPrices, fetchTickers, markPricesFromRaw } from '../core/market-data/upstream.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { Lease } from './lease.js';
 import { Scanner } from './scanner.js';
 import type { Strategy } from './strategies/strategy.js';

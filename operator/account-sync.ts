@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Db } from '../core/db/connection.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { configEntries } from '../core/trading-config.js';
 import { tradingConfigOf, type TradingAccountSpec } from './spec.js';
 

@@ -1,44 +1,8 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import { redisKeys } from '../core/redis-keys.js';
+import { heartbeatSchema, type AccountStatus, type Condition, type Phase, type TraderHeartbeat } from '../core/account-status.js';
+import { readJson, redisKeys } from '../core/redis-contract.js';
 
-export const heartbeatSchema = z.object({
-  state: z.string(),
-  at: z.number(),
-  equity: z.number().optional(),
-  unrealizedPnl: z.number().optional(),
-  openPositions: z.number(),
-  lastError: z.string().optional(),
-});
-export type TraderHeartbeat = z.infer<typeof heartbeatSchema>;
-
-export const PHASES = ['Pending', 'Running', 'Paused', 'Halted', 'Error', 'Terminating'] as const;
-export type Phase = (typeof PHASES)[number];
-
-export const conditionSchema = z.object({
-  type: z.string(),
-  status: z.enum(['True', 'False', 'Unknown']),
-  observedGeneration: z.number().int().optional(),
-  lastTransitionTime: z.iso.datetime(),
-  reason: z.string(),
-  message: z.string(),
-});
-export type Condition = Readonly<z.infer<typeof conditionSchema>>;
-
-/** `TradingAccount.status`, written by the operator (the CRD's status schema is generated from it). */
-export const accountStatusSchema = z.object({
-  phase: z.enum(PHASES),
-  observedGeneration: z.number().int(),
-  traderState: z.string().optional(),
-  openPositions: z.number().int().optional(),
-  equity: z.number().optional(),
-  unrealizedPnl: z.number().optional(),
-  pnlToday: z.number().optional(),
-  lastError: z.string().optional(),
-  lastHeartbeat: z.iso.datetime().optional(),
-  conditions: z.array(conditionSchema),
-});
-export type AccountStatus = Readonly<z.infer<typeof accountStatusSchema>> & { readonly conditions: Condition[] };
+export { accountStatusSchema, conditionSchema, type AccountStatus, type Condition, type Phase } from '../core/account-status.js';
 
 export interface Observation {
   readonly generation: number;
@@ -57,9 +21,8 @@ export interface Observation {
 export const HEARTBEAT_STALE_MS = 30_000;
 
 export async function readHeartbeat(redis: Redis, accountId: string): Promise<TraderHeartbeat | undefined> {
-  const raw = await redis.get(redisKeys.heartbeat(`trader:${accountId}`));
-  const parsed = raw ? heartbeatSchema.safeParse(JSON.parse(raw)) : undefined;
-  return parsed?.success ? parsed.data : undefined;
+  // A heartbeat of the wrong shape says as much as none: the trader is not known to run.
+  return readJson(redis, redisKeys.heartbeat(`trader:${accountId}`), heartbeatSchema).catch(() => undefined);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Db } from '../core/db/connection.js';
 import { RateGovernor } from '../core/exchange/governor.js';
 import { REDACT_PATHS } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { createTestDatabase, createTestRedis, type TestRedis } from './services.js';
 import { startTestSimulator, type TestAccount } from './simulator.js';
 import { until } from './until.js';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { freePort } from '../core/db/embedded.js';
 import { publishSnapshot } from '../core/recommendations.js';
 import { createRedis } from '../core/redis.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { credentialsDir, spawnAts, type AtsProcess } from '../testing/processes.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';

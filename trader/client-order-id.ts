@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { ORDER_PURPOSES, type OrderPurpose } from '../core/runtime-values.js';
 
-export type Purpose = 'entry' | 'stop_loss' | 'take_profit' | 'close';
+export type Purpose = OrderPurpose;
 const TAG: Record<Purpose, string> = { entry: 'e', stop_loss: 's', take_profit: 't', close: 'c' };
 
 /**
@@ -13,5 +14,4 @@ export const clientOrderId = (accountId: string, recommendationId: string, purpo
 
 export const isOurs = (id: string | undefined) => typeof id === 'string' && /^ats-[estc]-[0-9a-f]{28}$/.test(id);
 
-export const purposeOf = (id: string): Purpose | undefined =>
-  (Object.entries(TAG).find(([, tag]) => id.startsWith(`ats-${tag}-`))?.[0] as Purpose | undefined);
+export const purposeOf = (id: string): Purpose | undefined => ORDER_PURPOSES.find((p) => id.startsWith(`ats-${TAG[p]}-`));

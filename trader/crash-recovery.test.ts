@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishSnapshot } from '../core/recommendations.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { credentialsDir, spawnAts, type AtsProcess } from '../testing/processes.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';

@@ -1,3 +1,4 @@
+import type { ExchangePosition } from '../core/runtime-values.js';
 import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
 import type { MarketRules } from './risk.js';
@@ -7,14 +8,7 @@ import type { Fill } from './position-fills.js';
 type Order = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
 type Trade = Awaited<ReturnType<BinanceClient['fetchMyTrades']>>[number];
 
-export interface ExchangePosition {
-  readonly symbol: string;
-  readonly side: 'long' | 'short';
-  readonly amount: number;
-  readonly entryPrice: number;
-  readonly markPrice: number;
-  readonly unrealizedPnl: number;
-}
+export type { ExchangePosition } from '../core/runtime-values.js';
 
 export interface Balance {
   readonly wallet: number;

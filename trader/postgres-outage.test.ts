@@ -3,7 +3,7 @@ import { createDb, type Db } from '../core/db/connection.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../core/db/embedded.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { publishSnapshot } from '../core/recommendations.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { redisKeys } from '../core/redis-contract.js';
 import { createTestRedis, type TestRedis } from '../testing/services.js';
 import { tempDir } from '../testing/temp.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';

@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Db } from '../core/db/connection.js';
-import type { NewOrder, NewTrade } from '../core/db/schema.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { parseJson, redisKeys } from '../core/redis-contract.js';
+import { recordOpSchema, type RecordOp } from '../core/runtime-values.js';
 
 /** Order statuses by how far along they are (Binance's order and algo-order statuses). */
 const statusRank = (column: ReturnType<typeof sql.ref>) => sql`(case ${column}
@@ -11,29 +11,7 @@ const statusRank = (column: ReturnType<typeof sql.ref>) => sql`(case ${column}
   else 3 end)`;
 
 /** One idempotent write: replaying it changes nothing. */
-export type RecordOp =
-  | { readonly kind: 'account'; readonly row: { id: string; name: string; exchange: string } }
-  | { readonly kind: 'order'; readonly row: NewOrder }
-  | { readonly kind: 'trade'; readonly row: NewTrade }
-  | { readonly kind: 'position_open'; readonly row: { account_id: string; position_key: string; symbol: string; side: 'long' | 'short'; quantity: string; entry_price: string; recommendation_id: string | null; opened_at: string } }
-  | { readonly kind: 'position_update'; readonly row: { account_id: string; position_key: string; quantity: string; entry_price: string } }
-  | { readonly kind: 'position_close'; readonly row: PositionClose }
-  | { readonly kind: 'snapshot'; readonly row: { account_id: string; taken_at: string; wallet_balance: number; equity: number; unrealized_pnl: number; available_balance: number; open_positions: number } };
-
-/** A closed position's numbers, computed from exactly its fills (decimal strings). */
-export interface PositionClose {
-  readonly account_id: string;
-  readonly position_key: string;
-  readonly symbol: string;
-  readonly quantity: string;
-  readonly entry_price: string;
-  readonly exit_price: string | null;
-  readonly realized_pnl: string;
-  readonly fees: string;
-  readonly closed_at: string;
-  /** The position's fills, with the client order id of ats's own orders among them. */
-  readonly fills: ReadonlyArray<{ readonly tradeId: string; readonly clientOrderId: string | null }>;
-}
+export type { PositionClose, RecordOp } from '../core/runtime-values.js';
 
 /**
  * The account's records in Postgres, written through an outbox: every operation is kept (in
@@ -64,7 +42,16 @@ export class RecordWriter {
   /** Loads what a previous run left in the outbox. */
   async restore(): Promise<void> {
     const saved = await this.#redis.lrange(this.#key, 0, -1);
-    this.#queue.push(...saved.map((json) => JSON.parse(json) as RecordOp));
+    for (const json of saved) {
+      try {
+        this.#queue.push(parseJson(this.#key, json, recordOpSchema));
+      } catch (err) {
+        // It cannot be written; the list must stay in step with the queue (each write pops its
+        // head), so it leaves the list, and its whole text goes to the error log for a person.
+        this.#log.error({ err: (err as Error).message, record: json }, 'a waiting record is damaged and cannot be written: removed from the outbox');
+        await this.#redis.lrem(this.#key, 1, json);
+      }
+    }
     if (saved.length > 0) this.#log.info({ records: saved.length }, 'records from the previous run are waiting to be written');
   }
 

@@ -34,6 +34,7 @@ describe('risk checks', () => {
     ['denies a symbol outside the allowed list', {}, { symbols: ['BTCUSDT'] }, /^symbol_not_allowed: ETHUSDT is not in this account's symbols/],
     ['denies a market the exchange does not list', { market: undefined }, {}, /^unknown_market:/],
     ['denies a score below the threshold', {}, { minScore: 0.8 }, /^score_below_threshold: score 0.7 is below 0.8/],
+    ['denies without a mark price instead of sizing from the recommendation', { markPrice: undefined }, {}, /^no_mark_price: no fresh mark price for ETHUSDT/],
     ['denies a second position in one symbol', { openSymbols: new Set(['ETHUSDT']) }, {}, /^position_exists:/],
     ['denies past the maximum of open positions', { openSymbols: new Set(['BTCUSDT', 'SOLUSDT']) }, { maxOpenPositions: 2 }, /^max_open_positions: 2 positions open \(max 2\)/],
     ['denies past the maximum of orders per day', { ordersToday: 58 }, { maxOrdersPerDay: 60 }, /^max_orders_per_day: 58 orders placed today/],

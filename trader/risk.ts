@@ -1,18 +1,22 @@
 import type { Recommendation } from '../core/recommendations.js';
 import type { TradingConfig } from '../core/trading-config.js';
 
-export type DenialReason =
-  | 'expired'
-  | 'trading_disabled'
-  | 'daily_loss_limit'
-  | 'symbol_not_allowed'
-  | 'unknown_market'
-  | 'score_below_threshold'
-  | 'position_exists'
-  | 'max_open_positions'
-  | 'max_orders_per_day'
-  | 'size_below_minimum'
-  | 'insufficient_margin';
+/** Why a recommendation is not acted on: the metric label, the daily counter and the log say the same. */
+export const DENIAL_REASONS = [
+  'expired',
+  'trading_disabled',
+  'daily_loss_limit',
+  'symbol_not_allowed',
+  'unknown_market',
+  'score_below_threshold',
+  'no_mark_price',
+  'position_exists',
+  'max_open_positions',
+  'max_orders_per_day',
+  'size_below_minimum',
+  'insufficient_margin',
+] as const;
+export type DenialReason = (typeof DENIAL_REASONS)[number];
 
 /** What a market allows, from exchange info (via ccxt's market structure). */
 export interface MarketRules {
@@ -26,7 +30,8 @@ export interface RiskContext {
   readonly config: TradingConfig;
   readonly now: number;
   readonly market: MarketRules | undefined;
-  readonly markPrice: number;
+  /** The shared mark price now; undefined when marketdata has none (the entry waits). */
+  readonly markPrice: number | undefined;
   readonly equity: number;
   readonly available: number;
   readonly dayStartEquity: number;
@@ -68,6 +73,8 @@ export function assessEntry(rec: Recommendation, ctx: RiskContext): RiskDecision
   if (config.symbols.length > 0 && !config.symbols.includes(rec.symbol)) return deny('symbol_not_allowed', `${rec.symbol} is not in this account's symbols`);
   if (!ctx.market) return deny('unknown_market', `${rec.symbol} is not a tradable market`);
   if (rec.score < config.minScore) return deny('score_below_threshold', `score ${rec.score} is below ${config.minScore}`);
+  if (ctx.markPrice === undefined || !(ctx.markPrice > 0)) return deny('no_mark_price', `no fresh mark price for ${rec.symbol}: the size cannot be computed, the entry waits for one`);
+  const markPrice = ctx.markPrice;
   if (ctx.openSymbols.has(rec.symbol)) return deny('position_exists', `a position in ${rec.symbol} is already open`);
   if (ctx.openSymbols.size >= config.maxOpenPositions) return deny('max_open_positions', `${ctx.openSymbols.size} positions open (max ${config.maxOpenPositions})`);
   if (ctx.ordersToday + ORDERS_PER_ENTRY > config.maxOrdersPerDay) {
@@ -76,9 +83,9 @@ export function assessEntry(rec: Recommendation, ctx: RiskContext): RiskDecision
   const leverage = Math.min(config.leverage, ctx.market.maxLeverage);
   const wantedMargin = config.sizing.mode === 'fixed' ? config.sizing.usdt : (ctx.equity * config.sizing.percent) / 100;
   const step = ctx.market.amountStep;
-  const amount = Math.floor((wantedMargin * leverage) / ctx.markPrice / step + 1e-9) * step;
+  const amount = Math.floor((wantedMargin * leverage) / markPrice / step + 1e-9) * step;
   const rounded = Number(amount.toFixed(decimals(step)));
-  const notional = rounded * ctx.markPrice;
+  const notional = rounded * markPrice;
   if (rounded < ctx.market.minAmount || notional < ctx.market.minNotional) {
     return deny('size_below_minimum', `position of ${(wantedMargin * leverage).toFixed(2)} USDT notional is below the market minimum (${ctx.market.minNotional} USDT, ${ctx.market.minAmount} ${rec.symbol})`);
   }

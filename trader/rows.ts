@@ -1,6 +1,5 @@
-import type { NewOrder, NewTrade } from '../core/db/schema.js';
+import type { NewOrderRow, NewTradeRow, OrderPurpose } from '../core/runtime-values.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
-import type { Purpose } from './client-order-id.js';
 import type { Fill } from './position-fills.js';
 
 type Order = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
@@ -14,7 +13,7 @@ function exact(raw: unknown, parsed: unknown): string | null {
 }
 
 /** An `orders` row from what the exchange says of the order. */
-export function orderRow(accountId: string, symbol: string, purpose: Purpose, o: Order, recommendationId: string | undefined, error?: string): NewOrder {
+export function orderRow(accountId: string, symbol: string, purpose: OrderPurpose, o: Order, recommendationId: string | undefined, error?: string): NewOrderRow {
   const info = (o.info ?? {}) as Record<string, unknown>;
   return {
     account_id: accountId,
@@ -37,7 +36,7 @@ export function orderRow(accountId: string, symbol: string, purpose: Purpose, o:
 }
 
 /** An `orders` row for an order the exchange refused (it has no exchange id). */
-export function rejectedOrderRow(accountId: string, symbol: string, purpose: Purpose, clientOrderId: string, side: 'buy' | 'sell', amount: number, recommendationId: string | undefined, error: string): NewOrder {
+export function rejectedOrderRow(accountId: string, symbol: string, purpose: OrderPurpose, clientOrderId: string, side: 'buy' | 'sell', amount: number, recommendationId: string | undefined, error: string): NewOrderRow {
   return {
     account_id: accountId, client_order_id: clientOrderId, exchange_order_id: null, symbol, side, type: purpose === 'entry' ? 'MARKET' : 'CONDITIONAL',
     purpose, quantity: amount, status: 'REJECTED', recommendation_id: recommendationId ?? null, error,
@@ -45,7 +44,7 @@ export function rejectedOrderRow(accountId: string, symbol: string, purpose: Pur
 }
 
 /** A `trades` row (a fill) with its fee and realized PnL exactly as the exchange printed them. */
-export function tradeRow(accountId: string, symbol: string, f: Fill): NewTrade {
+export function tradeRow(accountId: string, symbol: string, f: Fill): NewTradeRow {
   return {
     account_id: accountId, exchange_trade_id: f.id, exchange_order_id: f.orderId, client_order_id: null, symbol, side: f.side,
     price: f.price, quantity: f.qty, quote_quantity: f.quoteQty, commission: f.commission, commission_asset: f.commissionAsset,

@@ -1,44 +1,13 @@
 import type { Redis } from 'ioredis';
-import { redisKeys, statsDay } from '../core/redis-keys.js';
-import type { ExchangePosition } from './exchange-account.js';
+import type { TraderHeartbeat } from '../core/account-status.js';
+import { readHashJson, redisKeys, statsDay } from '../core/redis-contract.js';
+import { pendingOrderSchema, trackedPositionSchema, type PendingOrder, type TrackedPosition } from '../core/runtime-values.js';
 
-/** An open position as the trader tracks it (`ats:positions:{account_id}`, one field per symbol). */
-export interface TrackedPosition extends ExchangePosition {
-  readonly stopLoss: number | undefined;
-  readonly takeProfit: number | undefined;
-  readonly recommendationId: string | undefined;
-  readonly openedAt: number;
-  /** The exchange id of the order that opened it, when ats opened it: its fills start there. */
-  readonly entryOrderId?: string | undefined;
-}
+export type { PendingOrder, TrackedPosition } from '../core/runtime-values.js';
 
 /** A position's identity in the records: its recommendation, or when and where it was adopted. */
 export const positionKey = (t: Pick<TrackedPosition, 'recommendationId' | 'symbol' | 'openedAt'>) =>
   t.recommendationId ?? `adopted:${t.symbol}:${t.openedAt}`;
-
-/** An order the trader is placing or has placed and not yet seen finished (`ats:orders:pending:{account_id}`). */
-export interface PendingOrder {
-  readonly clientOrderId: string;
-  readonly recommendationId: string;
-  readonly symbol: string;
-  readonly purpose: 'entry' | 'stop_loss' | 'take_profit' | 'close';
-  readonly side: 'buy' | 'sell';
-  readonly amount: number;
-  readonly stopLoss: number;
-  readonly takeProfit: number;
-  readonly createdAt: number;
-  /** The recommendation's expiry: an entry still unfilled then is cancelled. */
-  readonly expiresAt?: number;
-}
-
-export interface Heartbeat {
-  readonly state: string;
-  readonly at: number;
-  readonly equity: number | undefined;
-  readonly unrealizedPnl: number | undefined;
-  readonly openPositions: number;
-  readonly lastError: string | undefined;
-}
 
 const TWO_DAYS_S = 2 * 24 * 3600;
 
@@ -47,11 +16,12 @@ export class RuntimeState {
   constructor(
     readonly redis: Redis,
     readonly accountId: string,
+    /** Told of an entry of the wrong shape, which is left out (the exchange is asked instead). */
+    private readonly onBad: (problem: string) => void = () => undefined,
   ) {}
 
   async positions(): Promise<Map<string, TrackedPosition>> {
-    const all = await this.redis.hgetall(redisKeys.positions(this.accountId));
-    return new Map(Object.entries(all).map(([symbol, json]) => [symbol, JSON.parse(json) as TrackedPosition]));
+    return readHashJson(this.redis, redisKeys.positions(this.accountId), trackedPositionSchema, (_f, problem) => this.onBad(problem));
   }
 
   async setPosition(p: TrackedPosition): Promise<void> {
@@ -63,8 +33,7 @@ export class RuntimeState {
   }
 
   async pending(): Promise<PendingOrder[]> {
-    const all = await this.redis.hgetall(redisKeys.pendingOrders(this.accountId));
-    return Object.values(all).map((json) => JSON.parse(json) as PendingOrder);
+    return [...(await readHashJson(this.redis, redisKeys.pendingOrders(this.accountId), pendingOrderSchema, (_f, problem) => this.onBad(problem))).values()];
   }
 
   async setPending(o: PendingOrder): Promise<void> {
@@ -101,7 +70,7 @@ export class RuntimeState {
     return added === 1;
   }
 
-  async heartbeat(h: Heartbeat): Promise<void> {
+  async heartbeat(h: TraderHeartbeat): Promise<void> {
     await this.redis.set(redisKeys.heartbeat(`trader:${this.accountId}`), JSON.stringify(h), 'PX', 30_000);
   }
 }

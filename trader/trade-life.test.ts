@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishSnapshot } from '../core/recommendations.js';
-import { redisKeys, statsDay } from '../core/redis-keys.js';
+import { redisKeys, statsDay } from '../core/redis-contract.js';
 import type { TestDatabase, TestRedis } from '../testing/services.js';
 import type { TestAccount, TestSimulator } from '../testing/simulator.js';
 import { until } from '../testing/until.js';

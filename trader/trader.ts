@@ -8,7 +8,7 @@ import { createGovernedClient } from '../core/exchange/governed-factory.js';
 import type { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
 import { recommendationsSnapshotSchema, type Recommendation } from '../core/recommendations.js';
-import { redisKeys } from '../core/redis-keys.js';
+import { readJson, redisKeys } from '../core/redis-contract.js';
 import { parseConfigEntries, tradingConfigSchema, type TradingConfig } from '../core/trading-config.js';
 import { clientOrderId, isOurs, purposeOf, type Purpose } from './client-order-id.js';
 import { classify, describeError, isWouldTrigger } from './errors.js';
@@ -86,7 +86,7 @@ export class Trader {
     this.#o = opts;
     this.accountId = opts.accountId;
     this.#log = opts.logger.child({ account_id: opts.accountId });
-    this.#runtime = new RuntimeState(opts.redis, opts.accountId);
+    this.#runtime = new RuntimeState(opts.redis, opts.accountId, (problem) => this.#log.error({ problem }, 'damaged runtime state in Redis: left out, the exchange is asked instead'));
     this.#records = new RecordWriter({ db: opts.db, redis: opts.redis, accountId: opts.accountId, logger: this.#log });
     this.#reader = new MarketDataReader({ redis: opts.redis, upstream: () => createGovernedClient({ exchange: opts.exchange, wsUrl: opts.wsUrl, governor: opts.governor }) });
     this.#metrics = traderMetrics(opts.registry);
@@ -189,10 +189,9 @@ export class Trader {
 
   async #onRecommendations(): Promise<void> {
     if (!this.#account || !['active', 'paused', 'halted'].includes(this.#state)) return;
-    const raw = await this.#o.redis.get(redisKeys.recommendationsSnapshot());
+    const snapshot = await readJson(this.#o.redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema);
     const config = await this.#config();
-    if (!raw) return;
-    const snapshot = recommendationsSnapshotSchema.parse(JSON.parse(raw));
+    if (!snapshot) return;
     const decided = new Set(await this.#o.redis.smembers(redisKeys.decisions(this.accountId)));
     const fresh = snapshot.recommendations.filter((r) => !decided.has(r.id));
     if (fresh.length === 0) return;
@@ -209,7 +208,7 @@ export class Trader {
     let available = balance.available;
     let ordersToday = Number((await this.#runtime.today()).orders_placed ?? 0);
     for (const rec of fresh) {
-      const markPrice = (await this.#reader.markPrice(rec.symbol)) ?? rec.entry;
+      const markPrice = await this.#reader.markPrice(rec.symbol);
       const decision = assessEntry(rec, {
         config, now: Date.now(), market: account.rules(rec.symbol), markPrice, equity: balance.equity, available,
         dayStartEquity, openSymbols, ordersToday, takerFee: TAKER_FEE,

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { OrderPurpose } from '../runtime-values.js';
 
 /** Postgres `numeric` comes back as a string (exact); write strings or numbers. */
 type Numeric = ColumnType<string, string | number, string | number>;
@@ -31,7 +32,7 @@ export interface TradingConfigTable {
   updated_at: Timestamp;
 }
 
-export type OrderPurpose = 'entry' | 'stop_loss' | 'take_profit' | 'close';
+export type { OrderPurpose };
 
 export interface OrdersTable {
   id: Generated<string>;

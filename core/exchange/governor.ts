@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AtsError } from '../errors.js';
-import { redisKeys } from '../redis-keys.js';
+import { readJson, redisKeys, redisValues } from '../redis-contract.js';
 
 /** Before any exchangeInfo is seen: Binance's documented (lower) limit. */
 export const DEFAULT_WEIGHT_LIMIT = 2400;
@@ -146,12 +146,12 @@ export class RateGovernor {
     this.#metrics.limited.inc({ status: String(status) });
     const until = this.#now() + Math.max(1, seconds) * 1000;
     const key = redisKeys.governor('pause_until');
-    const current = Number((await this.#redis.get(key)) ?? 0);
+    const current = (await readJson(this.#redis, key, redisValues.governor.schema)) ?? 0;
     if (until > current) await this.#redis.set(key, String(until), 'PX', Math.max(1, seconds) * 1000 + 1000);
   }
 
   async pausedFor(): Promise<number> {
-    const until = Number((await this.#redis.get(redisKeys.governor('pause_until'))) ?? 0);
+    const until = (await readJson(this.#redis, redisKeys.governor('pause_until'), redisValues.governor.schema)) ?? 0;
     return Math.max(0, until - this.#now());
   }
 

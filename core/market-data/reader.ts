@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../redis-keys.js';
+import { redisKeys } from '../redis-contract.js';
 import type { BinanceClient } from '../exchange/binance-client.js';
 import { SingleFlightCache } from './single-flight-cache.js';
-import { MARK_PRICE_MAX_AGE_MS, TTL, type Klines, type MarkPrices, type Tickers } from './types.js';
+import { exchangeInfoSchema, klinesSchema, MARK_PRICE_MAX_AGE_MS, markPricesSchema, tickersSchema, TTL, type Klines, type MarkPrices, type Tickers } from './types.js';
 import { fetchExchangeInfo, fetchKlines, fetchMarkPrices, fetchTickers, type ExchangeInfo } from './upstream.js';
 
 export interface MarketDataReaderOptions {
@@ -27,7 +27,7 @@ export class MarketDataReader {
   }
 
   markPrices(): Promise<MarkPrices> {
-    return this.cache.getOrFetch(redisKeys.markPriceAll(), TTL.markPrices, async () => fetchMarkPrices(await this.#client_()),
+    return this.cache.getOrFetch(redisKeys.markPriceAll(), markPricesSchema, TTL.markPrices, async () => fetchMarkPrices(await this.#client_()),
       (v) => Date.now() - v.updatedAt <= MARK_PRICE_MAX_AGE_MS);
   }
 
@@ -36,19 +36,19 @@ export class MarketDataReader {
   }
 
   tickers(): Promise<Tickers> {
-    return this.cache.getOrFetch(redisKeys.ticker24hAll(), TTL.tickers, async () => fetchTickers(await this.#client_()));
+    return this.cache.getOrFetch(redisKeys.ticker24hAll(), tickersSchema, TTL.tickers, async () => fetchTickers(await this.#client_()));
   }
 
   /** Klines, from the cache unless older than `maxAgeMs` (a scan wants the latest bar). */
   klines(symbol: string, interval: string, limit: number, maxAgeMs?: number): Promise<Klines> {
     const since = maxAgeMs === undefined ? undefined : Date.now() - maxAgeMs;
-    return this.cache.getOrFetch(redisKeys.klines(symbol, interval, limit), TTL.klines(interval),
+    return this.cache.getOrFetch(redisKeys.klines(symbol, interval, limit), klinesSchema, TTL.klines(interval),
       async () => fetchKlines(await this.#client_(), symbol, interval, limit),
       (v) => since === undefined || v.updatedAt >= since);
   }
 
   exchangeInfo(): Promise<ExchangeInfo> {
-    return this.cache.getOrFetch(redisKeys.exchangeInfo(), TTL.exchangeInfo, async () => fetchExchangeInfo(await this.#client_()));
+    return this.cache.getOrFetch(redisKeys.exchangeInfo(), exchangeInfoSchema, TTL.exchangeInfo, async () => fetchExchangeInfo(await this.#client_()));
   }
 
   #client_(): Promise<BinanceClient> {

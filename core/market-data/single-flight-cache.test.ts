@@ -4,7 +4,7 @@ import { createTestRedis, type TestRedis } from '../../testing/services.js';
 import { startTestSimulator, type TestSimulator } from '../../testing/simulator.js';
 import { createGovernedClient } from '../exchange/governed-factory.js';
 import { RateGovernor } from '../exchange/governor.js';
-import { redisKeys } from '../redis-keys.js';
+import { redisKeys } from '../redis-contract.js';
 import { MarketDataReader } from './reader.js';
 
 describe('market data reader', () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../redis-keys.js';
+import type { z } from 'zod';
+import { redisKeys } from '../redis-contract.js';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
@@ -30,9 +31,16 @@ export class SingleFlightCache {
     this.#pollMs = opts.pollMs ?? 25;
   }
 
-  async get<T>(key: string): Promise<T | undefined> {
+  /** The cached value, checked against its schema; one of the wrong shape is a miss. */
+  async get<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
     const raw = await this.#redis.get(key);
-    return raw === null ? undefined : (JSON.parse(raw) as T);
+    if (raw === null) return undefined;
+    try {
+      const parsed = schema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
@@ -40,24 +48,24 @@ export class SingleFlightCache {
   }
 
   /** The cached value, or one fetch of it shared by every concurrent reader. */
-  async getOrFetch<T>(key: string, ttlMs: number, fetcher: () => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
-    const cached = await this.get<T>(key);
+  async getOrFetch<T>(key: string, schema: z.ZodType<T>, ttlMs: number, fetcher: () => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
+    const cached = await this.get(key, schema);
     if (cached !== undefined && accept(cached)) return cached;
     const pending = this.#inProcess.get(key);
     if (pending) return pending as Promise<T>;
-    const flight = this.#fetchOnce(key, ttlMs, fetcher, accept).finally(() => this.#inProcess.delete(key));
+    const flight = this.#fetchOnce(key, schema, ttlMs, fetcher, accept).finally(() => this.#inProcess.delete(key));
     this.#inProcess.set(key, flight);
     return flight;
   }
 
-  async #fetchOnce<T>(key: string, ttlMs: number, fetcher: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  async #fetchOnce<T>(key: string, schema: z.ZodType<T>, ttlMs: number, fetcher: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
     const lock = redisKeys.refreshLock(key);
     const deadline = Date.now() + this.#waitMs;
     for (;;) {
       const token = randomBytes(8).toString('hex');
       if ((await this.#redis.set(lock, token, 'PX', this.#lockMs, 'NX')) === 'OK') {
         try {
-          const again = await this.get<T>(key);
+          const again = await this.get(key, schema);
           if (again !== undefined && accept(again)) return again;
           const value = await fetcher();
           await this.set(key, value, ttlMs);
@@ -69,7 +77,7 @@ export class SingleFlightCache {
       // Someone else is fetching: wait for the value (or for the lock to go, then try again).
       while (Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, this.#pollMs));
-        const value = await this.get<T>(key);
+        const value = await this.get(key, schema);
         if (value !== undefined && accept(value)) return value;
         if ((await this.#redis.exists(lock)) === 0) break;
       }

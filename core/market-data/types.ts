@@ -38,6 +38,13 @@ export const klinesSchema = z.object({
 export type Klines = z.infer<typeof klinesSchema>;
 export type Candle = Klines['candles'][number];
 
+/** `ats:md:exchange_info`: Binance's exchangeInfo, with the fields ats reads checked. */
+export const exchangeInfoSchema = z.looseObject({
+  rateLimits: z.array(z.object({ rateLimitType: z.string(), interval: z.string(), intervalNum: z.number(), limit: z.number() })),
+  symbols: z.array(z.looseObject({ symbol: z.string(), status: z.string(), contractType: z.string(), quoteAsset: z.string() })),
+});
+export type ExchangeInfo = z.infer<typeof exchangeInfoSchema>;
+
 /** TTLs, inside the user's ranges. */
 export const TTL = {
   markPrices: 5_000,

@@ -1,5 +1,7 @@
 import type { BinanceClient } from '../exchange/binance-client.js';
-import type { Klines, MarkPrices, Tickers } from './types.js';
+import type { ExchangeInfo, Klines, MarkPrices, Tickers } from './types.js';
+
+export type { ExchangeInfo } from './types.js';
 
 /**
  * Binance's public market-data endpoints, called through ccxt's raw API methods (so no markets
@@ -13,11 +15,6 @@ type RawApi = {
   fapiPublicGetExchangeInfo(params?: object): Promise<ExchangeInfo>;
 };
 
-export interface ExchangeInfo {
-  readonly rateLimits: Array<{ rateLimitType: string; interval: string; intervalNum: number; limit: number }>;
-  readonly symbols: Array<Record<string, unknown> & { symbol: string; status: string; contractType: string; quoteAsset: string }>;
-  readonly [key: string]: unknown;
-}
 
 const raw = (exchange: BinanceClient) => exchange as unknown as RawApi;
 

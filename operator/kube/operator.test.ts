@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { redisKeys } from '../../core/redis-keys.js';
+import { redisKeys } from '../../core/redis-contract.js';
 import { StandInApiServer } from '../../testing/kube-api-server.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../testing/services.js';
 import { until } from '../../testing/until.js';

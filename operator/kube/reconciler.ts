@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../../core/db/connection.js';
-import { redisKeys, statsDay } from '../../core/redis-keys.js';
+import { redisKeys, statsDay } from '../../core/redis-contract.js';
 import { retireAccount, syncAccount } from '../account-sync.js';
 import { FINALIZER, parseSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type Condition } from '../status.js';

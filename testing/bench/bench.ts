@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { LocalKeyStore } from '../../core/credentials/local-key-store.js';
-import { redisKeys } from '../../core/redis-keys.js';
+import { redisKeys } from '../../core/redis-contract.js';
 import { publishSnapshot } from '../../core/recommendations.js';
 import { configEntries, tradingConfigSchema } from '../../core/trading-config.js';
 import { createTestDatabase, createTestRedis } from '../services.js';

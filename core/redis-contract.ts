@@ -1,0 +1,137 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { heartbeatSchema, localAccountStatusSchema } from './account-status.js';
+import { exchangeInfoSchema, klinesSchema, markPricesSchema, tickersSchema } from './market-data/types.js';
+import { recommendationsSnapshotSchema } from './recommendations.js';
+import { pendingOrderSchema, recordOpSchema, trackedPositionSchema } from './runtime-values.js';
+import { tradingConfigSchema } from './trading-config.js';
+
+/**
+ * Everything that passes through Redis: each key's name (the only place one is spelled) and the
+ * zod schema of what it holds. The names in the first block are the user's contract
+ * (ARCHITECTURE.md) and must not change; the rest are ours, under the same `ats:` prefix. Every
+ * read goes through `readJson` / `readHashJson` (or a schema below), so a value of the wrong
+ * shape is a miss or a clear error, never a cast.
+ */
+export type LogLevelName = 'error' | 'warning' | 'info';
+
+export const redisKeys = {
+  // --- the user's contract ---
+  recommendationsSnapshot: () => 'ats:recommendations:snapshot',
+  markPriceAll: () => 'ats:md:mark_price:all',
+  ticker24hAll: () => 'ats:md:ticker_24h:all',
+  klines: (symbol: string, interval: string, limit: number) =>
+    `ats:md:klines:${symbol}:${interval}:${limit}`,
+  logs: (level: LogLevelName) => `ats:logs:${level}`,
+  config: (accountId: string) => `ats:cfg:${accountId}`,
+  positions: (accountId: string) => `ats:positions:${accountId}`,
+  pendingOrders: (accountId: string) => `ats:orders:pending:${accountId}`,
+  /** Daily counters (a hash: orders_placed, orders_filled, …), kept about two days. */
+  stats: (accountId: string, day: string) => `ats:stats:${accountId}:${day}`,
+
+  // --- ours ---
+  /** Monotonic snapshot version, shared by whichever marketdata instance publishes. */
+  recommendationsVersion: () => 'ats:recommendations:version',
+  exchangeInfo: () => 'ats:md:exchange_info',
+  /** Short lock that collapses concurrent refreshes of one cache key into one request. */
+  refreshLock: (cacheKey: string) => `ats:lock:${cacheKey}`,
+  /** Lease held by the active marketdata process; a standby waits for it. */
+  marketdataLease: () => 'ats:lease:marketdata',
+  heartbeat: (component: string) => `ats:heartbeat:${component}`,
+  /** The rate-limit governor's shared state. */
+  governor: (name: string) => `ats:governor:${name}`,
+  /** Recommendations a trader has decided on (entered or denied), so each is decided once. */
+  decisions: (accountId: string) => `ats:decisions:${accountId}`,
+  /** Records waiting for Postgres (a list of JSON operations), so nothing is lost while it is down. */
+  outbox: (accountId: string) => `ats:outbox:${accountId}`,
+  /** The local runtime's TradingAccount status (what `.status` holds in the cluster), for `ats status`. */
+  accountStatus: (accountId: string) => `ats:status:${accountId}`,
+  /** Pub/sub channel: a new recommendations snapshot was published. */
+  recommendationsChannel: () => 'ats:events:recommendations',
+  /** Pub/sub channel: an account's config changed. */
+  configChannel: (accountId: string) => `ats:events:cfg:${accountId}`,
+} as const;
+
+/** Day bucket (UTC) used for `ats:stats:{account}:{day}`. */
+export const statsDay = (at: Date = new Date()) => at.toISOString().slice(0, 10);
+
+const counter = z.coerce.number().int();
+const epochMs = z.coerce.number();
+
+/** One entry of `ats:logs:{level}` (XADD fields; `entry` is the whole pino line). */
+export const logEntryFieldsSchema = z.object({
+  time: z.string(),
+  component: z.string(),
+  account_id: z.string(),
+  msg: z.string(),
+  entry: z.string(),
+});
+
+/** `ats:stats:{account}:{day}`: counters (orders_placed, denied:<reason>, …) and the day's first equity. */
+export const statsSchema = z.record(z.string(), z.coerce.number());
+
+/**
+ * What each key holds. `string`: a JSON value; `hash`: one JSON value per field (or a plain
+ * number); `set`: members; `stream`: entries with these fields; `channel`: pub/sub messages.
+ */
+export const redisValues = {
+  recommendationsSnapshot: { type: 'string', schema: recommendationsSnapshotSchema },
+  markPriceAll: { type: 'string', schema: markPricesSchema },
+  ticker24hAll: { type: 'string', schema: tickersSchema },
+  klines: { type: 'string', schema: klinesSchema },
+  logs: { type: 'stream', schema: logEntryFieldsSchema },
+  /** One field per config key, each a JSON value of that key (parseConfigEntries validates the whole). */
+  config: { type: 'hash', schema: tradingConfigSchema.partial() },
+  positions: { type: 'hash', schema: trackedPositionSchema },
+  pendingOrders: { type: 'hash', schema: pendingOrderSchema },
+  stats: { type: 'hash', schema: statsSchema },
+  recommendationsVersion: { type: 'string', schema: counter },
+  exchangeInfo: { type: 'string', schema: exchangeInfoSchema },
+  /** A random token: the holder releases only its own lock. */
+  refreshLock: { type: 'string', schema: z.string() },
+  /** The holder's instance id. */
+  marketdataLease: { type: 'string', schema: z.string() },
+  heartbeat: { type: 'string', schema: heartbeatSchema },
+  /** weight:{window}, orders10s:{account}:{window}, … counters; pause_until and weight_limit numbers. */
+  governor: { type: 'string', schema: epochMs },
+  decisions: { type: 'set', schema: z.string() },
+  outbox: { type: 'list', schema: recordOpSchema },
+  accountStatus: { type: 'string', schema: localAccountStatusSchema },
+  recommendationsChannel: { type: 'channel', schema: z.object({ version: z.number().int() }) },
+  configChannel: { type: 'channel', schema: z.unknown() },
+} as const satisfies Record<keyof typeof redisKeys, { type: 'string' | 'hash' | 'set' | 'list' | 'stream' | 'channel'; schema: z.ZodType }>;
+
+/** A JSON text read from `key`, checked against `schema`; a bad value is an error naming the key. */
+export function parseJson<T>(key: string, raw: string, schema: z.ZodType<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error(`Redis ${key}: not JSON (${raw.slice(0, 40)})`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`Redis ${key}: unexpected value (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  return parsed.data;
+}
+
+/** The JSON value at `key`, or undefined when absent. */
+export async function readJson<T>(redis: Redis, key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  const raw = await redis.get(key);
+  return raw === null ? undefined : parseJson(key, raw, schema);
+}
+
+/**
+ * Every field of a hash of JSON values. A field of the wrong shape is left out and reported to
+ * `onBad`, so one damaged entry never hides the others.
+ */
+export async function readHashJson<T>(redis: Redis, key: string, schema: z.ZodType<T>, onBad: (field: string, problem: string) => void): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for (const [field, raw] of Object.entries(await redis.hgetall(key))) {
+    try {
+      out.set(field, parseJson(`${key} ${field}`, raw, schema));
+    } catch (err) {
+      onBad(field, (err as Error).message);
+    }
+  }
+  return out;
+}
