@@ -5,10 +5,39 @@ import type { MarketRules } from './risk.js';
 import { isOrderNotFound } from './errors.js';
 import type { Fill } from './position-fills.js';
 
-type Order = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
+type CcxtOrder = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
 type Trade = Awaited<ReturnType<BinanceClient['fetchMyTrades']>>[number];
 
 export type { ExchangePosition } from '../core/runtime-values.js';
+
+/**
+ * An order as the trader sees it: amounts and prices as the exchange printed them (decimal
+ * strings), conditional (algo) orders and plain ones alike.
+ */
+export interface ExchangeOrder {
+  /** The exchange's order id (an algo id for a conditional order). */
+  readonly id: string;
+  readonly clientOrderId: string | undefined;
+  /** The Binance id (ETHUSDT). */
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  /** Binance's order type: MARKET, LIMIT, STOP_MARKET, TAKE_PROFIT_MARKET, … */
+  readonly type: string;
+  /** Where the order is in its life: open (or waiting for its trigger), filled, or ended without a fill. */
+  readonly state: 'open' | 'filled' | 'canceled' | 'rejected' | 'expired';
+  /** Binance's own status word (FILLED, NEW, CANCELED, TRIGGERED, …). */
+  readonly exchangeStatus: string;
+  readonly quantity: string;
+  readonly price: string | null;
+  readonly triggerPrice: string | null;
+  readonly reduceOnly: boolean;
+  readonly filledQuantity: string;
+  readonly averagePrice: string | null;
+  /** For a triggered conditional order: the id of the order it placed. */
+  readonly triggeredOrderId: string | undefined;
+  /** stop_loss or take_profit for a conditional order, from its type. */
+  readonly protection: 'stop_loss' | 'take_profit' | undefined;
+}
 
 export interface Balance {
   readonly wallet: number;
@@ -25,7 +54,26 @@ export class ExchangeAccount {
   /** Symbols whose leverage and margin mode this process has set (saves two calls per entry). */
   readonly #prepared = new Map<string, string>();
 
-  constructor(readonly client: BinanceClient) {}
+  private constructor(private readonly client: BinanceClient) {}
+
+  /**
+   * An account on a signed client whose markets come from `exchangeInfo` (marketdata's shared
+   * cache) instead of one more exchangeInfo request per trader.
+   */
+  static async connect(client: BinanceClient, exchangeInfo: () => Promise<unknown>): Promise<ExchangeAccount> {
+    (client as unknown as { fapiPublicGetExchangeInfo: () => Promise<unknown> }).fapiPublicGetExchangeInfo = exchangeInfo;
+    await client.loadMarkets();
+    return new ExchangeAccount(client);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** The next order updates from the user data stream (waits for them). */
+  async orderUpdates(): Promise<ExchangeOrder[]> {
+    return (await this.client.watchOrders()).map(toExchangeOrder);
+  }
 
   #unified(id: string): string {
     const market = Object.values(this.client.markets ?? {}).find((m) => m?.id === id);
@@ -76,8 +124,8 @@ export class ExchangeAccount {
   }
 
   /** Open conditional (algo) orders, for one symbol (weight 1) or all (weight 40). */
-  async openTriggers(id?: string): Promise<Order[]> {
-    return this.client.fetchOpenOrders(id ? this.#unified(id) : undefined, undefined, undefined, { trigger: true });
+  async openTriggers(id?: string): Promise<ExchangeOrder[]> {
+    return (await this.client.fetchOpenOrders(id ? this.#unified(id) : undefined, undefined, undefined, { trigger: true })).map(toExchangeOrder);
   }
 
   async prepare(id: string, leverage: number, marginMode: 'isolated' | 'cross'): Promise<void> {
@@ -93,28 +141,28 @@ export class ExchangeAccount {
     this.#prepared.set(id, `${leverage}|${marginMode}`);
   }
 
-  async entry(id: string, side: 'buy' | 'sell', amount: number, clientOrderId: string, limitPrice?: number): Promise<Order> {
+  async entry(id: string, side: 'buy' | 'sell', amount: number, clientOrderId: string, limitPrice?: number): Promise<ExchangeOrder> {
     const symbol = this.#unified(id);
-    return limitPrice === undefined
-      ? this.client.createOrder(symbol, 'market', side, amount, undefined, { clientOrderId })
-      : this.client.createOrder(symbol, 'limit', side, amount, limitPrice, { clientOrderId, timeInForce: 'GTC' });
+    return toExchangeOrder(limitPrice === undefined
+      ? await this.client.createOrder(symbol, 'market', side, amount, undefined, { clientOrderId })
+      : await this.client.createOrder(symbol, 'limit', side, amount, limitPrice, { clientOrderId, timeInForce: 'GTC' }));
   }
 
   /** A stop-loss or take-profit closing the whole position, triggered by the mark price. */
-  async protect(id: string, positionSide: 'long' | 'short', kind: 'stop_loss' | 'take_profit', triggerPrice: number, clientOrderId: string): Promise<Order> {
+  async protect(id: string, positionSide: 'long' | 'short', kind: 'stop_loss' | 'take_profit', triggerPrice: number, clientOrderId: string): Promise<ExchangeOrder> {
     const symbol = this.#unified(id);
     const price = Number(this.client.priceToPrecision(symbol, triggerPrice));
     const params = { clientOrderId, closePosition: true, workingType: 'MARK_PRICE', ...(kind === 'stop_loss' ? { stopLossPrice: price } : { takeProfitPrice: price }) };
-    return this.client.createOrder(symbol, 'market', positionSide === 'long' ? 'sell' : 'buy', undefined as unknown as number, undefined, params);
+    return toExchangeOrder(await this.client.createOrder(symbol, 'market', positionSide === 'long' ? 'sell' : 'buy', undefined as unknown as number, undefined, params));
   }
 
   /** Closes a position at market now (reduce-only). */
-  async close(id: string, position: ExchangePosition, clientOrderId: string): Promise<Order> {
-    return this.client.createOrder(this.#unified(id), 'market', position.side === 'long' ? 'sell' : 'buy', position.amount, undefined, { clientOrderId, reduceOnly: true });
+  async closePosition(id: string, position: ExchangePosition, clientOrderId: string): Promise<ExchangeOrder> {
+    return toExchangeOrder(await this.client.createOrder(this.#unified(id), 'market', position.side === 'long' ? 'sell' : 'buy', position.amount, undefined, { clientOrderId, reduceOnly: true }));
   }
 
-  async cancelOrder(id: string, orderId: string): Promise<Order> {
-    return this.client.cancelOrder(orderId, this.#unified(id));
+  async cancelOrder(id: string, orderId: string): Promise<ExchangeOrder> {
+    return toExchangeOrder(await this.client.cancelOrder(orderId, this.#unified(id)));
   }
 
   async cancelTrigger(id: string, orderId: string): Promise<void> {
@@ -126,9 +174,9 @@ export class ExchangeAccount {
   }
 
   /** The order with this client id, or undefined if the exchange never got it. */
-  async findOrder(id: string, clientOrderId: string, trigger = false): Promise<Order | undefined> {
+  async findOrder(id: string, clientOrderId: string, trigger = false): Promise<ExchangeOrder | undefined> {
     try {
-      return await this.client.fetchOrder(undefined as unknown as string, this.#unified(id), trigger ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId });
+      return toExchangeOrder(await this.client.fetchOrder(undefined as unknown as string, this.#unified(id), trigger ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId }));
     } catch (err) {
       if (isOrderNotFound(err)) return undefined;
       throw err;
@@ -138,12 +186,6 @@ export class ExchangeAccount {
   /** The account's fills of one symbol, from `since` (or the most recent ones), as the exchange printed them. */
   async fills(id: string, since: number | undefined): Promise<Fill[]> {
     return (await this.client.fetchMyTrades(this.#unified(id), since, 1000)).map(toFill);
-  }
-
-  /** The id of the order a triggered conditional order placed, if it did. */
-  triggeredOrderId(o: Order): string | undefined {
-    const actual = (o.info as Record<string, unknown>).actualOrderId;
-    return actual === undefined || actual === null || actual === '' ? undefined : String(actual);
   }
 }
 
@@ -156,5 +198,39 @@ function toFill(t: Trade): Fill {
     price: text(info.price, t.price), qty: text(info.qty, t.amount), quoteQty: text(info.quoteQty, t.cost),
     commission: text(info.commission, t.fee?.cost), commissionAsset: text(info.commissionAsset, t.fee?.currency, 'USDT'),
     realizedPnl: text(info.realizedPnl, undefined), maker: t.takerOrMaker === 'maker', time: Number(t.timestamp),
+  };
+}
+
+/** The exchange's decimal string when it sent one, else ccxt's parsed value; null when absent or zero. */
+function exact(raw: unknown, parsed: unknown): string | null {
+  const value = raw ?? parsed;
+  if (value === undefined || value === null || value === '') return null;
+  const text = String(value);
+  return Number(text) === 0 ? null : text;
+}
+
+const STATES: Record<string, ExchangeOrder['state']> = { open: 'open', closed: 'filled', canceled: 'canceled', rejected: 'rejected', expired: 'expired' };
+
+/** ccxt's order (and Binance's fields inside it) as the trader's ExchangeOrder. */
+function toExchangeOrder(o: CcxtOrder): ExchangeOrder {
+  const info = (o.info ?? {}) as Record<string, unknown>;
+  const type = String(info.orderType ?? info.type ?? o.type ?? 'unknown').toUpperCase();
+  const actual = info.actualOrderId;
+  return {
+    id: String(o.id ?? info.algoId ?? info.orderId ?? ''),
+    clientOrderId: (o.clientOrderId ?? info.clientOrderId ?? info.clientAlgoId ?? undefined) as string | undefined,
+    symbol: String(info.symbol ?? info.s ?? ''),
+    side: o.side === 'sell' ? 'sell' : 'buy',
+    type,
+    state: STATES[String(o.status)] ?? 'open',
+    exchangeStatus: String(info.algoStatus ?? info.status ?? info.X ?? o.status ?? 'unknown'),
+    quantity: exact(info.origQty ?? info.quantity, o.amount) ?? '0',
+    price: exact(info.price, o.price),
+    triggerPrice: exact(info.triggerPrice ?? info.stopPrice, o.triggerPrice),
+    reduceOnly: Boolean(o.reduceOnly ?? info.reduceOnly ?? info.closePosition ?? false),
+    filledQuantity: exact(info.executedQty ?? info.actualQty, o.filled) ?? '0',
+    averagePrice: exact(info.avgPrice ?? info.actualPrice, o.average),
+    triggeredOrderId: actual === undefined || actual === null || actual === '' ? undefined : String(actual),
+    protection: type.startsWith('STOP') ? 'stop_loss' : type.startsWith('TAKE_PROFIT') ? 'take_profit' : undefined,
   };
 }

@@ -10,7 +10,6 @@ const statusRank = (column: ReturnType<typeof sql.ref>) => sql`(case ${column}
   when 'NEW' then 0 when 'PARTIALLY_FILLED' then 1 when 'TRIGGERING' then 1 when 'TRIGGERED' then 2
   else 3 end)`;
 
-/** One idempotent write: replaying it changes nothing. */
 export type { PositionClose, RecordOp } from '../core/runtime-values.js';
 
 /**
@@ -104,6 +103,7 @@ export class RecordWriter {
     }
   }
 
+  /** One idempotent write: replaying it changes nothing. */
   async #apply(op: RecordOp): Promise<void> {
     const db = this.#db;
     switch (op.kind) {

@@ -1,0 +1,116 @@
+import { recommendationsSnapshotSchema, type Recommendation } from '../core/recommendations.js';
+import { readJson, redisKeys } from '../core/redis-contract.js';
+import type { TradingConfig } from '../core/trading-config.js';
+import { clientOrderId } from './client-order-id.js';
+import type { TraderContext } from './context.js';
+import { classify, describeError } from './errors.js';
+import type { PositionKeeper } from './position-keeper.js';
+import { assessEntry, type DenialReason, type EntryPlan } from './risk.js';
+import { orderRow, rejectedOrderRow } from './rows.js';
+
+/** Denials that depend only on the recommendation: decided once, never looked at again. */
+const FINAL_DENIALS: ReadonlySet<DenialReason> = new Set(['expired', 'symbol_not_allowed', 'score_below_threshold', 'unknown_market']);
+const TAKER_FEE = 0.0005;
+
+/**
+ * Entries: each new global recommendation goes through the risk checks once, and an allowed
+ * one becomes an entry order with an idempotent client id, its stop-loss and take-profit kept
+ * with it until the position keeper has placed them.
+ */
+export class EntryDesk {
+  readonly #lastDenial = new Map<string, DenialReason>();
+
+  constructor(
+    private readonly c: TraderContext,
+    private readonly keeper: PositionKeeper,
+  ) {}
+
+  async onRecommendations(): Promise<void> {
+    if (!this.c.state.connected) return;
+    const snapshot = await readJson(this.c.redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema);
+    const config = await this.c.config();
+    if (!snapshot) return;
+    const decided = new Set(await this.c.redis.smembers(redisKeys.decisions(this.c.accountId)));
+    const fresh = snapshot.recommendations.filter((r) => !decided.has(r.id));
+    if (fresh.length === 0) return;
+    const account = this.c.account();
+    const balance = await account.balance();
+    this.c.balance = balance;
+    const dayStartEquity = await this.c.runtime.dayStartEquity(balance.equity);
+    const positions = await account.positions();
+    const pendingEntries = (await this.c.runtime.pending()).filter((p) => p.purpose === 'entry');
+    // A tracked position whose records are not settled yet also holds its symbol: a new entry
+    // there waits, so two positions never share the symbol's fills.
+    const tracked = await this.c.runtime.positions();
+    const openSymbols = new Set([...positions.keys(), ...tracked.keys(), ...pendingEntries.map((p) => p.symbol)]);
+    let available = balance.available;
+    let ordersToday = Number((await this.c.runtime.today()).orders_placed ?? 0);
+    for (const rec of fresh) {
+      const markPrice = await this.c.reader.markPrice(rec.symbol);
+      const decision = assessEntry(rec, {
+        config, now: Date.now(), market: account.rules(rec.symbol), markPrice, equity: balance.equity, available,
+        dayStartEquity, openSymbols, ordersToday, takerFee: TAKER_FEE,
+      });
+      if (!decision.ok) {
+        if (decision.reason === 'daily_loss_limit') this.c.state.decide(config, balance.equity, dayStartEquity);
+        await this.#deny(rec, decision.reason, decision.detail);
+        continue;
+      }
+      if (this.c.state.current !== 'active') continue;
+      await this.c.runtime.decideOnce(rec.id);
+      const placed = await this.#enter(rec, decision.plan, config);
+      if (placed) {
+        openSymbols.add(rec.symbol);
+        available -= decision.plan.margin;
+        ordersToday += 3;
+      }
+    }
+  }
+
+  async #deny(rec: Recommendation, reason: DenialReason, detail: string): Promise<void> {
+    if (FINAL_DENIALS.has(reason)) await this.c.runtime.decideOnce(rec.id);
+    if (this.#lastDenial.get(rec.id) === reason) return;
+    this.#lastDenial.set(rec.id, reason);
+    this.c.metrics.denials.inc({ reason });
+    await this.c.runtime.count(`denied:${reason}`);
+    this.c.log.info({ recommendation: rec.id, symbol: rec.symbol, reason, detail }, 'recommendation denied');
+  }
+
+  /** Opens a position for a recommendation; true when the entry reached the exchange. */
+  async #enter(rec: Recommendation, plan: EntryPlan, config: TradingConfig): Promise<boolean> {
+    const account = this.c.account();
+    const id = clientOrderId(this.c.accountId, rec.id, 'entry');
+    await this.c.runtime.setPending({
+      clientOrderId: id, recommendationId: rec.id, symbol: plan.symbol, purpose: 'entry', side: plan.side, amount: plan.amount,
+      stopLoss: rec.stopLoss, takeProfit: rec.takeProfit, createdAt: Date.now(), expiresAt: rec.expiresAt,
+    });
+    // A restart or retry finds the entry it already sent instead of sending another.
+    let order = await account.findOrder(plan.symbol, id);
+    if (!order) {
+      try {
+        await account.prepare(plan.symbol, plan.leverage, config.marginMode);
+        const limit = config.entryType === 'limit' ? Number(account.roundPrice(plan.symbol, rec.entry)) : undefined;
+        order = await account.entry(plan.symbol, plan.side, plan.amount, id, limit);
+        await this.c.counted('entry', 'placed');
+      } catch (err) {
+        const failure = classify(err);
+        if (failure === 'temporary' || failure === 'rate_limited') order = await account.findOrder(plan.symbol, id).catch(() => undefined);
+        if (!order) {
+          await this.c.runtime.removePending(id);
+          if (failure === 'auth') throw err;
+          this.c.records.write({ kind: 'order', row: rejectedOrderRow(this.c.accountId, plan.symbol, 'entry', id, plan.side, plan.amount, rec.id, describeError(err)) });
+          await this.c.counted('entry', failure === 'rejected' ? 'rejected' : 'failed');
+          this.c.log.warn({ recommendation: rec.id, symbol: plan.symbol, failure, err: describeError(err) }, 'entry not placed');
+          return false;
+        }
+      }
+    }
+    this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, plan.symbol, 'entry', order, rec.id) });
+    this.c.log.info({ recommendation: rec.id, symbol: plan.symbol, side: plan.side, amount: plan.amount, status: order.exchangeStatus }, 'entry placed');
+    if (order.state === 'filled') {
+      await this.c.counted('entry', 'filled');
+      await this.keeper.reconcileSymbols([plan.symbol]);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,259 @@
+import { decimal } from '../core/decimal.js';
+import type { TrackedPosition } from '../core/runtime-values.js';
+import type { TradingConfig } from '../core/trading-config.js';
+import { clientOrderId, isOurs, purposeOf } from './client-order-id.js';
+import type { TraderContext } from './context.js';
+import { classify, describeError, isWouldTrigger } from './errors.js';
+import type { ExchangeOrder, ExchangePosition } from './exchange-account.js';
+import { fillsOfPosition, summarize, type Fill } from './position-fills.js';
+import { orderRow, tradeRow } from './rows.js';
+import { positionKey, type RuntimeState } from './runtime-state.js';
+
+/** How long a flat position waits for its closing fills to be listed before it is settled anyway. */
+const SETTLE_WAIT_MS = 60_000;
+
+/** Where to start looking for a position's fills: just before ats sent its entry; an adopted position's may be older. */
+const fillsSince = (t: TrackedPosition) => (t.recommendationId ? t.openedAt - 5_000 : undefined);
+
+/**
+ * Position keeping, with the exchange as the truth: every open position is tracked and
+ * protected (stop-loss, take-profit), a position found untracked is adopted, one that went flat
+ * is settled into the records from exactly its own fills, and what a closed position leaves
+ * behind (the other protective order, an expired limit entry) is cancelled.
+ */
+export class PositionKeeper {
+  #open = 0;
+  /** Positions seen flat whose closing fills the exchange has not listed yet, since when. */
+  readonly #unsettledSince = new Map<string, number>();
+
+  constructor(private readonly c: TraderContext) {}
+
+  /** Open positions at the last reconciliation. */
+  get openCount(): number {
+    return this.#open;
+  }
+
+  async reconcile(full: boolean): Promise<void> {
+    const account = this.c.account();
+    const tracked = await this.c.runtime.positions();
+    const positions = await account.positions();
+    const symbols = [...new Set([...positions.keys(), ...tracked.keys()])];
+    const triggers = full ? await account.openTriggers() : (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
+    // On start, fills of positions a previous run tracked may not have been recorded yet.
+    if (full) for (const [symbol, t] of tracked) if (positions.has(symbol)) await this.#recordFills(symbol, fillsSince(t));
+    await this.#settle(positions, tracked, triggers);
+  }
+
+  /** Reconciles just these symbols (after a fill): cheaper than a full pass. */
+  async reconcileSymbols(symbols: string[]): Promise<void> {
+    const account = this.c.account();
+    const tracked = await this.c.runtime.positions();
+    const all = await account.positions();
+    const positions = new Map([...all].filter(([s]) => symbols.includes(s)));
+    const mine = new Map([...tracked].filter(([s]) => symbols.includes(s)));
+    const triggers = (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
+    await this.#settle(positions, mine, triggers);
+  }
+
+  async #settle(positions: Map<string, ExchangePosition>, tracked: Map<string, TrackedPosition>, triggers: ExchangeOrder[]): Promise<void> {
+    const config = await this.c.config();
+    const pending = await this.c.runtime.pending();
+    let unprotected = 0;
+    for (const [symbol, p] of positions) {
+      let t = tracked.get(symbol);
+      if (!t) t = await this.#adopt(symbol, p, pending, config);
+      else if (t.amount !== p.amount || t.entryPrice !== p.entryPrice) {
+        this.c.records.write({ kind: 'position_update', row: { account_id: this.c.accountId, position_key: positionKey(t), quantity: String(p.amount), entry_price: String(p.entryPrice) } });
+      }
+      const current: TrackedPosition = { ...t, amount: p.amount, entryPrice: p.entryPrice, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl };
+      await this.c.runtime.setPosition(current);
+      const protectedNow = await this.#protect(current, triggers.filter((o) => o.symbol === symbol));
+      if (!protectedNow) unprotected += 1;
+    }
+    for (const [symbol, t] of tracked) if (!positions.has(symbol)) await this.#finalizeClose(symbol, t);
+    // A limit entry still (partly) unfilled when its recommendation expires is cancelled, freeing the symbol.
+    for (const p of pending) {
+      if (p.purpose !== 'entry' || p.expiresAt === undefined || p.expiresAt > Date.now()) continue;
+      const order = await this.c.account().findOrder(p.symbol, p.clientOrderId);
+      if (order && order.state === 'open') {
+        const cancelled = await this.c.account().cancelOrder(p.symbol, order.id);
+        this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, p.symbol, 'entry', cancelled, p.recommendationId) });
+        await this.c.runtime.count('orders_cancelled');
+        this.c.log.info({ symbol: p.symbol, recommendation: p.recommendationId }, 'entry not filled before its recommendation expired: cancelled');
+      }
+      await this.c.runtime.removePending(p.clientOrderId);
+    }
+    // The protective order left behind when the other one closed the position.
+    for (const o of triggers) {
+      const symbol = o.symbol;
+      if (positions.has(symbol) || !isOurs(o.clientOrderId)) continue;
+      await this.c.account().cancelTrigger(symbol, o.id);
+      this.c.records.write({ kind: 'order', row: { ...orderRow(this.c.accountId, symbol, purposeOf(o.clientOrderId!) ?? 'stop_loss', o, undefined), status: 'CANCELED' } });
+      await this.c.runtime.count('orders_cancelled');
+      this.c.log.info({ symbol, clientOrderId: o.clientOrderId }, 'cancelled the remaining protective order of a closed position');
+    }
+    this.#open = positions.size;
+    this.c.metrics.openPositions.set(positions.size);
+    this.c.metrics.unprotected.set(unprotected);
+    await this.c.heartbeat();
+  }
+
+  /** A position found on the exchange that is not tracked: from an entry cut short by a restart, or opened outside ats. */
+  async #adopt(symbol: string, p: ExchangePosition, pending: Awaited<ReturnType<RuntimeState['pending']>>, config: TradingConfig): Promise<TrackedPosition> {
+    const intent = pending.find((x) => x.purpose === 'entry' && x.symbol === symbol);
+    const stopDistance = (p.entryPrice * config.fallbackStopPercent) / 100;
+    let t: TrackedPosition = {
+      symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl,
+      stopLoss: intent?.stopLoss ?? (p.side === 'long' ? p.entryPrice - stopDistance : p.entryPrice + stopDistance),
+      takeProfit: intent?.takeProfit, recommendationId: intent?.recommendationId, openedAt: intent?.createdAt ?? Date.now(),
+    };
+    // Track the position before forgetting the intent: at every moment one of them holds the
+    // stop-loss and take-profit, whenever the process is killed.
+    await this.c.runtime.setPosition(t);
+    if (intent) {
+      const entry = await this.c.account().findOrder(symbol, intent.clientOrderId);
+      if (entry) {
+        t = { ...t, entryOrderId: entry.id };
+        await this.c.runtime.setPosition(t);
+        this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, symbol, 'entry', entry, intent.recommendationId) });
+      }
+      // A partly filled limit entry keeps its intent: the rest is cancelled when the recommendation expires.
+      if (entry?.state !== 'open') await this.c.runtime.removePending(intent.clientOrderId);
+      this.c.log.info({ symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, recommendation: intent.recommendationId }, 'entry filled: placing its stop-loss and take-profit');
+    } else {
+      this.c.log.warn({ symbol, amount: p.amount, side: p.side }, 'adopted a position ats did not open; protecting it with the fallback stop');
+    }
+    this.c.records.write({ kind: 'position_open', row: {
+      account_id: this.c.accountId, position_key: positionKey(t), symbol, side: p.side, quantity: String(p.amount), entry_price: String(p.entryPrice),
+      recommendation_id: t.recommendationId ?? null, opened_at: new Date(t.openedAt).toISOString(),
+    } });
+    await this.#recordFills(symbol, fillsSince(t));
+    // The entry's fee moved the wallet: the live equity starts from the new balance.
+    this.c.balance = await this.c.account().balance().catch(() => this.c.balance);
+    return t;
+  }
+
+  /** Makes sure the position has its stop-loss (and take-profit when known); false if it still lacks a stop. */
+  async #protect(t: TrackedPosition, triggers: ExchangeOrder[]): Promise<boolean> {
+    const account = this.c.account();
+    const key = positionKey(t);
+    let hasStop = false;
+    for (const kind of ['stop_loss', 'take_profit'] as const) {
+      const price = kind === 'stop_loss' ? t.stopLoss : t.takeProfit;
+      const id = clientOrderId(this.c.accountId, key, kind);
+      const existing = triggers.find((o) => o.clientOrderId === id || o.protection === kind);
+      if (existing) {
+        hasStop ||= kind === 'stop_loss';
+        continue;
+      }
+      if (price === undefined) continue;
+      try {
+        const order = await account.protect(t.symbol, t.side, kind, price, id);
+        this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, t.symbol, kind, order, t.recommendationId) });
+        await this.c.counted(kind, 'placed');
+        this.c.log.info({ symbol: t.symbol, kind, triggerPrice: price }, 'protective order placed');
+        hasStop ||= kind === 'stop_loss';
+      } catch (err) {
+        const failure = classify(err);
+        if (failure === 'auth') throw err;
+        if (isWouldTrigger(err) || (failure === 'rejected' && kind === 'stop_loss')) {
+          // Never leave a position without its stop: the price is already past it, so close now.
+          this.c.log.warn({ symbol: t.symbol, kind, triggerPrice: price, err: describeError(err) }, 'protective order cannot be placed: closing the position at market');
+          await this.#closeNow(t);
+          return true;
+        }
+        await this.c.counted(kind, 'failed');
+        this.c.log.warn({ symbol: t.symbol, kind, failure, err: describeError(err) }, 'protective order not placed yet: retrying shortly');
+        this.c.scheduleSync(2_000);
+      }
+    }
+    return hasStop;
+  }
+
+  async #closeNow(t: TrackedPosition): Promise<void> {
+    const id = this.#closeOrderId(t);
+    const existing = await this.c.account().findOrder(t.symbol, id);
+    const order = existing ?? (await this.c.account().closePosition(t.symbol, t, id));
+    this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, t.symbol, 'close', order, t.recommendationId) });
+    if (!existing) await this.c.counted('close', 'placed');
+    this.c.scheduleSync(500);
+  }
+
+  /**
+   * Settles a position the exchange shows flat: its records come from exactly its own fills
+   * (found from its entry order forward until flat), summed as decimals.
+   */
+  async #finalizeClose(symbol: string, t: TrackedPosition): Promise<void> {
+    const account = this.c.account();
+    const key = positionKey(t);
+    const own = new Map<string, string>();
+    let entryOrderId = t.entryOrderId;
+    if (!entryOrderId && t.recommendationId) {
+      const entry = await account.findOrder(symbol, clientOrderId(this.c.accountId, t.recommendationId, 'entry')).catch(() => undefined);
+      entryOrderId = entry?.id;
+    }
+    if (entryOrderId && t.recommendationId) own.set(entryOrderId, clientOrderId(this.c.accountId, t.recommendationId, 'entry'));
+    for (const kind of ['stop_loss', 'take_profit'] as const) {
+      const id = clientOrderId(this.c.accountId, key, kind);
+      const order = await account.findOrder(symbol, id, true).catch(() => undefined);
+      if (!order) continue;
+      this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, symbol, kind, order, t.recommendationId) });
+      const placed = order.triggeredOrderId;
+      if (placed) own.set(placed, id);
+    }
+    const closeId = this.#closeOrderId(t);
+    const close = await account.findOrder(symbol, closeId).catch(() => undefined);
+    if (close) own.set(close.id, closeId);
+
+    const found = fillsOfPosition(await this.#recordFills(symbol, fillsSince(t)), new Set(entryOrderId ? [entryOrderId] : []));
+    if (!found?.closed) {
+      // The exchange may list the closing fill a moment after the position shows flat.
+      const since = this.#unsettledSince.get(key) ?? Date.now();
+      this.#unsettledSince.set(key, since);
+      if (Date.now() - since < SETTLE_WAIT_MS) return this.c.scheduleSync(2_000);
+      this.c.log.error({ symbol, position: key, fills: found?.fills.length ?? 0 }, 'the fills of a closed position are incomplete on the exchange: recorded with the fills found');
+    }
+    this.#unsettledSince.delete(key);
+    const fills = found?.fills ?? [];
+    const result = summarize(fills, t.side);
+    const exit = result.exitPrice === undefined ? null : account.roundPrice(symbol, result.exitPrice);
+    if (result.otherFees.length > 0) this.c.log.warn({ symbol, otherFees: result.otherFees }, 'fees paid in another asset are not in the position\'s USDT fees');
+    this.c.records.write({ kind: 'position_close', row: {
+      account_id: this.c.accountId, position_key: key, symbol, quantity: result.quantity, entry_price: account.roundPrice(symbol, result.entryPrice),
+      exit_price: exit, realized_pnl: result.realizedPnl, fees: result.fees, closed_at: new Date(fills.at(-1)?.time ?? Date.now()).toISOString(),
+      fills: fills.map((f) => ({ tradeId: f.id, clientOrderId: own.get(f.orderId) ?? null })),
+    } });
+    await this.c.runtime.removePosition(symbol);
+    await this.c.runtime.count('positions_closed');
+    const net = decimal.sub(result.realizedPnl, result.fees);
+    this.c.metrics.realized.inc(Number(net));
+    this.c.balance = await account.balance().catch(() => this.c.balance);
+    this.c.log.info({ symbol, side: t.side, entry: result.entryPrice, exit, realizedPnl: result.realizedPnl, fees: result.fees, recommendation: t.recommendationId }, 'position closed');
+  }
+
+  #closeOrderId(t: TrackedPosition): string {
+    return clientOrderId(this.c.accountId, `${t.recommendationId ?? t.symbol}:${t.openedAt}`, 'close');
+  }
+
+  /** Records the symbol's fills (idempotent by trade id) and returns them. */
+  async #recordFills(symbol: string, since: number | undefined): Promise<Fill[]> {
+    const fills = await this.c.account().fills(symbol, since);
+    for (const f of fills) this.c.records.write({ kind: 'trade', row: tradeRow(this.c.accountId, symbol, f) });
+    return fills;
+  }
+
+  /**
+   * Equity and unrealized PnL now: the wallet (refreshed after every fill) plus the open
+   * positions valued at the shared, stream-fed mark prices, so status is live between snapshots.
+   */
+  async valuation(): Promise<{ equity: number; unrealizedPnl: number } | undefined> {
+    if (!this.c.balance) return undefined;
+    const tracked = [...(await this.c.runtime.positions()).values()];
+    const marks = tracked.length > 0 ? (await this.c.reader.markPrices()).prices : {};
+    const unrealizedPnl = tracked.reduce((sum, t) => {
+      const mark = marks[t.symbol]?.markPrice ?? t.markPrice;
+      return sum + (mark - t.entryPrice) * t.amount * (t.side === 'long' ? 1 : -1);
+    }, 0);
+    return { equity: this.c.balance.wallet + unrealizedPnl, unrealizedPnl };
+  }
+}
