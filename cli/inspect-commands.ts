@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { redactUrl } from '../core/secrets-scrub.js';
 import { table } from '../core/table.js';
 import { loadEnv } from '../core/env.js';
-import { AtsError } from '../core/errors.js';
+import { AtsError, describeError } from '../core/errors.js';
 import { countOption } from '../core/cli-options.js';
 import { decimal } from '../core/decimal.js';
 import { createDb, type Db } from '../core/db/connection.js';
@@ -40,6 +40,7 @@ function findStateDir(from: string): string | undefined {
 async function withRedis<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
   const { env, redisUrl } = connections();
   const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX }, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 3_000 });
+  // A connection problem surfaces as the command's own error below (one line); the event adds nothing.
   redis.on('error', () => undefined);
   try {
     await redis.connect().catch(() => {
@@ -67,7 +68,7 @@ export async function readStatuses(redis: Redis): Promise<LocalAccountStatus[]> 
     try {
       return [parseJson(key, raw, localAccountStatusSchema)];
     } catch (err) {
-      console.error(`ats: skipped ${(err as Error).message}`);
+      console.error(`ats: skipped ${describeError(err)}`);
       return [];
     }
   });
@@ -139,6 +140,7 @@ interface LivePosition { readonly markPrice: string; readonly unrealizedPnl: str
 /** Open positions valued at the shared mark prices now (`ats:positions:{id}` and `ats:md:mark_price:all`). */
 async function livePositions(redis: Redis, accountId: string): Promise<Map<string, LivePosition>> {
   const tracked = await readHashJson(redis, redisKeys.positions(accountId), trackedPositionSchema, (field, problem) => console.error(`ats: skipped ${problem}`));
+  // Without shared mark prices (marketdata down, or a damaged value) the trader's last mark values them.
   const marks = await readJson(redis, redisKeys.markPriceAll(), markPricesSchema).catch(() => undefined);
   const out = new Map<string, LivePosition>();
   for (const [symbol, t] of tracked) {

@@ -1,3 +1,4 @@
+import { describeError } from './errors.js';
 import type { Registry } from 'prom-client';
 import { loadEnv, type Env } from './env.js';
 import { createRootLogger, type RootLogger } from './logger.js';
@@ -20,8 +21,17 @@ export interface ProcessContext {
 export function startProcess(component: string, labels: Record<string, string> = {}): ProcessContext {
   const env = loadEnv();
   const redis = createRedis(env);
-  redis.on('error', () => undefined);
   const root = createRootLogger({ component, env, redis });
+  // ioredis reconnects by itself; say once that Redis is gone and once that it is back.
+  let redisDown = false;
+  redis.on('error', (err) => {
+    if (!redisDown) root.logger.warn({ err: describeError(err) }, 'Redis unreachable: reconnecting (log entries and records wait in memory)');
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) root.logger.info('Redis is back');
+    redisDown = false;
+  });
   const registry = createMetricsRegistry(component, labels);
   const cleanups: Array<() => Promise<void>> = [];
   let stopping = false;

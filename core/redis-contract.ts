@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { AtsError, describeError } from './errors.js';
 import { heartbeatSchema, localAccountStatusSchema } from './account-status.js';
 import { exchangeInfoSchema, klinesSchema, markPricesSchema, tickersSchema } from './market-data/types.js';
 import { recommendationsSnapshotSchema } from './recommendations.js';
@@ -107,10 +108,10 @@ export function parseJson<T>(key: string, raw: string, schema: z.ZodType<T>): T 
   try {
     value = JSON.parse(raw);
   } catch {
-    throw new Error(`Redis ${key}: not JSON (${raw.slice(0, 40)})`);
+    throw new AtsError('ATS_REDIS_VALUE_INVALID', `Redis ${key}: not JSON (${raw.slice(0, 40)})`);
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`Redis ${key}: unexpected value (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  if (!parsed.success) throw new AtsError('ATS_REDIS_VALUE_INVALID', `Redis ${key}: unexpected value (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
   return parsed.data;
 }
 
@@ -130,7 +131,7 @@ export async function readHashJson<T>(redis: Redis, key: string, schema: z.ZodTy
     try {
       out.set(field, parseJson(`${key} ${field}`, raw, schema));
     } catch (err) {
-      onBad(field, (err as Error).message);
+      onBad(field, describeError(err));
     }
   }
   return out;

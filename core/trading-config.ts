@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AtsError } from './errors.js';
 
 /**
  * One account's trading config: the same schema validates the TradingAccount spec, the
@@ -35,12 +36,12 @@ export function parseConfigEntries(entries: Record<string, string>): TradingConf
     try {
       raw[key] = JSON.parse(value);
     } catch {
-      throw new Error(`trading config ${key}: not valid JSON (${value.slice(0, 40)})`);
+      throw new AtsError('ATS_CONFIG_INVALID', `trading config ${key}: not valid JSON (${value.slice(0, 40)})`);
     }
   }
   const parsed = tradingConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`invalid trading config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new AtsError('ATS_CONFIG_INVALID', `invalid trading config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   return parsed.data;
 }

@@ -10,7 +10,7 @@ import { tempDir } from '../testing/temp.js';
 import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
 import { until } from '../testing/until.js';
 import { LocalOperator, type LocalAccountStatus } from './local-operator.js';
-import { TraderSupervisor } from './trader-supervisor.js';
+import { ProcessSupervisor } from './process-supervisor.js';
 
 const manifest = (name: string, secret: string, config: Record<string, unknown> = {}) => `apiVersion: ats.dev/v1alpha1
 kind: TradingAccount
@@ -29,7 +29,7 @@ describe('local runtime', () => {
   let d: TestDatabase;
   let dir: string;
   let operator: LocalOperator;
-  let supervisor: TraderSupervisor;
+  let supervisor: ProcessSupervisor;
 
   beforeAll(async () => {
     t = await startTestSimulator();
@@ -42,7 +42,7 @@ describe('local runtime', () => {
     keys.put('dora-binance', { apiKey: dora.apiKey, apiSecret: dora.apiSecret });
     writeFileSync(join(dir, 'dora.yaml'), manifest('dora', 'dora-binance', { minScore: 0.6 }));
     writeFileSync(join(dir, 'eve.yaml'), manifest('eve', 'eve-binance'));
-    supervisor = new TraderSupervisor({
+    supervisor = new ProcessSupervisor({
       logDir: join(state, 'logs'), logger: pino({ level: 'silent' }), program: ATS_PROGRAM,
       env: { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state, ATS_MASTER_KEY: 'local-runtime-test-master-key' },
     });

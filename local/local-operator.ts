@@ -9,9 +9,14 @@ import { retireAccount, syncAccount } from '../operator/account-sync.js';
 import { parseSpec, type AccountObject, type TradingAccountSpec } from '../operator/spec.js';
 import { buildStatus, readHeartbeat } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
-import type { TraderSupervisor } from './trader-supervisor.js';
+import type { ProcessSupervisor } from './process-supervisor.js';
+import { describeError } from '../core/errors.js';
 
 export type { LocalAccountStatus } from '../core/account-status.js';
+
+/** `ats trader` for an account, with its key from the local key store. */
+export const traderArgs = (accountId: string, exchange: string, keyName: string): string[] =>
+  ['trader', '--account', accountId, '--exchange', exchange, '--key-name', keyName, '--port', '0'];
 
 /**
  * The operator's reconcile logic with a local runtime: TradingAccount manifests from a folder,
@@ -28,7 +33,7 @@ export class LocalOperator {
 
   constructor(
     private readonly o: {
-      dir: string; db: Db; redis: Redis; keys: LocalKeyStore; supervisor: TraderSupervisor; logger: Logger; intervalMs?: number; simulatorUrl?: string;
+      dir: string; db: Db; redis: Redis; keys: LocalKeyStore; supervisor: ProcessSupervisor; logger: Logger; intervalMs?: number; simulatorUrl?: string;
       /** Called for every valid account before its key is looked up (`ats up`: a demo key and a simulator account). */
       provision?: (accountId: string, spec: TradingAccountSpec) => void;
     },
@@ -49,7 +54,7 @@ export class LocalOperator {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#watcher?.close();
-    await this.#running?.catch(() => undefined);
+    await this.#running?.catch(() => undefined); // a pass logs its own failure
     await this.o.supervisor.stopAll();
   }
 
@@ -62,7 +67,7 @@ export class LocalOperator {
     this.#running = (async () => {
       do {
         this.#again = false;
-        await this.#pass().catch((err) => this.o.logger.error({ err: (err as Error).message }, 'reconcile pass failed'));
+        await this.#pass().catch((err) => this.o.logger.error({ err: describeError(err) }, 'reconcile pass failed'));
       } while (this.#again);
     })().finally(() => {
       this.#running = undefined;
@@ -93,7 +98,7 @@ export class LocalOperator {
       try {
         this.o.provision?.(id, parsed.spec);
       } catch (err) {
-        this.o.logger.error({ account_id: id, err: (err as Error).message }, 'could not provision the account');
+        this.o.logger.error({ account_id: id, err: describeError(err) }, 'could not provision the account');
       }
       const keyName = parsed.spec.secretRef.name;
       if (!this.o.keys.has(keyName)) secretProblem = `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\``;
@@ -102,9 +107,7 @@ export class LocalOperator {
       else {
         // `simulator` means the simulator this runtime started, wherever it listens.
         const exchange = parsed.spec.exchange === 'simulator' && this.o.simulatorUrl ? this.o.simulatorUrl : parsed.spec.exchange;
-        await this.o.supervisor.ensure({
-          accountId: id, exchange, keyName, fingerprint: `${exchange}|${this.o.keys.fingerprint(keyName)}`,
-        });
+        await this.o.supervisor.ensure({ name: id, args: traderArgs(id, exchange, keyName), fingerprint: `${exchange}|${this.o.keys.fingerprint(keyName)}` });
       }
     } else {
       await this.o.supervisor.stop(id);

@@ -1,13 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
+import { createRootLogger } from '../core/logger.js';
 import { localKeyStore } from '../core/credentials/local-key-store.js';
 import { createDb } from '../core/db/connection.js';
 import { freePort, startEmbeddedPostgres } from '../core/db/embedded.js';
 import { migrateToLatest } from '../core/db/migrate.js';
-import { AtsError } from '../core/errors.js';
+import { AtsError, describeError } from '../core/errors.js';
 import { loadEnv } from '../core/env.js';
 import { createRedis } from '../core/redis.js';
 import { readRuntimeFile, removeRuntime, writeRuntime } from '../core/runtime-file.js';
@@ -18,7 +18,7 @@ import { parseSpec, type TradingAccountSpec } from '../operator/spec.js';
 import { LiveFeed } from './live-feed.js';
 import { LocalOperator } from './local-operator.js';
 import { ManifestFolder } from './manifests.js';
-import { TraderSupervisor } from './trader-supervisor.js';
+import { ProcessSupervisor } from './process-supervisor.js';
 
 export interface UpOptions {
   readonly accounts: string;
@@ -40,11 +40,12 @@ export async function up(opts: UpOptions): Promise<void> {
   const stateDir = resolve(env.ATS_STATE_DIR);
   const logDir = join(stateDir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const logger = pino({ level: 'info' }, createWriteStream(join(logDir, 'up.log'), { flags: 'a' }));
+  // The project's logger (redaction and secret scrubbing), to the runtime's own log file.
+  const { logger } = createRootLogger({ component: 'up', env, destination: createWriteStream(join(logDir, 'up.log'), { flags: 'a' }) });
   const stops: Array<[string, () => Promise<unknown> | unknown]> = [];
   const stopAll = async () => {
     for (const [name, stop] of stops.reverse()) {
-      await Promise.resolve().then(stop).catch((err) => logger.warn({ step: name, err: (err as Error).message }, 'shutdown step failed'));
+      await Promise.resolve().then(stop).catch((err) => logger.warn({ step: name, err: describeError(err) }, 'shutdown step failed'));
       logger.info({ step: name }, 'stopped');
     }
   };
@@ -80,7 +81,7 @@ export async function up(opts: UpOptions): Promise<void> {
     // Whatever happens to this process, these stop with it.
     startReaper(helpers);
     const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX });
-    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
+    redis.on('error', (err) => logger.warn({ err: describeError(err) }, 'redis connection problem'));
     stops.push(['redis client', () => redis.disconnect()]);
     say(`● redis       ${redactUrl(redisUrl)}`);
 
@@ -90,7 +91,7 @@ export async function up(opts: UpOptions): Promise<void> {
     try {
       simUrl = (await sim.listen(opts.simPort)).url;
     } catch (err) {
-      throw new AtsError('ATS_SIM_PORT_BUSY', `Cannot listen on port ${opts.simPort} for the simulator (${(err as Error).message}): stop what uses it or pass --sim-port.`);
+      throw new AtsError('ATS_SIM_PORT_BUSY', `Cannot listen on port ${opts.simPort} for the simulator (${describeError(err)}): stop what uses it or pass --sim-port.`);
     }
     stops.push(['simulator', () => sim.close()]);
     say(`● simulator   ${simUrl} (${sim.source === 'replay' ? `replaying real Binance klines from ${sim.dataDir}` : 'seeded generated prices'}, ${opts.speed}× market time)`);
@@ -118,11 +119,12 @@ export async function up(opts: UpOptions): Promise<void> {
     // ATS_PARENT_PID: every child stops by itself when this process is gone.
     const feedSince = Date.now();
     const childEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX, ATS_EXCHANGE: simUrl, ATS_PARENT_PID: String(process.pid) };
-    const marketdata = superviseMarketdata(childEnv, opts.scanEverySeconds, logDir, logger);
-    stops.push(['marketdata', () => marketdata.stop()]);
+    const marketdata = new ProcessSupervisor({ logDir, env: childEnv, logger });
+    await marketdata.ensure({ name: 'marketdata', fingerprint: 'marketdata', args: ['marketdata', '--port', '0', '--scan-every', String(opts.scanEverySeconds / 60), '--validity', '3'] });
+    stops.push(['marketdata', () => marketdata.stopAll()]);
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
-    const supervisor = new TraderSupervisor({ logDir, env: childEnv, logger });
+    const supervisor = new ProcessSupervisor({ logDir, env: childEnv, logger });
     const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision });
     operator.start();
     stops.push(['operator and traders', () => operator.stop()]);
@@ -177,6 +179,7 @@ async function refuseSecondUp(stateDir: string): Promise<void> {
 
 async function waitForRedis(url: string, failure: string, attempts = 50): Promise<void> {
   const probe = createRedis({ REDIS_URL: url, REDIS_KEY_PREFIX: '' }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  // Each failed attempt is retried below, and the last one becomes the error.
   probe.on('error', () => undefined);
   try {
     for (let i = 0; i < attempts; i++) {
@@ -194,35 +197,3 @@ async function waitForRedis(url: string, failure: string, attempts = 50): Promis
     probe.disconnect();
   }
 }
-
-/** marketdata as a child process, restarted if it dies. */
-function superviseMarketdata(env: Record<string, string>, scanEverySeconds: number, logDir: string, logger: pino.Logger) {
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  const log = createWriteStream(join(logDir, 'marketdata.log'), { flags: 'a' });
-  const start = () => {
-    const args = [...process.execArgv, process.argv[1]!, 'marketdata', '--port', '0', '--scan-every', String(scanEverySeconds / 60), '--validity', '3'];
-    child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.stdout!.pipe(log, { end: false });
-    child.stderr!.pipe(log, { end: false });
-    child.once('exit', (code) => {
-      if (stopping) return;
-      logger.warn({ code }, 'marketdata exited: restarting');
-      setTimeout(start, 2_000);
-    });
-  };
-  start();
-  return {
-    stop: async () => {
-      stopping = true;
-      if (!child || child.exitCode !== null) return;
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child!.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-      log.end();
-    },
-  };
-}
-

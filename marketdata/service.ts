@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../core/db/connection.js';
+import { AtsError, describeError } from '../core/errors.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
 import { createGovernedClient } from '../core/exchange/governed-factory.js';
 import type { RateGovernor } from '../core/exchange/governor.js';
@@ -91,7 +92,7 @@ export class MarketdataService {
     this.#stopped = true;
     clearTimeout(this.#leaseTimer);
     if (this.#active) await this.#deactivate('stopping');
-    await this.#lease.release().catch(() => undefined);
+    await this.#lease.release().catch((err) => this.#log.warn({ err: describeError(err) }, 'could not release the marketdata lease: a standby takes over when it expires'));
   }
 
   /** Stops without releasing the lease, as a crash would (tests). */
@@ -102,7 +103,7 @@ export class MarketdataService {
   }
 
   async scanNow() {
-    if (!this.#scanner) throw new Error('not the active marketdata instance');
+    if (!this.#scanner) throw new AtsError('ATS_NOT_ACTIVE', 'not the active marketdata instance');
     return this.#scanner.scan();
   }
 
@@ -153,7 +154,7 @@ export class MarketdataService {
     this.#scanner = undefined;
     const client = this.#client;
     this.#client = undefined;
-    await client?.then((c) => c.close()).catch(() => undefined);
+    await client?.then((c) => c.close()).catch((err) => this.#log.debug({ err: describeError(err) }, 'exchange client did not close cleanly'));
     this.#log.info({ reason }, 'stopped polling');
   }
 
@@ -175,7 +176,7 @@ export class MarketdataService {
       } catch (err) {
         if (generation !== this.#generation) return;
         this.#metrics.reconnects.inc();
-        this.#log.warn({ err: (err as Error).message, retryInMs: backoff }, 'mark price stream lost; REST fallback until it is back');
+        this.#log.warn({ err: describeError(err), retryInMs: backoff }, 'mark price stream lost; REST fallback until it is back');
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 30_000);
       }
@@ -201,7 +202,7 @@ export class MarketdataService {
       try {
         await fn();
       } catch (err) {
-        this.#log.warn({ err: (err as Error).message }, 'marketdata task failed');
+        this.#log.warn({ err: describeError(err) }, 'marketdata task failed');
       } finally {
         running = false;
       }

@@ -6,6 +6,7 @@ import { openDatabase } from '../core/db/open.js';
 import { portOption } from '../core/cli-options.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
+import { describeError } from '../core/errors.js';
 
 export const operatorCommand = () =>
   new Command('operator')
@@ -54,7 +55,7 @@ export const operatorCommand = () =>
           }
           leading = now;
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'leader election failed');
+          log.warn({ err: describeError(err) }, 'leader election failed');
         }
       };
       await tick();

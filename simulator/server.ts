@@ -268,6 +268,7 @@ export class Simulator {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       this.#sockets.add(ws);
       ws.on('close', () => this.#sockets.delete(ws));
+      // A client that vanished: its close event cleans up.
       ws.on('error', () => undefined);
       if (area === 'private' || listenKey || (kind === 'ws' && tail && this.#isListenKey(tail))) {
         if (!this.userStreams.attach(listenKey || tail, ws)) ws.close(4001, 'invalid listenKey');

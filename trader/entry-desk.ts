@@ -94,7 +94,17 @@ export class EntryDesk {
         await this.c.counted('entry', 'placed');
       } catch (err) {
         const failure = classify(err);
-        if (failure === 'temporary' || failure === 'rate_limited') order = await account.findOrder(plan.symbol, id).catch(() => undefined);
+        if (failure === 'temporary' || failure === 'rate_limited') {
+          // Did the entry reach the exchange after all? If even that cannot be known now, the
+          // intent stays pending: a fill is then adopted with its stop-loss and take-profit, and
+          // an order still open when the recommendation expires is cancelled.
+          try {
+            order = await account.findOrder(plan.symbol, id);
+          } catch (lookup) {
+            this.c.log.warn({ recommendation: rec.id, symbol: plan.symbol, err: describeError(err), lookup: describeError(lookup) }, 'entry outcome unknown: kept pending until the exchange answers');
+            return false;
+          }
+        }
         if (!order) {
           await this.c.runtime.removePending(id);
           if (failure === 'auth') throw err;

@@ -1,6 +1,8 @@
 import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
 import { isAtsError } from '../core/errors.js';
 
+export { describeError } from '../core/errors.js';
+
 /**
  * What a failed exchange call means for the trader (freqtrade's tree): `auth` stops the account
  * until its key works; `rate_limited` waits (the governor pauses the node); `rejected` is final for
@@ -23,6 +25,3 @@ export function classify(err: unknown): Failure {
 
 export const isWouldTrigger = (err: unknown) => err instanceof Error && /-2021|would immediately trigger/i.test(err.message);
 export const isOrderNotFound = (err: unknown) => err instanceof ccxt.OrderNotFound || (err instanceof Error && /-2013|-2011|Order does not exist/.test(err.message));
-
-/** One line for logs and status: the exchange's message without request details. */
-export const describeError = (err: unknown) => (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 300);

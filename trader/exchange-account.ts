@@ -4,6 +4,7 @@ import type { BinanceClient } from '../core/exchange/binance-client.js';
 import type { MarketRules } from './risk.js';
 import { isOrderNotFound } from './errors.js';
 import type { Fill } from './position-fills.js';
+import { describeError } from '../core/errors.js';
 
 type CcxtOrder = Awaited<ReturnType<BinanceClient['fetchOrder']>>;
 type Trade = Awaited<ReturnType<BinanceClient['fetchMyTrades']>>[number];
@@ -135,7 +136,7 @@ export class ExchangeAccount {
       await this.client.setMarginMode(marginMode, symbol);
     } catch (err) {
       // Already set, or cannot change while a position or order exists: trade with what is set.
-      if (!(err instanceof ccxt.MarginModeAlreadySet) && !/-4046|-4047|-4048/.test((err as Error).message)) throw err;
+      if (!(err instanceof ccxt.MarginModeAlreadySet) && !/-4046|-4047|-4048/.test(describeError(err))) throw err;
     }
     await this.client.setLeverage(leverage, symbol);
     this.#prepared.set(id, `${leverage}|${marginMode}`);

@@ -189,20 +189,20 @@ export class PositionKeeper {
     const own = new Map<string, string>();
     let entryOrderId = t.entryOrderId;
     if (!entryOrderId && t.recommendationId) {
-      const entry = await account.findOrder(symbol, clientOrderId(this.c.accountId, t.recommendationId, 'entry')).catch(() => undefined);
+      const entry = await account.findOrder(symbol, clientOrderId(this.c.accountId, t.recommendationId, 'entry'));
       entryOrderId = entry?.id;
     }
     if (entryOrderId && t.recommendationId) own.set(entryOrderId, clientOrderId(this.c.accountId, t.recommendationId, 'entry'));
     for (const kind of ['stop_loss', 'take_profit'] as const) {
       const id = clientOrderId(this.c.accountId, key, kind);
-      const order = await account.findOrder(symbol, id, true).catch(() => undefined);
+      const order = await account.findOrder(symbol, id, true);
       if (!order) continue;
       this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, symbol, kind, order, t.recommendationId) });
       const placed = order.triggeredOrderId;
       if (placed) own.set(placed, id);
     }
     const closeId = this.#closeOrderId(t);
-    const close = await account.findOrder(symbol, closeId).catch(() => undefined);
+    const close = await account.findOrder(symbol, closeId);
     if (close) own.set(close.id, closeId);
 
     const found = fillsOfPosition(await this.#recordFills(symbol, fillsSince(t)), new Set(entryOrderId ? [entryOrderId] : []));

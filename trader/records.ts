@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Db } from '../core/db/connection.js';
 import { parseJson, redisKeys } from '../core/redis-contract.js';
 import { recordOpSchema, type RecordOp } from '../core/runtime-values.js';
+import { describeError } from '../core/errors.js';
 
 /** Order statuses by how far along they are (Binance's order and algo-order statuses). */
 const statusRank = (column: ReturnType<typeof sql.ref>) => sql`(case ${column}
@@ -47,7 +48,7 @@ export class RecordWriter {
       } catch (err) {
         // It cannot be written; the list must stay in step with the queue (each write pops its
         // head), so it leaves the list, and its whole text goes to the error log for a person.
-        this.#log.error({ err: (err as Error).message, record: json }, 'a waiting record is damaged and cannot be written: removed from the outbox');
+        this.#log.error({ err: describeError(err), record: json }, 'a waiting record is damaged and cannot be written: removed from the outbox');
         await this.#redis.lrem(this.#key, 1, json);
       }
     }
@@ -56,7 +57,8 @@ export class RecordWriter {
 
   write(op: RecordOp): void {
     this.#queue.push(op);
-    this.#redis.rpush(this.#key, JSON.stringify(op)).catch(() => undefined);
+    // Kept in memory either way; without Redis it would not survive a restart, so say so.
+    this.#redis.rpush(this.#key, JSON.stringify(op)).catch((err) => this.#log.warn({ err: describeError(err), kind: op.kind }, 'record not saved in the Redis outbox (kept in memory until Postgres takes it)'));
     void this.flush();
   }
 
@@ -88,13 +90,14 @@ export class RecordWriter {
       try {
         await this.#apply(op);
       } catch (err) {
-        if (!this.#failing) this.#log.warn({ err: (err as Error).message, waiting: this.#queue.length }, 'Postgres unavailable: records wait until it is back');
+        if (!this.#failing) this.#log.warn({ err: describeError(err), waiting: this.#queue.length }, 'Postgres unavailable: records wait until it is back');
         this.#failing = true;
         clearTimeout(this.#timer);
         this.#timer = setTimeout(() => void this.flush(), 2_000);
         return;
       }
       this.#queue.shift();
+      // Not popped (Redis gone): after a restart it is written again, which changes nothing.
       await this.#redis.lpop(this.#key).catch(() => undefined);
       if (this.#failing) {
         this.#failing = false;

@@ -6,6 +6,7 @@ import type { Db } from '../core/db/connection.js';
 import { createGovernedClient } from '../core/exchange/governed-factory.js';
 import type { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
+import { AtsError } from '../core/errors.js';
 import { redisKeys } from '../core/redis-contract.js';
 import type { OrderPurpose } from '../core/runtime-values.js';
 import { parseConfigEntries, tradingConfigSchema, type TradingConfig } from '../core/trading-config.js';
@@ -82,7 +83,7 @@ export class Trader {
       accountId: opts.accountId, log: this.#log, redis: opts.redis, runtime: this.#runtime, records: this.#records,
       reader: this.#reader, metrics: this.#metrics, state: this.#state, balance: undefined,
       account: () => {
-        if (!this.#account) throw new Error('not connected to the exchange');
+        if (!this.#account) throw new AtsError('ATS_NOT_CONNECTED', 'not connected to the exchange');
         return this.#account;
       },
       config: () => this.#config(),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AtsError } from '../errors.js';
+import { AtsError, describeError } from '../errors.js';
 import { acceptKeyPair, type KeyPair } from './key-pair.js';
 
 /**
@@ -24,6 +24,6 @@ export async function readKeyPairDir(dir: string): Promise<KeyPair> {
   try {
     return acceptKeyPair({ apiKey, apiSecret }, dir);
   } catch (err) {
-    throw new AtsError('ATS_CREDENTIALS_INVALID', (err as Error).message, { cause: err });
+    throw new AtsError('ATS_CREDENTIALS_INVALID', describeError(err), { cause: err });
   }
 }

@@ -7,7 +7,8 @@ export type Db = Kysely<Database>;
 /** A kysely instance over a small pg pool (a 2-core node runs many processes). */
 export function createDb(databaseUrl: string, poolSize = 4): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
-  // An idle client losing its connection (Postgres restart) must not crash the process.
+  // An idle client losing its connection (Postgres restart) must not crash the process: the pool
+  // drops it, and the next query opens a new one or fails where its caller handles the failure.
   pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

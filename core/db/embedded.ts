@@ -56,6 +56,7 @@ export async function startEmbeddedPostgres(
       await client.end();
     }
   } catch (err) {
+    // Cleaning up after a failed start: the error below says what failed.
     await server.stop().catch(() => undefined);
     throw new AtsError(
       'ATS_EMBEDDED_POSTGRES_FAILED',

@@ -26,9 +26,11 @@ export function governClient(exchange: BinanceClient, governor: RateGovernor, op
   };
   ex.onRestResponse = (status, statusText, url, method, headers, body, ...rest) => {
     const used = Number(header(headers, 'x-mbx-used-weight-1m'));
+    // Bookkeeping in Redis; with Redis down the governor's next reservation fails loudly instead.
     if (Number.isFinite(used) && used > 0) void governor.observeUsedWeight(used).catch(() => undefined);
     if (status === 429 || status === 418) {
       const retryAfter = Number(header(headers, 'retry-after'));
+      // With Redis down the pause is not shared; this request still fails with the exchange's 429/418.
       void governor.pauseFor(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : status === 418 ? 120 : 60, status).catch(() => undefined);
     }
     return originalOnResponse(status, statusText, url, method, headers, body, ...rest);

@@ -57,6 +57,7 @@ export class MarketDataReader {
   }
 
   async close(): Promise<void> {
+    // Closing on the way out: a socket already gone has nothing left to close.
     if (this.#client) await (await this.#client).close().catch(() => undefined);
   }
 }

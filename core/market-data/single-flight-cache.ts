@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
+import { AtsError } from '../errors.js';
 import { redisKeys } from '../redis-contract.js';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -71,6 +72,7 @@ export class SingleFlightCache {
           await this.set(key, value, ttlMs);
           return value;
         } finally {
+          // Not released (Redis gone): the lock expires by itself after lockMs.
           await this.#redis.eval(RELEASE, 1, lock, token).catch(() => undefined);
         }
       }
@@ -81,7 +83,7 @@ export class SingleFlightCache {
         if (value !== undefined && accept(value)) return value;
         if ((await this.#redis.exists(lock)) === 0) break;
       }
-      if (Date.now() >= deadline) throw new Error(`timed out waiting for ${key} to be refreshed`);
+      if (Date.now() >= deadline) throw new AtsError('ATS_CACHE_TIMEOUT', `timed out waiting for ${key} to be refreshed by another reader`);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION } from '../spec.js';
 import type { TradingAccountResource } from './kube-api.js';
 import { reconcile, type ReconcilerDeps } from './reconciler.js';
+import { describeError } from '../../core/errors.js';
 
 export interface ControllerOptions extends ReconcilerDeps {
   readonly namespace: string;
@@ -36,7 +37,7 @@ export class Controller {
     this.#stopped = false;
     const resourceVersion = await this.#relist();
     void this.#watch(resourceVersion);
-    this.#resync = setInterval(() => void this.#relist().catch(() => undefined), this.#o.resyncMs ?? 30_000);
+    this.#resync = setInterval(() => void this.#relist().catch((err) => this.#log.warn({ err: describeError(err) }, 'periodic relist of TradingAccounts failed; the next one follows')), this.#o.resyncMs ?? 30_000);
   }
 
   stop(): void {
@@ -63,7 +64,7 @@ export class Controller {
     try {
       requeue = (await reconcile(this.#o, this.#o.namespace, name)).requeueAfterMs;
     } catch (err) {
-      this.#log.warn({ account_id: name, err: (err as Error).message }, 'reconcile failed; retrying');
+      this.#log.warn({ account_id: name, err: describeError(err) }, 'reconcile failed; retrying');
       requeue = 5_000;
     } finally {
       this.#active.delete(name);

@@ -7,6 +7,7 @@ import { FINALIZER, parseSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type Condition } from '../status.js';
 import { isConflict, type KubeApi } from './kube-api.js';
 import { secretVersion, traderDeployment, traderName, type TraderDeploymentOptions } from './trader-deployment.js';
+import { describeError } from '../../core/errors.js';
 
 export interface ReconcilerDeps {
   readonly kube: KubeApi;
@@ -33,7 +34,7 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   const log = logger.child({ account_id: name });
   // Events tell what the operator did and what fails; a failed event never fails the reconcile.
   const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
-    kube.recordEvent(account!, type, reason, message).catch((err) => log.warn({ err: (err as Error).message, reason }, 'could not record an event'));
+    kube.recordEvent(account!, type, reason, message).catch((err) => log.warn({ err: describeError(err), reason }, 'could not record an event'));
 
   // 1. Load the account; gone means nothing to do (the Deployment goes with its owner).
   const account = await kube.getAccount(namespace, name);

@@ -18,7 +18,8 @@ import { publishSnapshot } from '../../core/recommendations.js';
 import { configEntries, tradingConfigSchema } from '../../core/trading-config.js';
 import { createTestDatabase, createTestRedis } from '../services.js';
 import { Simulator } from '../../simulator/server.js';
-import { TraderSupervisor } from '../../local/trader-supervisor.js';
+import { ProcessSupervisor } from '../../local/process-supervisor.js';
+import { traderArgs } from '../../local/local-operator.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -62,7 +63,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
   const env = { ...r.env, DATABASE_URL: db.url, ATS_EXCHANGE: url, ATS_STATE_DIR: state, ATS_MASTER_KEY: 'bench-master-key-0123456789', LOG_LEVEL: 'warn', ATS_PARENT_PID: String(process.pid) };
   const keys = new LocalKeyStore(join(state, 'keys'), env.ATS_MASTER_KEY);
   const md = spawn(process.execPath, [CLI, 'marketdata', '--port', '0', '--scan-every', '1000'], { env: { ...process.env, ...env }, stdio: 'ignore' });
-  const supervisor = new TraderSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [CLI] });
+  const supervisor = new ProcessSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [CLI] });
   try {
     // marketdata publishes a first scan at start; clear it so traders only see the benchmark's.
     while ((await r.redis.get(redisKeys.recommendationsVersion())) === null) await sleep(200);
@@ -73,7 +74,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
       keys.put(id, pair);
       sim.createAccount({ id, ...pair, balance: 10_000 });
       await r.redis.hset(redisKeys.config(id), configEntries(tradingConfigSchema.parse({ minScore: 0, sizing: { mode: 'fixed', usdt: 20 }, leverage: 5 })));
-      await supervisor.ensure({ accountId: id, exchange: url, keyName: id, fingerprint: id });
+      await supervisor.ensure({ name: id, args: traderArgs(id, url, id), fingerprint: id });
     }
     const deadline = Date.now() + 60_000 + n * 3_000;
     const active = async () => (await Promise.all(ids.map((id) => r.redis.get(redisKeys.heartbeat(`trader:${id}`))))).filter((h) => h && JSON.parse(h).state === 'active').length;

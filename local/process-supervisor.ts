@@ -3,17 +3,17 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 
-export interface TraderLaunch {
-  readonly accountId: string;
-  readonly exchange: string;
-  /** Entry of the local key store to read. */
-  readonly keyName: string;
-  /** When it changes (exchange, key rotated), the trader is restarted. */
+export interface ProcessLaunch {
+  /** The process's name: one per name runs, and its output goes to `<logDir>/<name>.log`. */
+  readonly name: string;
+  /** The `ats` subcommand and its options (`trader --account alice …`). */
+  readonly args: readonly string[];
+  /** When it changes (the exchange, a rotated key, new options), the process is restarted. */
   readonly fingerprint: string;
 }
 
 interface Running {
-  launch: TraderLaunch;
+  launch: ProcessLaunch;
   child: ChildProcess | undefined;
   restarts: number;
   startedAt: number;
@@ -23,11 +23,11 @@ interface Running {
 }
 
 /**
- * The local runtime's stand-in for Deployments: one `ats trader` child process per account,
- * restarted with backoff (1 s doubling to 30 s) when it dies, stopped with SIGTERM (then SIGKILL
- * after 15 s). Each trader's output goes to `<logDir>/<account>.log`.
+ * The local runtime's stand-in for Deployments: named `ats` child processes (a trader per
+ * account, marketdata), each restarted with backoff (1 s doubling to 30 s) when it dies, stopped
+ * with SIGTERM (then SIGKILL after 15 s). Each one's output goes to `<logDir>/<name>.log`.
  */
-export class TraderSupervisor {
+export class ProcessSupervisor {
   readonly #running = new Map<string, Running>();
 
   constructor(
@@ -42,34 +42,34 @@ export class TraderSupervisor {
     mkdirSync(opts.logDir, { recursive: true });
   }
 
-  pid(accountId: string): number | undefined {
-    return this.#running.get(accountId)?.child?.pid;
+  pid(name: string): number | undefined {
+    return this.#running.get(name)?.child?.pid;
   }
 
-  accounts(): string[] {
+  names(): string[] {
     return [...this.#running.keys()];
   }
 
-  /** Starts the trader, or restarts it if what it runs with has changed; otherwise leaves it. */
-  async ensure(launch: TraderLaunch): Promise<void> {
-    const current = this.#running.get(launch.accountId);
+  /** Starts the process, or restarts it if what it runs with has changed; otherwise leaves it. */
+  async ensure(launch: ProcessLaunch): Promise<void> {
+    const current = this.#running.get(launch.name);
     if (current && current.launch.fingerprint === launch.fingerprint) return;
     if (current) {
-      this.opts.logger.info({ account_id: launch.accountId }, 'trader settings changed: restarting it');
-      await this.stop(launch.accountId);
+      this.opts.logger.info({ process: launch.name }, 'process settings changed: restarting it');
+      await this.stop(launch.name);
     }
     const entry: Running = {
       launch, child: undefined, restarts: 0, startedAt: 0, stopping: false, timer: undefined,
-      log: createWriteStream(join(this.opts.logDir, `${launch.accountId}.log`), { flags: 'a' }),
+      log: createWriteStream(join(this.opts.logDir, `${launch.name}.log`), { flags: 'a' }),
     };
-    this.#running.set(launch.accountId, entry);
+    this.#running.set(launch.name, entry);
     this.#spawn(entry);
   }
 
-  async stop(accountId: string): Promise<void> {
-    const entry = this.#running.get(accountId);
+  async stop(name: string): Promise<void> {
+    const entry = this.#running.get(name);
     if (!entry) return;
-    this.#running.delete(accountId);
+    this.#running.delete(name);
     entry.stopping = true;
     clearTimeout(entry.timer);
     const child = entry.child;
@@ -84,28 +84,28 @@ export class TraderSupervisor {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(this.accounts().map((id) => this.stop(id)));
+    await Promise.all(this.names().map((name) => this.stop(name)));
   }
 
   #spawn(entry: Running): void {
     const { launch } = entry;
     // The same program that runs this process, from sources (tsx) or from dist/.
     const program = this.opts.program ?? [...process.execArgv, process.argv[1]!];
-    const args = [...program, 'trader', '--account', launch.accountId, '--exchange', launch.exchange, '--key-name', launch.keyName, '--port', '0'];
-    // A process group of its own: a Ctrl-C reaches only the supervisor, which stops traders in order.
+    const args = [...program, ...launch.args];
+    // A process group of its own: a Ctrl-C reaches only the supervisor, which stops them in order.
     const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     entry.child = child;
     entry.startedAt = Date.now();
     child.stdout!.pipe(entry.log, { end: false });
     child.stderr!.pipe(entry.log, { end: false });
-    this.opts.logger.info({ account_id: launch.accountId, pid: child.pid }, 'trader process started');
+    this.opts.logger.info({ process: launch.name, pid: child.pid }, 'process started');
     child.once('exit', (code, signal) => {
       if (entry.stopping) return;
-      // A trader that ran a while starts its backoff again from 1 s.
+      // A process that ran a while starts its backoff again from 1 s.
       if (Date.now() - entry.startedAt > 60_000) entry.restarts = 0;
       const delay = Math.min(1_000 * 2 ** entry.restarts, 30_000);
       entry.restarts += 1;
-      this.opts.logger.warn({ account_id: launch.accountId, code, signal, restartInMs: delay }, 'trader process exited: restarting');
+      this.opts.logger.warn({ process: launch.name, code, signal, restartInMs: delay }, 'process exited: restarting');
       entry.timer = setTimeout(() => this.#spawn(entry), delay);
     });
   }
