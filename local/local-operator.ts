@@ -7,6 +7,7 @@ import { localAccountStatusSchema, type LocalAccountStatus } from '../core/accou
 import { readJson, redisKeys, statsDay } from '../core/redis-contract.js';
 import { retireAccount, syncAccount } from '../operator/account-sync.js';
 import { parseSpec, type AccountObject, type TradingAccountSpec } from '../operator/spec.js';
+import { planAccount } from '../operator/plan.js';
 import { buildStatus, readHeartbeat } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
 import type { ProcessSupervisor } from './process-supervisor.js';
@@ -93,24 +94,24 @@ export class LocalOperator {
     const id = account.name;
     if (!this.#known.has(id)) this.#known.set(id, new Date().toISOString());
     const parsed = parseSpec(account.spec);
-    let secretProblem: string | undefined;
     if (parsed.ok) {
       try {
         this.o.provision?.(id, parsed.spec);
       } catch (err) {
         this.o.logger.error({ account_id: id, err: describeError(err) }, 'could not provision the account');
       }
-      const keyName = parsed.spec.secretRef.name;
-      if (!this.o.keys.has(keyName)) secretProblem = `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\``;
-      await syncAccount(this.o, id, parsed.spec);
-      if (secretProblem) await this.o.supervisor.stop(id);
-      else {
-        // `simulator` means the simulator this runtime started, wherever it listens.
-        const exchange = parsed.spec.exchange === 'simulator' && this.o.simulatorUrl ? this.o.simulatorUrl : parsed.spec.exchange;
-        await this.o.supervisor.ensure({ name: id, args: traderArgs(id, exchange, keyName), fingerprint: `${exchange}|${this.o.keys.fingerprint(keyName)}` });
-      }
-    } else {
-      await this.o.supervisor.stop(id);
+    }
+    const keyName = parsed.ok ? parsed.spec.secretRef.name : undefined;
+    const plan = planAccount({
+      deleting: false, spec: parsed,
+      keyProblem: keyName && !this.o.keys.has(keyName) ? `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\`` : undefined,
+    });
+    if (plan.records === 'sync' && plan.spec) await syncAccount(this.o, id, plan.spec);
+    if (plan.trader === 'stop') await this.o.supervisor.stop(id);
+    if (plan.trader === 'run' && plan.spec && keyName) {
+      // `simulator` means the simulator this runtime started, wherever it listens.
+      const exchange = plan.spec.exchange === 'simulator' && this.o.simulatorUrl ? this.o.simulatorUrl : plan.spec.exchange;
+      await this.o.supervisor.ensure({ name: id, args: traderArgs(id, exchange, keyName), fingerprint: `${exchange}|${this.o.keys.fingerprint(keyName)}` });
     }
     const stats = await this.o.redis.hget(redisKeys.stats(id, statsDay()), 'day_start_equity');
     // Only to keep the conditions' transition times: a damaged one is rebuilt.
@@ -119,7 +120,7 @@ export class LocalOperator {
       name: id, createdAt: this.#known.get(id)!,
       ...(parsed.ok ? { displayName: parsed.spec.displayName, exchange: parsed.spec.exchange } : {}),
       ...buildStatus({
-        generation: account.generation, specError: parsed.ok ? undefined : parsed.message, secretProblem,
+        generation: account.generation, specError: plan.specError, secretProblem: plan.keyProblem,
         heartbeat: await readHeartbeat(this.o.redis, id), dayStartEquity: stats === null ? undefined : Number(stats),
         deleting: false, now: Date.now(), previous: previous?.conditions ?? [],
       }),

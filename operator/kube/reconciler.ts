@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../core/db/connection.js';
 import { redisKeys, statsDay } from '../../core/redis-contract.js';
 import { retireAccount, syncAccount } from '../account-sync.js';
+import { planAccount } from '../plan.js';
 import { FINALIZER, parseSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type Condition } from '../status.js';
 import { isConflict, type KubeApi } from './kube-api.js';
@@ -20,8 +21,6 @@ export interface ReconcilerDeps {
 
 /** When to look at the account again; undefined: only when something changes. */
 export type ReconcileResult = { readonly requeueAfterMs?: number };
-
-const STATUS_REFRESH_MS = 30_000;
 
 /**
  * One level-triggered, idempotent reconcile of one TradingAccount (kubebuilder's shape): load it;
@@ -86,41 +85,37 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
     return status;
   };
 
-  // 4. A spec the schema let through but the code refuses: say so; retrying will not help.
+  // 4. The spec and the Secret with the key pair, planned the same way as in the local runtime.
   const parsed = parseSpec(account.spec);
-  if (!parsed.ok) {
-    await writeStatus(parsed.message, undefined);
-    log.warn({ problem: parsed.message }, 'invalid spec');
-    return {};
-  }
-  const spec = parsed.spec;
-
-  // 5. The Secret with the key pair; without it no trader is started.
-  const secret = await kube.getSecretData(namespace, spec.secretRef.name);
+  const secretName = parsed.ok ? parsed.spec.secretRef.name : undefined;
+  const secret = secretName ? await kube.getSecretData(namespace, secretName) : undefined;
   const missing = !secret ? 'not found' : !secret.apiKey || !secret.apiSecret ? 'lacks the key apiKey or apiSecret' : undefined;
-  if (missing) {
-    const problem = `Secret ${spec.secretRef.name} ${missing} in namespace ${namespace}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts`;
-    await syncAccount(deps, name, spec);
-    await writeStatus(undefined, problem);
-    return { requeueAfterMs: STATUS_REFRESH_MS };
+  const plan = planAccount({
+    deleting: false, spec: parsed,
+    keyProblem: secretName && missing ? `Secret ${secretName} ${missing} in namespace ${namespace}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts` : undefined,
+  });
+  if (plan.specError) log.warn({ problem: plan.specError }, 'invalid spec');
+
+  // 5. Records and live config (the trader picks a config change up without a restart).
+  if (plan.records === 'sync' && plan.spec) {
+    const { configChanged } = await syncAccount(deps, name, plan.spec);
+    if (configChanged) log.info('trading config updated');
   }
 
-  // 6. Records and live config (the trader picks a config change up without a restart).
-  const { configChanged } = await syncAccount(deps, name, spec);
-  if (configChanged) log.info('trading config updated');
-
-  // 7. The trader Deployment (server-side apply; the Secret's digest rolls it on key rotation).
-  const desired = traderDeployment({ name, namespace, uid: account.metadata.uid }, spec, secretVersion(secret), deps.deployment);
-  const current = await kube.getDeployment(namespace, traderName(name));
-  await kube.applyDeployment(desired);
-  const keyAnnotation = 'ats.dev/secret-version';
-  if (!current) await event('Normal', 'TraderCreated', `Deployment ${traderName(name)} created`);
-  else if (current.spec?.template.metadata?.annotations?.[keyAnnotation] !== desired.spec!.template.metadata!.annotations![keyAnnotation]) {
-    await event('Normal', 'KeyRotated', `Secret ${spec.secretRef.name} changed: rolling the trader`);
+  // 6. The trader Deployment (server-side apply; the Secret's digest rolls it on key rotation).
+  if (plan.trader === 'stop') await kube.deleteDeployment(namespace, traderName(name));
+  if (plan.trader === 'run' && plan.spec && secret) {
+    const desired = traderDeployment({ name, namespace, uid: account.metadata.uid }, plan.spec, secretVersion(secret), deps.deployment);
+    const current = await kube.getDeployment(namespace, traderName(name));
+    await kube.applyDeployment(desired);
+    const keyAnnotation = 'ats.dev/secret-version';
+    if (!current) await event('Normal', 'TraderCreated', `Deployment ${traderName(name)} created`);
+    else if (current.spec?.template.metadata?.annotations?.[keyAnnotation] !== desired.spec!.template.metadata!.annotations![keyAnnotation]) {
+      await event('Normal', 'KeyRotated', `Secret ${plan.spec.secretRef.name} changed: rolling the trader`);
+    }
   }
 
-  // 8. Status from observation.
-  await writeStatus(undefined, undefined);
-  return { requeueAfterMs: STATUS_REFRESH_MS };
+  // 7. Status from observation.
+  await writeStatus(plan.specError, plan.keyProblem);
+  return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
 }
-
