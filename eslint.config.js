@@ -28,7 +28,18 @@ export default tseslint.config(
   // The ground floor imports nothing above it.
   { files: ['core/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid(folders, 'core/ is the ground floor: it imports no other part of ats.') },
   // Product code never imports test helpers, and only the local runtime (and the CLI that starts it) runs the simulator.
-  { files: ['trader/**/*.ts', 'marketdata/**/*.ts', 'operator/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid(['cli', 'local', 'testing', 'simulator', 'charts'], 'a process imports core/ and its own folder (operator/ may import trader/ contracts), never the CLI, the local runtime, the simulator or test helpers.') },
-  { files: ['simulator/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid(['cli', 'local', 'operator', 'trader', 'marketdata', 'testing', 'charts'], 'the simulator stands for Binance: it imports only core/.') },
+  {
+    files: ['trader/**/*.ts', 'marketdata/**/*.ts', 'operator/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid(
+      ['cli', 'local', 'testing', 'simulator', 'charts'],
+      'a process imports core/ and its own folder (operator/ may import trader/ contracts), never the CLI, the local runtime, the simulator or test helpers.',
+    ),
+  },
+  {
+    files: ['simulator/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid(['cli', 'local', 'operator', 'trader', 'marketdata', 'testing', 'charts'], 'the simulator stands for Binance: it imports only core/.'),
+  },
   { files: ['local/**/*.ts', 'cli/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid(['testing', 'charts'], 'product code never imports test helpers.') },
 );

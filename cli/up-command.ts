@@ -5,7 +5,6 @@ import { DEFAULT_SIM_PORT } from '../simulator/defaults.js';
 
 export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;
 
-
 export const upCommand = () =>
   new Command('up')
     .description('run the whole system on this machine: postgres, redis, the simulator, marketdata and the accounts in a folder')
@@ -15,4 +14,11 @@ export const upCommand = () =>
     .option('--scan-every <seconds>', 'seconds between recommendation scans', positive('scan-every'), DEFAULT_UP.scanEverySeconds)
     .option('--balance <usdt>', 'starting balance of each simulator account', positive('balance'), DEFAULT_UP.balance)
     .action(async (opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number }) =>
-      (await import('../local/up.js')).up({ accounts: resolve(opts.accounts), simPort: opts.simPort, speed: opts.speed, scanEverySeconds: opts.scanEvery, balance: opts.balance }));
+      (await import('../local/up.js')).up({
+        accounts: resolve(opts.accounts),
+        simPort: opts.simPort,
+        speed: opts.speed,
+        scanEverySeconds: opts.scanEvery,
+        balance: opts.balance,
+      }),
+    );

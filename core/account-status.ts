@@ -44,7 +44,6 @@ export const accountStatusSchema = z.object({
 });
 export type AccountStatus = Readonly<z.infer<typeof accountStatusSchema>> & { readonly conditions: Condition[] };
 
-
 /** `ats:status:{account}`: the local runtime's status of an account, as `ats status` shows it. */
 export const localAccountStatusSchema = accountStatusSchema.extend({
   name: z.string(),

@@ -43,16 +43,11 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Reads and validates the environment; a bad value throws an error naming the variable. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const relevant = Object.fromEntries(
-    Object.keys(envSchema.shape).map((name) => [name, emptyToUndefined(source[name])]),
-  );
+  const relevant = Object.fromEntries(Object.keys(envSchema.shape).map((name) => [name, emptyToUndefined(source[name])]));
   const parsed = envSchema.safeParse(relevant);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new AtsError(
-    'ATS_ENV_INVALID',
-    `Invalid environment: ${problems.join('; ')}. Fix or unset the variable and start again.`,
-  );
+  throw new AtsError('ATS_ENV_INVALID', `Invalid environment: ${problems.join('; ')}. Fix or unset the variable and start again.`);
 }
 
 const emptyToUndefined = (value: string | undefined) => (value === '' ? undefined : value);

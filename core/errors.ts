@@ -39,8 +39,7 @@ export class AtsError extends Error {
   }
 }
 
-export const isAtsError = (err: unknown, code?: AtsErrorCode): err is AtsError =>
-  err instanceof AtsError && (code === undefined || err.code === code);
+export const isAtsError = (err: unknown, code?: AtsErrorCode): err is AtsError => err instanceof AtsError && (code === undefined || err.code === code);
 
 /** The one way an error goes into a log line or a status: its message, on one line, at most 300 characters. */
 export const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 300);

@@ -2,8 +2,7 @@ import type { Redis } from 'ioredis';
 import { redisKeys, type LogLevelName } from './redis-contract.js';
 
 /** pino level numbers → the global stream they belong to. */
-const streamFor = (level: number): LogLevelName | undefined =>
-  level >= 50 ? 'error' : level >= 40 ? 'warning' : level >= 30 ? 'info' : undefined;
+const streamFor = (level: number): LogLevelName | undefined => (level >= 50 ? 'error' : level >= 40 ? 'warning' : level >= 30 ? 'info' : undefined);
 
 const minLevel = { error: 50, warn: 40, info: 30 } as const;
 
@@ -50,11 +49,16 @@ export class RedisLogStream {
     const stream = streamFor(level);
     if (!stream || level < minLevel[this.#opts.level]) return;
     const fields = [
-      'time', String(entry.time ?? Date.now()),
-      'component', this.#opts.component,
-      'account_id', typeof entry.account_id === 'string' ? entry.account_id : '',
-      'msg', entry.msg ?? '',
-      'entry', line.trimEnd(),
+      'time',
+      String(entry.time ?? Date.now()),
+      'component',
+      this.#opts.component,
+      'account_id',
+      typeof entry.account_id === 'string' ? entry.account_id : '',
+      'msg',
+      entry.msg ?? '',
+      'entry',
+      line.trimEnd(),
     ];
     this.#pending.push([stream, fields]);
     const cap = this.#opts.bufferSize ?? 1_000;

@@ -42,10 +42,7 @@ describe('logger', () => {
     const out = capture();
     const root = createRootLogger({ component: 'trader', env, redis: t.redis, destination: out });
     registerSecret('sk-live-0123456789abcdef');
-    root.logger.warn(
-      { apiSecret: 'field-secret-value', exchange: { apiKey: 'nested-key-value' } },
-      'key rejected: sk-live-0123456789abcdef',
-    );
+    root.logger.warn({ apiSecret: 'field-secret-value', exchange: { apiKey: 'nested-key-value' } }, 'key rejected: sk-live-0123456789abcdef');
     await root.flush();
     const streamed = JSON.stringify(await t.redis.xrange(redisKeys.logs('warning'), '-', '+'));
     for (const text of [out.lines.join('\n'), streamed]) {

@@ -8,16 +8,28 @@ export type { Logger };
 
 /** Field names whose values are key material, wherever they appear in a log entry. */
 const SECRET_FIELDS = [
-  'apiKey', 'apiSecret', 'api_key', 'api_secret', 'secret', 'secretKey', 'password', 'passphrase',
-  'masterKey', 'master_key', 'privateKey', 'signature', 'token', 'authorization', 'listenKey',
-  'ATS_MASTER_KEY', 'DATABASE_URL', '"x-mbx-apikey"', '"X-MBX-APIKEY"',
+  'apiKey',
+  'apiSecret',
+  'api_key',
+  'api_secret',
+  'secret',
+  'secretKey',
+  'password',
+  'passphrase',
+  'masterKey',
+  'master_key',
+  'privateKey',
+  'signature',
+  'token',
+  'authorization',
+  'listenKey',
+  'ATS_MASTER_KEY',
+  'DATABASE_URL',
+  '"x-mbx-apikey"',
+  '"X-MBX-APIKEY"',
 ];
 
-export const REDACT_PATHS = [
-  ...SECRET_FIELDS,
-  ...SECRET_FIELDS.map((f) => `*.${f}`),
-  ...SECRET_FIELDS.map((f) => `*.*.${f}`),
-];
+export const REDACT_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`), ...SECRET_FIELDS.map((f) => `*.*.${f}`)];
 
 export interface LoggerOptions {
   readonly component: string;

@@ -21,8 +21,7 @@ export const redisKeys = {
   recommendationsSnapshot: () => 'ats:recommendations:snapshot',
   markPriceAll: () => 'ats:md:mark_price:all',
   ticker24hAll: () => 'ats:md:ticker_24h:all',
-  klines: (symbol: string, interval: string, limit: number) =>
-    `ats:md:klines:${symbol}:${interval}:${limit}`,
+  klines: (symbol: string, interval: string, limit: number) => `ats:md:klines:${symbol}:${interval}:${limit}`,
   logs: (level: LogLevelName) => `ats:logs:${level}`,
   config: (accountId: string) => `ats:cfg:${accountId}`,
   positions: (accountId: string) => `ats:positions:${accountId}`,
@@ -111,7 +110,11 @@ export function parseJson<T>(key: string, raw: string, schema: z.ZodType<T>): T 
     throw new AtsError('ATS_REDIS_VALUE_INVALID', `Redis ${key}: not JSON (${raw.slice(0, 40)})`);
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new AtsError('ATS_REDIS_VALUE_INVALID', `Redis ${key}: unexpected value (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  if (!parsed.success)
+    throw new AtsError(
+      'ATS_REDIS_VALUE_INVALID',
+      `Redis ${key}: unexpected value (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+    );
   return parsed.data;
 }
 
@@ -125,7 +128,12 @@ export async function readJson<T>(redis: Redis, key: string, schema: z.ZodType<T
  * Every field of a hash of JSON values. A field of the wrong shape is left out and reported to
  * `onBad`, so one damaged entry never hides the others.
  */
-export async function readHashJson<T>(redis: Redis, key: string, schema: z.ZodType<T>, onBad: (field: string, problem: string) => void): Promise<Map<string, T>> {
+export async function readHashJson<T>(
+  redis: Redis,
+  key: string,
+  schema: z.ZodType<T>,
+  onBad: (field: string, problem: string) => void,
+): Promise<Map<string, T>> {
   const out = new Map<string, T>();
   for (const [field, raw] of Object.entries(await redis.hgetall(key))) {
     try {

@@ -4,7 +4,10 @@ import { z } from 'zod';
 
 /** Where `ats up` says its services are, so `ats status` and friends find them. */
 const runtimeSchema = z.object({
-  pid: z.number(), redisUrl: z.string(), databaseUrl: z.string(), simulatorUrl: z.string().optional(),
+  pid: z.number(),
+  redisUrl: z.string(),
+  databaseUrl: z.string(),
+  simulatorUrl: z.string().optional(),
   /** Processes `ats up` started that a later `ats up` cleans up if this one died without stopping them. */
   helpers: z.array(z.object({ name: z.string(), pid: z.number(), command: z.string() })).default([]),
 });
@@ -12,7 +15,8 @@ export type RuntimeInfo = z.infer<typeof runtimeSchema>;
 
 const file = (stateDir: string) => join(stateDir, 'runtime.json');
 
-export const writeRuntime = (stateDir: string, info: z.input<typeof runtimeSchema>) => writeFileSync(file(stateDir), JSON.stringify(info, null, 2), { mode: 0o600 });
+export const writeRuntime = (stateDir: string, info: z.input<typeof runtimeSchema>) =>
+  writeFileSync(file(stateDir), JSON.stringify(info, null, 2), { mode: 0o600 });
 export const removeRuntime = (stateDir: string) => rmSync(file(stateDir), { force: true });
 
 /** What `runtime.json` says, whether or not its `ats up` still runs (undefined: no readable file). */

@@ -117,17 +117,31 @@ export const recordOpSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('position_open'),
     row: z.object({
-      account_id: z.string(), position_key: z.string(), symbol: z.string(), side: z.enum(['long', 'short']), quantity: z.string(),
-      entry_price: z.string(), recommendation_id: z.string().nullable(), opened_at: timestamp,
+      account_id: z.string(),
+      position_key: z.string(),
+      symbol: z.string(),
+      side: z.enum(['long', 'short']),
+      quantity: z.string(),
+      entry_price: z.string(),
+      recommendation_id: z.string().nullable(),
+      opened_at: timestamp,
     }),
   }),
-  z.object({ kind: z.literal('position_update'), row: z.object({ account_id: z.string(), position_key: z.string(), quantity: z.string(), entry_price: z.string() }) }),
+  z.object({
+    kind: z.literal('position_update'),
+    row: z.object({ account_id: z.string(), position_key: z.string(), quantity: z.string(), entry_price: z.string() }),
+  }),
   z.object({ kind: z.literal('position_close'), row: positionCloseSchema }),
   z.object({
     kind: z.literal('snapshot'),
     row: z.object({
-      account_id: z.string(), taken_at: timestamp, wallet_balance: z.number(), equity: z.number(), unrealized_pnl: z.number(),
-      available_balance: z.number(), open_positions: z.number().int(),
+      account_id: z.string(),
+      taken_at: timestamp,
+      wallet_balance: z.number(),
+      equity: z.number(),
+      unrealized_pnl: z.number(),
+      available_balance: z.number(),
+      open_positions: z.number().int(),
     }),
   }),
 ]);

@@ -7,7 +7,11 @@ import { AtsError } from './errors.js';
  */
 export const tradingConfigSchema = z.object({
   tradingEnabled: z.boolean().default(true).describe('New entries allowed. Off: open positions stay protected, nothing new is opened.'),
-  symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}$/)).max(500).default([]).describe('Symbols this account may trade (Binance ids, e.g. BTCUSDT); empty: all.'),
+  symbols: z
+    .array(z.string().regex(/^[A-Z0-9]{2,20}$/))
+    .max(500)
+    .default([])
+    .describe('Symbols this account may trade (Binance ids, e.g. BTCUSDT); empty: all.'),
   minScore: z.number().min(0).max(1).default(0.5).describe('Recommendations scoring below this are ignored (0..1).'),
   maxOpenPositions: z.number().int().min(0).max(100).default(3).describe('Open positions at most; 0 opens none.'),
   sizing: z
@@ -19,10 +23,29 @@ export const tradingConfigSchema = z.object({
     .describe('Margin per position: a fixed USDT amount, or a percentage of equity. Notional = margin × leverage.'),
   leverage: z.number().int().min(1).max(125).default(3).describe('Leverage set on each symbol before the entry.'),
   marginMode: z.enum(['isolated', 'cross']).default('isolated').describe('Margin mode set on each symbol before the entry.'),
-  entryType: z.enum(['market', 'limit']).default('market').describe('market: enter at once; limit: a limit order at the recommended entry, cancelled when the recommendation expires.'),
-  maxOrdersPerDay: z.number().int().min(0).max(10_000).default(60).describe('Orders (entries and their stop-loss and take-profit) this account may place per UTC day.'),
-  dailyLossLimitPercent: z.number().positive().max(100).default(5).describe('Kill switch: new entries halt for the rest of the UTC day once equity has fallen this many percent since the day began.'),
-  fallbackStopPercent: z.number().positive().max(50).default(2).describe('Stop distance used to protect a position whose recommendation is unknown (adopted positions).'),
+  entryType: z
+    .enum(['market', 'limit'])
+    .default('market')
+    .describe('market: enter at once; limit: a limit order at the recommended entry, cancelled when the recommendation expires.'),
+  maxOrdersPerDay: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(60)
+    .describe('Orders (entries and their stop-loss and take-profit) this account may place per UTC day.'),
+  dailyLossLimitPercent: z
+    .number()
+    .positive()
+    .max(100)
+    .default(5)
+    .describe('Kill switch: new entries halt for the rest of the UTC day once equity has fallen this many percent since the day began.'),
+  fallbackStopPercent: z
+    .number()
+    .positive()
+    .max(50)
+    .default(2)
+    .describe('Stop distance used to protect a position whose recommendation is unknown (adopted positions).'),
 });
 
 export type TradingConfig = z.infer<typeof tradingConfigSchema>;
@@ -46,5 +69,4 @@ export function parseConfigEntries(entries: Record<string, string>): TradingConf
   return parsed.data;
 }
 
-export const configEntries = (config: TradingConfig): Record<string, string> =>
-  Object.fromEntries(CONFIG_KEYS.map((k) => [k, JSON.stringify(config[k])]));
+export const configEntries = (config: TradingConfig): Record<string, string> => Object.fromEntries(CONFIG_KEYS.map((k) => [k, JSON.stringify(config[k])]));

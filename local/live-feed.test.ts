@@ -17,7 +17,12 @@ describe('the live feed of ats up', () => {
     const lines: string[] = [];
     const feed = new LiveFeed({ redis: createRedis(r.env), write: (l) => lines.push(l), since: Date.now() });
     feed.start();
-    const root = createRootLogger({ component: 'trader', env: loadEnv({ ...r.env, LOG_LEVEL: 'info' }), redis: r.redis, destination: { write: () => undefined } });
+    const root = createRootLogger({
+      component: 'trader',
+      env: loadEnv({ ...r.env, LOG_LEVEL: 'info' }),
+      redis: r.redis,
+      destination: { write: () => undefined },
+    });
     const log = root.logger.child({ account_id: 'alice' });
     log.info({ port: 40123 }, 'trader starting');
     log.info({ symbol: 'BTCUSDT', recommendation: 'r1' }, 'recommendation denied');

@@ -105,5 +105,12 @@ function parseEntry(level: LogLevelName, flat: string[]): LogEntry {
   }
   const time = map.get('time') ?? '';
   // pino writes epoch ms or, with an ISO time format, a date string.
-  return { time: /^\d+$/.test(time) ? Number(time) : Date.parse(time), component: map.get('component') ?? '', accountId: map.get('account_id') ?? '', msg: map.get('msg') ?? '', level, fields };
+  return {
+    time: /^\d+$/.test(time) ? Number(time) : Date.parse(time),
+    component: map.get('component') ?? '',
+    accountId: map.get('account_id') ?? '',
+    msg: map.get('msg') ?? '',
+    level,
+    fields,
+  };
 }

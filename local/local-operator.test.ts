@@ -43,7 +43,9 @@ describe('local runtime', () => {
     writeFileSync(join(dir, 'dora.yaml'), manifest('dora', 'dora-binance', { minScore: 0.6 }));
     writeFileSync(join(dir, 'eve.yaml'), manifest('eve', 'eve-binance'));
     supervisor = new ProcessSupervisor({
-      logDir: join(state, 'logs'), logger: pino({ level: 'silent' }), program: ATS_PROGRAM,
+      logDir: join(state, 'logs'),
+      logger: pino({ level: 'silent' }),
+      program: ATS_PROGRAM,
       env: { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state, ATS_MASTER_KEY: 'local-runtime-test-master-key' },
     });
     operator = new LocalOperator({ dir, db: d.db, redis: r.redis, keys, supervisor, logger: pino({ level: 'silent' }), intervalMs: 500, simulatorUrl: t.url });
@@ -60,11 +62,17 @@ describe('local runtime', () => {
 
   it('runs a trader per account and reports it Running; a missing key is an Error with what to do', async () => {
     await until(async () => (await status('dora'))?.phase === 'Running', 40_000);
-    expect(await status('eve')).toMatchObject({ phase: 'Error', lastError: 'no key pair stored under "eve-binance": run `ats keys set --account eve-binance`' });
+    expect(await status('eve')).toMatchObject({
+      phase: 'Error',
+      lastError: 'no key pair stored under "eve-binance": run `ats keys set --account eve-binance`',
+    });
     expect((await status('eve'))!.conditions.find((c) => c.type === 'SecretReady')).toMatchObject({ status: 'False', reason: 'SecretNotFound' });
     expect(supervisor.pid('eve')).toBeUndefined();
     expect(await r.redis.hget(redisKeys.config('dora'), 'minScore')).toBe('0.6');
-    expect(await d.db.selectFrom('accounts').select(['id', 'status']).orderBy('id').execute()).toEqual([{ id: 'dora', status: 'active' }, { id: 'eve', status: 'active' }]);
+    expect(await d.db.selectFrom('accounts').select(['id', 'status']).orderBy('id').execute()).toEqual([
+      { id: 'dora', status: 'active' },
+      { id: 'eve', status: 'active' },
+    ]);
   });
 
   it('applies a spec change live, without restarting the trader', async () => {

@@ -16,8 +16,17 @@ import { describeError } from '../core/errors.js';
 export type { LocalAccountStatus } from '../core/account-status.js';
 
 /** `ats trader` for an account, with its key from the local key store. */
-export const traderArgs = (accountId: string, exchange: string, keyName: string): string[] =>
-  ['trader', '--account', accountId, '--exchange', exchange, '--key-name', keyName, '--port', '0'];
+export const traderArgs = (accountId: string, exchange: string, keyName: string): string[] => [
+  'trader',
+  '--account',
+  accountId,
+  '--exchange',
+  exchange,
+  '--key-name',
+  keyName,
+  '--port',
+  '0',
+];
 
 /**
  * The operator's reconcile logic with a local runtime: TradingAccount manifests from a folder,
@@ -34,7 +43,14 @@ export class LocalOperator {
 
   constructor(
     private readonly o: {
-      dir: string; db: Db; redis: Redis; keys: LocalKeyStore; supervisor: ProcessSupervisor; logger: Logger; intervalMs?: number; simulatorUrl?: string;
+      dir: string;
+      db: Db;
+      redis: Redis;
+      keys: LocalKeyStore;
+      supervisor: ProcessSupervisor;
+      logger: Logger;
+      intervalMs?: number;
+      simulatorUrl?: string;
       /** Called for every valid account before its key is looked up (`ats up`: a demo key and a simulator account). */
       provision?: (accountId: string, spec: TradingAccountSpec) => void;
     },
@@ -103,7 +119,8 @@ export class LocalOperator {
     }
     const keyName = parsed.ok ? parsed.spec.secretRef.name : undefined;
     const plan = planAccount({
-      deleting: false, spec: parsed,
+      deleting: false,
+      spec: parsed,
       keyProblem: keyName && !this.o.keys.has(keyName) ? `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\`` : undefined,
     });
     if (plan.records === 'sync' && plan.spec) await syncAccount(this.o, id, plan.spec);
@@ -117,12 +134,18 @@ export class LocalOperator {
     // Only to keep the conditions' transition times: a damaged one is rebuilt.
     const previous = await readJson(this.o.redis, redisKeys.accountStatus(id), localAccountStatusSchema).catch(() => undefined);
     const status: LocalAccountStatus = {
-      name: id, createdAt: this.#known.get(id)!,
+      name: id,
+      createdAt: this.#known.get(id)!,
       ...(parsed.ok ? { displayName: parsed.spec.displayName, exchange: parsed.spec.exchange } : {}),
       ...buildStatus({
-        generation: account.generation, specError: plan.specError, secretProblem: plan.keyProblem,
-        heartbeat: await readHeartbeat(this.o.redis, id), dayStartEquity: stats === null ? undefined : Number(stats),
-        deleting: false, now: Date.now(), previous: previous?.conditions ?? [],
+        generation: account.generation,
+        specError: plan.specError,
+        secretProblem: plan.keyProblem,
+        heartbeat: await readHeartbeat(this.o.redis, id),
+        dayStartEquity: stats === null ? undefined : Number(stats),
+        deleting: false,
+        now: Date.now(),
+        previous: previous?.conditions ?? [],
       }),
     };
     await this.o.redis.set(redisKeys.accountStatus(id), JSON.stringify(status));

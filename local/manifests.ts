@@ -22,7 +22,9 @@ export class ManifestFolder {
     const accounts = new Map<string, ManifestAccount>();
     const problems: string[] = [];
     if (!existsSync(this.dir)) return { accounts, problems: [`folder ${this.dir} does not exist`] };
-    for (const name of readdirSync(this.dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const name of readdirSync(this.dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
       const file = join(this.dir, name);
       for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
         if (doc.errors.length > 0) {
@@ -36,7 +38,9 @@ export class ManifestFolder {
           problems.push(`${file}: metadata.name must be a lowercase DNS label (got ${JSON.stringify(id)})`);
           continue;
         }
-        const hash = createHash('sha256').update(JSON.stringify(m.spec ?? null)).digest('hex');
+        const hash = createHash('sha256')
+          .update(JSON.stringify(m.spec ?? null))
+          .digest('hex');
         const seen = this.#generations.get(id);
         const generation = !seen ? 1 : seen.hash === hash ? seen.generation : seen.generation + 1;
         this.#generations.set(id, { hash, generation });

@@ -52,8 +52,13 @@ export async function stopHelpers(helpers: readonly Helper[], graceMs = 5_000): 
  * its shutdown (kill -9), it stops the helpers that cannot watch their parent themselves.
  */
 export function startReaper(helpers: readonly Helper[]): void {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '_reap', '--parent', String(process.pid), '--helpers', JSON.stringify(helpers)], {
-    stdio: 'ignore', detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, process.argv[1]!, '_reap', '--parent', String(process.pid), '--helpers', JSON.stringify(helpers)],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   child.unref();
 }

@@ -59,7 +59,12 @@ export class ProcessSupervisor {
       await this.stop(launch.name);
     }
     const entry: Running = {
-      launch, child: undefined, restarts: 0, startedAt: 0, stopping: false, timer: undefined,
+      launch,
+      child: undefined,
+      restarts: 0,
+      startedAt: 0,
+      stopping: false,
+      timer: undefined,
       log: createWriteStream(join(this.opts.logDir, `${launch.name}.log`), { flags: 'a' }),
     };
     this.#running.set(launch.name, entry);

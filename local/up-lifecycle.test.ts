@@ -11,7 +11,11 @@ import { until } from '../testing/until.js';
 describe('ats up lifecycle', () => {
   let d: TestDatabase;
   const up = async (state: string, extra: string[] = []) =>
-    spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', String(await freePort()), ...extra], { DATABASE_URL: d.url, ATS_STATE_DIR: state, REDIS_URL: '' });
+    spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', String(await freePort()), ...extra], {
+      DATABASE_URL: d.url,
+      ATS_STATE_DIR: state,
+      REDIS_URL: '',
+    });
   const newState = () => tempDir('ats-lifecycle');
   const isUp = (p: AtsProcess) => p.output.join('').includes('ats is up.');
 
@@ -63,7 +67,11 @@ describe('ats up lifecycle', () => {
     const first = await up(state);
     await until(() => isUp(first), 60_000, 200);
     const port = new URL(readRuntimeFile(state)!.simulatorUrl!).port;
-    const other = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', port], { DATABASE_URL: d.url, ATS_STATE_DIR: newState(), REDIS_URL: '' });
+    const other = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', port], {
+      DATABASE_URL: d.url,
+      ATS_STATE_DIR: newState(),
+      REDIS_URL: '',
+    });
     expect(await other.exited).toBe(1);
     expect(other.output.join('')).toMatch(/Cannot listen on port \d+ for the simulator/);
   });

@@ -32,47 +32,59 @@ describe('ats up', () => {
     await d.drop();
   });
 
-  it('brings every example account to Running, trades within minutes, takes an account added while it runs, and stops cleanly on Ctrl-C', { timeout: 300_000 }, async () => {
-    state = tempDir('ats-up');
-    const accounts = join(state, 'accounts');
-    cpSync('examples', accounts, { recursive: true });
-    up = spawnAts(['up', '--accounts', accounts, '--sim-port', String(await freePort())], { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state });
-    await until(async () => {
-      const statuses = await readStatuses(r.redis);
-      return statuses.length === 3 && statuses.every((s) => s.phase === 'Running');
-    }, 90_000, 500);
-    expect(up.output.join('')).toContain('ats is up.');
+  it(
+    'brings every example account to Running, trades within minutes, takes an account added while it runs, and stops cleanly on Ctrl-C',
+    { timeout: 300_000 },
+    async () => {
+      state = tempDir('ats-up');
+      const accounts = join(state, 'accounts');
+      cpSync('examples', accounts, { recursive: true });
+      up = spawnAts(['up', '--accounts', accounts, '--sim-port', String(await freePort())], { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state });
+      await until(
+        async () => {
+          const statuses = await readStatuses(r.redis);
+          return statuses.length === 3 && statuses.every((s) => s.phase === 'Running');
+        },
+        90_000,
+        500,
+      );
+      expect(up.output.join('')).toContain('ats is up.');
 
-    // A manifest dropped in while it runs gets a demo key and a simulator account, and trades.
-    writeFileSync(join(accounts, 'dave.yaml'), DAVE);
-    const added = Date.now();
-    await until(async () => (await readStatuses(r.redis)).some((s) => s.name === 'dave' && s.phase === 'Running'), 30_000, 500);
-    await until(async () => (await d.db.selectFrom('orders').select('id').where('account_id', '=', 'dave').execute()).length > 0, 120_000, 1_000);
-    console.log(`dave's first order ${Math.round((Date.now() - added) / 1000)} s after its manifest was added`);
-    expect(up.output.join('')).toMatch(/account {5}dave added: a demo key and 10000 USDT on the simulator/);
+      // A manifest dropped in while it runs gets a demo key and a simulator account, and trades.
+      writeFileSync(join(accounts, 'dave.yaml'), DAVE);
+      const added = Date.now();
+      await until(async () => (await readStatuses(r.redis)).some((s) => s.name === 'dave' && s.phase === 'Running'), 30_000, 500);
+      await until(async () => (await d.db.selectFrom('orders').select('id').where('account_id', '=', 'dave').execute()).length > 0, 120_000, 1_000);
+      console.log(`dave's first order ${Math.round((Date.now() - added) / 1000)} s after its manifest was added`);
+      expect(up.output.join('')).toMatch(/account {5}dave added: a demo key and 10000 USDT on the simulator/);
 
-    // The live feed in the terminal: where each process's metrics are, and the entries.
-    await until(async () => /\d\d:\d\d:\d\d {2}\w+ +entered [A-Z0-9]+ (long|short) [0-9.]+ @ [0-9.]+/.test(up.output.join('')), 60_000, 1_000);
-    expect(up.output.join('')).toMatch(/dave +up; metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    expect(up.output.join('')).toMatch(/marketdata +up; metrics at http:/);
+      // The live feed in the terminal: where each process's metrics are, and the entries.
+      await until(async () => /\d\d:\d\d:\d\d {2}\w+ +entered [A-Z0-9]+ (long|short) [0-9.]+ @ [0-9.]+/.test(up.output.join('')), 60_000, 1_000);
+      expect(up.output.join('')).toMatch(/dave +up; metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/);
+      expect(up.output.join('')).toMatch(/marketdata +up; metrics at http:/);
 
-    // The ledger: for every account, the exchange's wallet change equals the recorded realized
-    // PnL minus fees, exactly, read at a moment when every fill the exchange made is recorded.
-    const sim = readRuntimeFile(state)!.simulatorUrl!;
-    await until(async () => {
-      const simAccounts = (await (await fetch(`${sim}/_sim/accounts`)).json()) as Array<{ id: string; walletBalance: string; trades: number }>;
-      for (const a of simAccounts) {
-        const ledger = await recordedLedger(d.db, a.id);
-        if (ledger.fills !== a.trades) return false;
-        expect(decimal.eq(ledger.fillsNet, decimal.sub(a.walletBalance, DEFAULT_UP.balance)), a.id).toBe(true);
-      }
-      return simAccounts.length === 4;
-    }, 60_000, 1_000);
+      // The ledger: for every account, the exchange's wallet change equals the recorded realized
+      // PnL minus fees, exactly, read at a moment when every fill the exchange made is recorded.
+      const sim = readRuntimeFile(state)!.simulatorUrl!;
+      await until(
+        async () => {
+          const simAccounts = (await (await fetch(`${sim}/_sim/accounts`)).json()) as Array<{ id: string; walletBalance: string; trades: number }>;
+          for (const a of simAccounts) {
+            const ledger = await recordedLedger(d.db, a.id);
+            if (ledger.fills !== a.trades) return false;
+            expect(decimal.eq(ledger.fillsNet, decimal.sub(a.walletBalance, DEFAULT_UP.balance)), a.id).toBe(true);
+          }
+          return simAccounts.length === 4;
+        },
+        60_000,
+        1_000,
+      );
 
-    up.child.kill('SIGINT');
-    expect(await up.exited).toBe(0);
-    expect(up.output.join('')).toContain('stopped.');
-  });
+      up.child.kill('SIGINT');
+      expect(await up.exited).toBe(0);
+      expect(up.output.join('')).toContain('stopped.');
+    },
+  );
 });
 
 const DAVE = `apiVersion: ats.dev/v1alpha1

@@ -45,7 +45,9 @@ export async function up(opts: UpOptions): Promise<void> {
   const stops: Array<[string, () => Promise<unknown> | unknown]> = [];
   const stopAll = async () => {
     for (const [name, stop] of stops.reverse()) {
-      await Promise.resolve().then(stop).catch((err) => logger.warn({ step: name, err: describeError(err) }, 'shutdown step failed'));
+      await Promise.resolve()
+        .then(stop)
+        .catch((err) => logger.warn({ step: name, err: describeError(err) }, 'shutdown step failed'));
       logger.info({ step: name }, 'stopped');
     }
   };
@@ -70,13 +72,20 @@ export async function up(opts: UpOptions): Promise<void> {
         throw new AtsError('ATS_NO_REDIS', 'redis-server is not installed: install Redis (apt-get install redis-server) or set REDIS_URL.');
       }
       const port = await freePort();
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+        detached: true,
+      });
       stops.push(['redis-server', () => child.kill('SIGTERM')]);
       helpers.push({ name: 'redis-server', pid: child.pid!, command: 'redis-server' });
       redisUrl = `redis://127.0.0.1:${port}`;
       await waitForRedis(redisUrl, `redis-server did not start on ${redisUrl}`);
     } else {
-      await waitForRedis(redisUrl, `Cannot reach Redis at ${redactUrl(redisUrl)} (REDIS_URL): check the host, port and password, or unset REDIS_URL to start a redis-server of its own.`, 10);
+      await waitForRedis(
+        redisUrl,
+        `Cannot reach Redis at ${redactUrl(redisUrl)} (REDIS_URL): check the host, port and password, or unset REDIS_URL to start a redis-server of its own.`,
+        10,
+      );
     }
     // Whatever happens to this process, these stop with it.
     startReaper(helpers);
@@ -91,10 +100,15 @@ export async function up(opts: UpOptions): Promise<void> {
     try {
       simUrl = (await sim.listen(opts.simPort)).url;
     } catch (err) {
-      throw new AtsError('ATS_SIM_PORT_BUSY', `Cannot listen on port ${opts.simPort} for the simulator (${describeError(err)}): stop what uses it or pass --sim-port.`);
+      throw new AtsError(
+        'ATS_SIM_PORT_BUSY',
+        `Cannot listen on port ${opts.simPort} for the simulator (${describeError(err)}): stop what uses it or pass --sim-port.`,
+      );
     }
     stops.push(['simulator', () => sim.close()]);
-    say(`● simulator   ${simUrl} (${sim.source === 'replay' ? `replaying real Binance klines from ${sim.dataDir}` : 'seeded generated prices'}, ${opts.speed}× market time)`);
+    say(
+      `● simulator   ${simUrl} (${sim.source === 'replay' ? `replaying real Binance klines from ${sim.dataDir}` : 'seeded generated prices'}, ${opts.speed}× market time)`,
+    );
 
     // Accounts on the simulator get a demo key pair, stored encrypted, and an account on it with
     // the starting balance: those in the folder now, and any added while this runs.
@@ -118,9 +132,19 @@ export async function up(opts: UpOptions): Promise<void> {
 
     // ATS_PARENT_PID: every child stops by itself when this process is gone.
     const feedSince = Date.now();
-    const childEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX, ATS_EXCHANGE: simUrl, ATS_PARENT_PID: String(process.pid) };
+    const childEnv = {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX,
+      ATS_EXCHANGE: simUrl,
+      ATS_PARENT_PID: String(process.pid),
+    };
     const marketdata = new ProcessSupervisor({ logDir, env: childEnv, logger });
-    await marketdata.ensure({ name: 'marketdata', fingerprint: 'marketdata', args: ['marketdata', '--port', '0', '--scan-every', String(opts.scanEverySeconds / 60), '--validity', '3'] });
+    await marketdata.ensure({
+      name: 'marketdata',
+      fingerprint: 'marketdata',
+      args: ['marketdata', '--port', '0', '--scan-every', String(opts.scanEverySeconds / 60), '--validity', '3'],
+    });
     stops.push(['marketdata', () => marketdata.stopAll()]);
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
@@ -132,7 +156,9 @@ export async function up(opts: UpOptions): Promise<void> {
 
     writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl, helpers });
     stops.push(['runtime file', () => removeRuntime(stateDir)]);
-    say(`\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`);
+    say(
+      `\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`,
+    );
     say(`Logs: ${logDir}/ (one file per process). Metrics: each process serves /metrics; its address is shown below when it starts.`);
     say(`Add or edit a manifest in ${opts.accounts} while this runs. Ctrl-C stops everything.\n`);
     say('Live: entries, exits with their PnL, errors (all of it: npx ats logs)');
@@ -167,7 +193,10 @@ async function refuseSecondUp(stateDir: string): Promise<void> {
   const previous = readRuntimeFile(stateDir);
   // `ats up` itself, not a process that got its pid after a reboot.
   if (previous && runs({ name: 'ats up', pid: previous.pid, command: '\0up\0' })) {
-    throw new AtsError('ATS_ALREADY_UP', `ats is already running here (pid ${previous.pid}, state in ${stateDir}): use it (npx ats status), or stop it with Ctrl-C in its terminal or \`kill ${previous.pid}\`.`);
+    throw new AtsError(
+      'ATS_ALREADY_UP',
+      `ats is already running here (pid ${previous.pid}, state in ${stateDir}): use it (npx ats status), or stop it with Ctrl-C in its terminal or \`kill ${previous.pid}\`.`,
+    );
   }
   const leftovers = [...(previous?.helpers ?? []), postgresHelper(stateDir)].filter((h): h is Helper => h !== undefined);
   const stopped = await stopHelpers(leftovers);
@@ -178,7 +207,10 @@ async function refuseSecondUp(stateDir: string): Promise<void> {
 }
 
 async function waitForRedis(url: string, failure: string, attempts = 50): Promise<void> {
-  const probe = createRedis({ REDIS_URL: url, REDIS_KEY_PREFIX: '' }, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  const probe = createRedis(
+    { REDIS_URL: url, REDIS_KEY_PREFIX: '' },
+    { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 },
+  );
   // Each failed attempt is retried below, and the last one becomes the error.
   probe.on('error', () => undefined);
   try {

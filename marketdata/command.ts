@@ -5,7 +5,6 @@ import { openDatabase } from '../core/db/open.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
 
-
 export const marketdataCommand = () =>
   new Command('marketdata')
     .description("the node's only reader of public market data: shared caches and global recommendations")
@@ -21,10 +20,16 @@ export const marketdataCommand = () =>
       const database = await openDatabase(ctx.env, (m) => log.debug({ postgres: m }, 'embedded postgres'));
       await migrateToLatest(database.db);
       const service = new MarketdataService({
-        redis: ctx.redis, db: database.db, logger: log, registry: ctx.registry,
+        redis: ctx.redis,
+        db: database.db,
+        logger: log,
+        registry: ctx.registry,
         governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
-        exchange: ctx.env.ATS_EXCHANGE, wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
-        scanIntervalMs: opts.scanEvery * 60_000, interval: opts.interval, universeSize: opts.universe,
+        exchange: ctx.env.ATS_EXCHANGE,
+        wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
+        scanIntervalMs: opts.scanEvery * 60_000,
+        interval: opts.interval,
+        universeSize: opts.universe,
         validityMs: opts.validity * 60_000,
       });
       const ops = createOpsServer({

@@ -56,7 +56,11 @@ export class Scanner {
       const barTime = closed.at(-1)![0];
       recommendations.push({
         id: recommendationId(this.#o.strategy.name, symbol, interval, barTime, signal.side),
-        symbol, ...signal, strategy: this.#o.strategy.name, interval, barTime,
+        symbol,
+        ...signal,
+        strategy: this.#o.strategy.name,
+        interval,
+        barTime,
         expiresAt: now + (this.#o.validityMs ?? 60 * 60_000),
       });
     }
@@ -64,7 +68,10 @@ export class Scanner {
     // Rows first, so every published recommendation is on record.
     await this.#record(recommendations, await this.#o.redis.get(redisKeys.recommendationsVersion()));
     const snapshot = await publishSnapshot(this.#o.redis, recommendations, now);
-    this.#o.logger.info({ version: snapshot.version, count: recommendations.length, symbols: recommendations.map((r) => r.symbol) }, 'recommendations published');
+    this.#o.logger.info(
+      { version: snapshot.version, count: recommendations.length, symbols: recommendations.map((r) => r.symbol) },
+      'recommendations published',
+    );
     return snapshot;
   }
 
@@ -72,11 +79,22 @@ export class Scanner {
     if (!this.#o.db || recommendations.length === 0) return;
     await this.#o.db
       .insertInto('recommendations')
-      .values(recommendations.map((r) => ({
-        id: r.id, snapshot_version: String(Number(lastVersion ?? 0) + 1), strategy: r.strategy, symbol: r.symbol, side: r.side,
-        entry: r.entry, stop_loss: r.stopLoss, take_profit: r.takeProfit, score: r.score, reason: r.reason,
-        bar_time: new Date(r.barTime), expires_at: new Date(r.expiresAt),
-      })))
+      .values(
+        recommendations.map((r) => ({
+          id: r.id,
+          snapshot_version: String(Number(lastVersion ?? 0) + 1),
+          strategy: r.strategy,
+          symbol: r.symbol,
+          side: r.side,
+          entry: r.entry,
+          stop_loss: r.stopLoss,
+          take_profit: r.takeProfit,
+          score: r.score,
+          reason: r.reason,
+          bar_time: new Date(r.barTime),
+          expires_at: new Date(r.expiresAt),
+        })),
+      )
       .onConflict((c) => c.column('id').doNothing())
       .execute();
   }

@@ -84,12 +84,14 @@ describe('marketdata service', () => {
       await r.redis.pexpire(redisKeys.ticker24hAll(), 30_000);
       await t.admin('DELETE', '/counters');
       const end = Date.now() + 3_000;
-      await Promise.all(conns.map(async ({ reader }) => {
-        while (Date.now() < end) {
-          await Promise.all([reader.markPrices(), reader.tickers(), reader.klines('SOLUSDT', '1h', 120)]);
-          await new Promise((res) => setTimeout(res, 50));
-        }
-      }));
+      await Promise.all(
+        conns.map(async ({ reader }) => {
+          while (Date.now() < end) {
+            await Promise.all([reader.markPrices(), reader.tickers(), reader.klines('SOLUSDT', '1h', 120)]);
+            await new Promise((res) => setTimeout(res, 50));
+          }
+        }),
+      );
       const counters = await t.admin<{ weightByIpPerMinute: Record<string, Array<{ public: number }>> }>('GET', '/counters');
       for (const c of conns) {
         await c.reader.close();

@@ -92,7 +92,9 @@ export class MarketdataService {
     this.#stopped = true;
     clearTimeout(this.#leaseTimer);
     if (this.#active) await this.#deactivate('stopping');
-    await this.#lease.release().catch((err) => this.#log.warn({ err: describeError(err) }, 'could not release the marketdata lease: a standby takes over when it expires'));
+    await this.#lease
+      .release()
+      .catch((err) => this.#log.warn({ err: describeError(err) }, 'could not release the marketdata lease: a standby takes over when it expires'));
   }
 
   /** Stops without releasing the lease, as a crash would (tests). */
@@ -122,7 +124,10 @@ export class MarketdataService {
     if (generation !== this.#generation) return;
 
     this.#scanner = new Scanner({
-      reader: this.reader, redis: this.#o.redis, db: this.#o.db, logger: this.#log,
+      reader: this.reader,
+      redis: this.#o.redis,
+      db: this.#o.db,
+      logger: this.#log,
       strategy: this.#o.strategy ?? new TrendFollowing(),
       ...(this.#o.interval ? { interval: this.#o.interval } : {}),
       ...(this.#o.universeSize ? { universeSize: this.#o.universeSize } : {}),
@@ -130,19 +135,31 @@ export class MarketdataService {
     });
     void this.#streamMarkPrices(generation, client);
     this.#every(1_000, () => this.#fallbackMarkPrices(client));
-    this.#every(this.#o.tickerIntervalMs ?? 10_000, async () => {
-      await this.reader.cache.set(redisKeys.ticker24hAll(), await fetchTickers(client), TTL.tickers);
-    }, true);
+    this.#every(
+      this.#o.tickerIntervalMs ?? 10_000,
+      async () => {
+        await this.reader.cache.set(redisKeys.ticker24hAll(), await fetchTickers(client), TTL.tickers);
+      },
+      true,
+    );
     this.#every(3_600_000, async () => {
       await this.reader.cache.set(redisKeys.exchangeInfo(), await fetchExchangeInfo(client), TTL.exchangeInfo);
     });
-    this.#every(5_000, async () => {
-      await this.#o.redis.set(redisKeys.heartbeat('marketdata'), JSON.stringify({ instance: this.id, at: Date.now() }), 'PX', 15_000);
-    }, true);
-    this.#every(this.#o.scanIntervalMs ?? 15 * 60_000, async () => {
-      await this.#scanner?.scan();
-      this.#metrics.scans.inc();
-    }, true);
+    this.#every(
+      5_000,
+      async () => {
+        await this.#o.redis.set(redisKeys.heartbeat('marketdata'), JSON.stringify({ instance: this.id, at: Date.now() }), 'PX', 15_000);
+      },
+      true,
+    );
+    this.#every(
+      this.#o.scanIntervalMs ?? 15 * 60_000,
+      async () => {
+        await this.#scanner?.scan();
+        this.#metrics.scans.inc();
+      },
+      true,
+    );
   }
 
   async #deactivate(reason: string): Promise<void> {

@@ -20,15 +20,32 @@ export async function syncAccount(deps: SyncDeps, id: string, spec: TradingAccou
   await deps.db
     .insertInto('accounts')
     .values({ id, name: spec.displayName, exchange: spec.exchange, status: spec.paused ? 'paused' : 'active' })
-    .onConflict((c) => c.column('id').doUpdateSet({
-      name: spec.displayName, exchange: spec.exchange, status: spec.paused ? 'paused' : 'active', deleted_at: null, updated_at: sql`now()`,
-    }).where(sql<boolean>`(accounts.name, accounts.exchange, accounts.status, accounts.deleted_at) is distinct from (excluded.name, excluded.exchange, excluded.status, null)`))
+    .onConflict((c) =>
+      c
+        .column('id')
+        .doUpdateSet({
+          name: spec.displayName,
+          exchange: spec.exchange,
+          status: spec.paused ? 'paused' : 'active',
+          deleted_at: null,
+          updated_at: sql`now()`,
+        })
+        .where(
+          sql<boolean>`(accounts.name, accounts.exchange, accounts.status, accounts.deleted_at) is distinct from (excluded.name, excluded.exchange, excluded.status, null)`,
+        ),
+    )
     .execute();
   await deps.db.transaction().execute(async (tx) => {
     for (const [key, value] of Object.entries(entries)) {
-      await tx.insertInto('trading_config').values({ account_id: id, config_key: key, config_value: value })
-        .onConflict((c) => c.columns(['account_id', 'config_key']).doUpdateSet({ config_value: value, updated_at: sql`now()` })
-          .where(sql<boolean>`trading_config.config_value is distinct from excluded.config_value`))
+      await tx
+        .insertInto('trading_config')
+        .values({ account_id: id, config_key: key, config_value: value })
+        .onConflict((c) =>
+          c
+            .columns(['account_id', 'config_key'])
+            .doUpdateSet({ config_value: value, updated_at: sql`now()` })
+            .where(sql<boolean>`trading_config.config_value is distinct from excluded.config_value`),
+        )
         .execute();
     }
     await tx.deleteFrom('trading_config').where('account_id', '=', id).where('config_key', 'not in', Object.keys(entries)).execute();

@@ -19,51 +19,81 @@ export const operatorCommand = () =>
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9466)
     .option('--trader-requests <cpu,memory>', 'trader resource requests', '20m,128Mi')
     .option('--trader-limits <cpu,memory>', 'trader resource limits', '500m,256Mi')
-    .action(async (opts: { namespace: string; image: string; runtimeSecret: string; leaseName: string; instance?: string; port: number; traderRequests: string; traderLimits: string }) => {
-      const ctx = startProcess('operator');
-      const [{ KubeConfig }, { Controller }, { KubeApi }, { LeaderElection }, { DEFAULT_TRADER_RESOURCES }] = await Promise.all([
-        import('@kubernetes/client-node'), import('./kube/controller.js'), import('./kube/kube-api.js'), import('./kube/leader-election.js'), import('./kube/trader-deployment.js'),
-      ]);
-      const log = ctx.root.logger;
-      const database = await openDatabase(ctx.env);
-      await migrateToLatest(database.db);
-      const kc = new KubeConfig();
-      kc.loadFromDefault();
-      const kube = new KubeApi(kc);
-      const [rc, rm] = opts.traderRequests.split(',');
-      const [lc, lm] = opts.traderLimits.split(',');
-      const controller = new Controller({
-        kube, db: database.db, redis: ctx.redis, logger: log, namespace: opts.namespace,
-        deployment: {
-          image: opts.image, runtimeSecret: opts.runtimeSecret, logLevel: ctx.env.LOG_LEVEL, instance: opts.instance,
-          resources: { requests: { cpu: rc ?? DEFAULT_TRADER_RESOURCES.requests.cpu, memory: rm ?? DEFAULT_TRADER_RESOURCES.requests.memory }, limits: { cpu: lc ?? DEFAULT_TRADER_RESOURCES.limits.cpu, memory: lm ?? DEFAULT_TRADER_RESOURCES.limits.memory } },
-        },
-      });
-      const election = new LeaderElection({ kube, namespace: opts.namespace, name: opts.leaseName, identity: `${hostname()}-${randomBytes(3).toString('hex')}` });
-      let leading = false;
-      const ops = createOpsServer({ registry: ctx.registry, status: () => ({ leader: leading }) });
-      await listenOps(ops, opts.port);
-      const tick = async () => {
-        try {
-          const now = await election.tryAcquire();
-          if (now && !leading) {
-            log.info('became the leader: reconciling');
-            await controller.start();
-          } else if (!now && leading) {
-            log.warn('lost the lease: standing by');
-            controller.stop();
+    .action(
+      async (opts: {
+        namespace: string;
+        image: string;
+        runtimeSecret: string;
+        leaseName: string;
+        instance?: string;
+        port: number;
+        traderRequests: string;
+        traderLimits: string;
+      }) => {
+        const ctx = startProcess('operator');
+        const [{ KubeConfig }, { Controller }, { KubeApi }, { LeaderElection }, { DEFAULT_TRADER_RESOURCES }] = await Promise.all([
+          import('@kubernetes/client-node'),
+          import('./kube/controller.js'),
+          import('./kube/kube-api.js'),
+          import('./kube/leader-election.js'),
+          import('./kube/trader-deployment.js'),
+        ]);
+        const log = ctx.root.logger;
+        const database = await openDatabase(ctx.env);
+        await migrateToLatest(database.db);
+        const kc = new KubeConfig();
+        kc.loadFromDefault();
+        const kube = new KubeApi(kc);
+        const [rc, rm] = opts.traderRequests.split(',');
+        const [lc, lm] = opts.traderLimits.split(',');
+        const controller = new Controller({
+          kube,
+          db: database.db,
+          redis: ctx.redis,
+          logger: log,
+          namespace: opts.namespace,
+          deployment: {
+            image: opts.image,
+            runtimeSecret: opts.runtimeSecret,
+            logLevel: ctx.env.LOG_LEVEL,
+            instance: opts.instance,
+            resources: {
+              requests: { cpu: rc ?? DEFAULT_TRADER_RESOURCES.requests.cpu, memory: rm ?? DEFAULT_TRADER_RESOURCES.requests.memory },
+              limits: { cpu: lc ?? DEFAULT_TRADER_RESOURCES.limits.cpu, memory: lm ?? DEFAULT_TRADER_RESOURCES.limits.memory },
+            },
+          },
+        });
+        const election = new LeaderElection({
+          kube,
+          namespace: opts.namespace,
+          name: opts.leaseName,
+          identity: `${hostname()}-${randomBytes(3).toString('hex')}`,
+        });
+        let leading = false;
+        const ops = createOpsServer({ registry: ctx.registry, status: () => ({ leader: leading }) });
+        await listenOps(ops, opts.port);
+        const tick = async () => {
+          try {
+            const now = await election.tryAcquire();
+            if (now && !leading) {
+              log.info('became the leader: reconciling');
+              await controller.start();
+            } else if (!now && leading) {
+              log.warn('lost the lease: standing by');
+              controller.stop();
+            }
+            leading = now;
+          } catch (err) {
+            log.warn({ err: describeError(err) }, 'leader election failed');
           }
-          leading = now;
-        } catch (err) {
-          log.warn({ err: describeError(err) }, 'leader election failed');
-        }
-      };
-      await tick();
-      const timer = setInterval(() => void tick(), 5_000);
-      ctx.onShutdown(async () => database.close());
-      ctx.onShutdown(async () => {
-        clearInterval(timer);
-        controller.stop();
-        ops.close();
-      });
-    });
+        };
+        await tick();
+        const timer = setInterval(() => void tick(), 5_000);
+        ctx.onShutdown(async () => database.close());
+        ctx.onShutdown(async () => {
+          clearInterval(timer);
+          controller.stop();
+          ops.close();
+        });
+      },
+    );

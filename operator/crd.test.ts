@@ -14,7 +14,13 @@ const crd = parse(readFileSync(new URL('../crds/tradingaccounts.yaml', import.me
 /** The API server's strict field validation (kubectl's default) rejects unknown fields. */
 function strict(schema: any): any {
   if (!schema || typeof schema !== 'object') return schema;
-  const out: any = Array.isArray(schema) ? schema.map(strict) : Object.fromEntries(Object.entries(schema).filter(([k]) => !k.startsWith('x-kubernetes')).map(([k, v]) => [k, strict(v)]));
+  const out: any = Array.isArray(schema)
+    ? schema.map(strict)
+    : Object.fromEntries(
+        Object.entries(schema)
+          .filter(([k]) => !k.startsWith('x-kubernetes'))
+          .map(([k, v]) => [k, strict(v)]),
+      );
   if (!Array.isArray(schema) && out.type === 'object' && out.properties) out.additionalProperties = false;
   return out;
 }
@@ -24,7 +30,10 @@ const toJsonSchema = (s: any): any => {
   if (!s || typeof s !== 'object') return s;
   if (Array.isArray(s)) return s.map(toJsonSchema);
   const out: any = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, toJsonSchema(v)]));
-  if (out.exclusiveMinimum === true) { out.exclusiveMinimum = out.minimum; delete out.minimum; }
+  if (out.exclusiveMinimum === true) {
+    out.exclusiveMinimum = out.minimum;
+    delete out.minimum;
+  }
   delete out.default;
   return out;
 };
@@ -33,7 +42,26 @@ const validate = new Ajv({ allErrors: true, strict: false }).compile(toJsonSchem
 const base = { displayName: 'Alice', exchange: 'demo', secretRef: { name: 'alice-binance' } };
 const valid: Array<[string, unknown]> = [
   ['a minimal spec', base],
-  ['a simulator URL and a full config', { ...base, exchange: 'http://ats-sim:8480', paused: true, config: { symbols: ['BTCUSDT'], minScore: 0.6, maxOpenPositions: 2, sizing: { mode: 'equity', percent: 5 }, leverage: 10, marginMode: 'cross', entryType: 'limit', maxOrdersPerDay: 30, dailyLossLimitPercent: 3, fallbackStopPercent: 1.5 } }],
+  [
+    'a simulator URL and a full config',
+    {
+      ...base,
+      exchange: 'http://ats-sim:8480',
+      paused: true,
+      config: {
+        symbols: ['BTCUSDT'],
+        minScore: 0.6,
+        maxOpenPositions: 2,
+        sizing: { mode: 'equity', percent: 5 },
+        leverage: 10,
+        marginMode: 'cross',
+        entryType: 'limit',
+        maxOrdersPerDay: 30,
+        dailyLossLimitPercent: 3,
+        fallbackStopPercent: 1.5,
+      },
+    },
+  ],
   ['fixed sizing', { ...base, config: { sizing: { mode: 'fixed', usdt: 100 } } }],
 ];
 const invalid: Array<[string, unknown]> = [
@@ -67,7 +95,8 @@ function structuralProblems(node: any, path: string, inBranch = false): string[]
   for (const k of ['oneOf', 'anyOf', 'allOf']) {
     for (const [i, branch] of (node[k] ?? []).entries()) {
       problems.push(...structuralProblems(branch, `${path}.${k}[${i}]`, true));
-      for (const name of Object.keys(branch.properties ?? {})) if (!node.properties?.[name]) problems.push(`${path}.${k}[${i}]: ${name} is not a property of its parent`);
+      for (const name of Object.keys(branch.properties ?? {}))
+        if (!node.properties?.[name]) problems.push(`${path}.${k}[${i}]: ${name} is not a property of its parent`);
     }
   }
   if (node.not) problems.push(...structuralProblems(node.not, `${path}.not`, true));
@@ -82,7 +111,10 @@ describe('generated manifests', () => {
 
   it('the CRD schema is structural, as the API server requires', () => {
     expect(structuralProblems(crd.spec.versions[0].schema.openAPIV3Schema, 'openAPIV3Schema')).toEqual([]);
-    expect(structuralProblems({ type: 'object', properties: { a: { properties: {} } }, oneOf: [{ type: 'object' }] }, 's')).toEqual(['s.a: no type', 's.oneOf[0]: type in a value branch']);
+    expect(structuralProblems({ type: 'object', properties: { a: { properties: {} } }, oneOf: [{ type: 'object' }] }, 's')).toEqual([
+      's.a: no type',
+      's.oneOf[0]: type in a value branch',
+    ]);
   });
 
   it('the chart default values satisfy the values schema, and helm refuses a bad value naming it', () => {

@@ -13,7 +13,11 @@ describe('planning one account (shared by the Kubernetes and the local reconcile
   });
 
   it('keeps the records and config of an account without its key, runs no trader and says what to do', () => {
-    expect(planAccount({ deleting: false, spec, keyProblem: 'create the Secret' })).toMatchObject({ records: 'sync', trader: 'stop', keyProblem: 'create the Secret' });
+    expect(planAccount({ deleting: false, spec, keyProblem: 'create the Secret' })).toMatchObject({
+      records: 'sync',
+      trader: 'stop',
+      keyProblem: 'create the Secret',
+    });
   });
 
   it('changes nothing for a spec the code refuses, says why and does not retry', () => {

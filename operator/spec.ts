@@ -52,8 +52,7 @@ export interface AccountObject {
 }
 
 /** The trading config the trader reads, from the spec. */
-export const tradingConfigOf = (spec: TradingAccountSpec): TradingConfig =>
-  tradingConfigSchema.parse({ ...spec.config, tradingEnabled: !spec.paused });
+export const tradingConfigOf = (spec: TradingAccountSpec): TradingConfig => tradingConfigSchema.parse({ ...spec.config, tradingEnabled: !spec.paused });
 
 export function parseSpec(spec: unknown): { ok: true; spec: TradingAccountSpec } | { ok: false; message: string } {
   const parsed = tradingAccountSpecSchema.safeParse(spec);

@@ -35,13 +35,22 @@ export function buildStatus(o: Observation): AccountStatus {
     const status = ok === undefined ? 'Unknown' : ok ? 'True' : 'False';
     const before = o.previous?.find((c) => c.type === type);
     return {
-      type, status, observedGeneration: o.generation, reason, message,
+      type,
+      status,
+      observedGeneration: o.generation,
+      reason,
+      message,
       lastTransitionTime: before && before.status === status ? before.lastTransitionTime : new Date(o.now).toISOString(),
     };
   };
   const conditions = [
     condition('SpecValid', !o.specError, o.specError ? 'InvalidSpec' : 'Valid', o.specError ?? 'the spec is valid'),
-    condition('SecretReady', o.specError ? undefined : !o.secretProblem, o.secretProblem ? 'SecretNotFound' : 'Found', o.secretProblem ?? 'the key pair is available'),
+    condition(
+      'SecretReady',
+      o.specError ? undefined : !o.secretProblem,
+      o.secretProblem ? 'SecretNotFound' : 'Found',
+      o.secretProblem ?? 'the key pair is available',
+    ),
     fresh
       ? condition('TraderReady', fresh.state !== 'error', fresh.state === 'error' ? 'TraderError' : 'Heartbeat', fresh.lastError ?? `trader is ${fresh.state}`)
       : condition('TraderReady', false, 'NoHeartbeat', 'the trader has not reported in the last 30 s (starting, or not running)'),
@@ -62,14 +71,16 @@ export function buildStatus(o: Observation): AccountStatus {
     phase,
     observedGeneration: o.generation,
     conditions,
-    ...(fresh ? {
-      traderState: fresh.state,
-      openPositions: fresh.openPositions,
-      ...(fresh.equity !== undefined ? { equity: round(fresh.equity) } : {}),
-      ...(fresh.unrealizedPnl !== undefined ? { unrealizedPnl: round(fresh.unrealizedPnl) } : {}),
-      ...(fresh.equity !== undefined && o.dayStartEquity !== undefined ? { pnlToday: round(fresh.equity - o.dayStartEquity) } : {}),
-      lastHeartbeat: new Date(fresh.at).toISOString(),
-    } : {}),
+    ...(fresh
+      ? {
+          traderState: fresh.state,
+          openPositions: fresh.openPositions,
+          ...(fresh.equity !== undefined ? { equity: round(fresh.equity) } : {}),
+          ...(fresh.unrealizedPnl !== undefined ? { unrealizedPnl: round(fresh.unrealizedPnl) } : {}),
+          ...(fresh.equity !== undefined && o.dayStartEquity !== undefined ? { pnlToday: round(fresh.equity - o.dayStartEquity) } : {}),
+          lastHeartbeat: new Date(fresh.at).toISOString(),
+        }
+      : {}),
     ...(lastError ? { lastError } : {}),
   };
 }

@@ -3,7 +3,10 @@ import type { Simulator } from './server.js';
 import { faultsSchema } from './http/faults.js';
 
 const accountSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional(),
   apiKey: z.string().min(8),
   apiSecret: z.string().min(8),
   balance: z.number().nonnegative().default(10_000),
@@ -18,7 +21,10 @@ const limitsSchema = z.object({
 });
 
 export class AdminError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

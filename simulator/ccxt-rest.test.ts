@@ -77,7 +77,10 @@ describe('ccxt binanceusdm REST against the simulator', () => {
   });
 
   it('places stop-loss and take-profit through the algo endpoints and lists them with {trigger:true}', async () => {
-    const sl = await ex.createOrder(BTC, 'market', 'sell', undefined as unknown as number, undefined, { stopLossPrice: Math.round(mark * 0.9), closePosition: true });
+    const sl = await ex.createOrder(BTC, 'market', 'sell', undefined as unknown as number, undefined, {
+      stopLossPrice: Math.round(mark * 0.9),
+      closePosition: true,
+    });
     const tp = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { takeProfitPrice: Math.round(mark * 1.1), reduceOnly: true });
     expect(sl).toMatchObject({ status: 'open', triggerPrice: Math.round(mark * 0.9) });
     expect(tp).toMatchObject({ status: 'open', triggerPrice: Math.round(mark * 1.1), amount: 0.01 });

@@ -4,7 +4,6 @@ import { createRootLogger } from '../core/logger.js';
 import { loadEnv } from '../core/env.js';
 import { DEFAULT_SIM_PORT, DEFAULT_SYMBOLS } from './defaults.js';
 
-
 export const simCommand = () =>
   new Command('sim')
     .description('run the Binance USD-M Futures simulator (REST + WebSocket + admin API on one port)')
@@ -24,7 +23,10 @@ export const simCommand = () =>
       const sim = new Simulator({
         speed: opts.speed,
         seed: opts.seed,
-        symbols: String(opts.symbols).split(',').map((s: string) => s.trim()).filter(Boolean),
+        symbols: String(opts.symbols)
+          .split(',')
+          .map((s: string) => s.trim())
+          .filter(Boolean),
         ...(opts.generate ? { dataDir: null } : opts.dataDir ? { dataDir: opts.dataDir } : {}),
         limits: { requestWeightPerMinute: opts.weightLimit },
         logger,

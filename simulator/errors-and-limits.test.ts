@@ -30,27 +30,95 @@ describe('simulator errors, security and limits (plain signed fetch)', () => {
   });
 
   it.each([
-    ['an unknown API key', () => signedFetch(t.url, 'no-such-key-000', a.apiSecret)('GET', '/fapi/v3/account'), 401, -2015, 'Invalid API-key, IP, or permissions for action.'],
-    ['a wrong secret', () => signedFetch(t.url, a.apiKey, 'wrong-secret-000')('GET', '/fapi/v3/account'), 400, -1022, 'Signature for this request is not valid.'],
-    ['no API key header', async () => {
-      const res = await fetch(`${t.url}/fapi/v3/account?timestamp=${Date.now()}&signature=00`);
-      return { status: res.status, body: await res.json() };
-    }, 401, -2014, 'API-key format invalid.'],
-    ['a timestamp outside recvWindow', () => signedFetch(t.url, a.apiKey, a.apiSecret, { timeOffsetMs: -10_000 })('GET', '/fapi/v3/account'), 400, -1021, 'Timestamp for this request is outside of the recvWindow.'],
-    ['a timestamp ahead of the server', () => signedFetch(t.url, a.apiKey, a.apiSecret, { timeOffsetMs: 5_000 })('GET', '/fapi/v3/account'), 400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."],
+    [
+      'an unknown API key',
+      () => signedFetch(t.url, 'no-such-key-000', a.apiSecret)('GET', '/fapi/v3/account'),
+      401,
+      -2015,
+      'Invalid API-key, IP, or permissions for action.',
+    ],
+    [
+      'a wrong secret',
+      () => signedFetch(t.url, a.apiKey, 'wrong-secret-000')('GET', '/fapi/v3/account'),
+      400,
+      -1022,
+      'Signature for this request is not valid.',
+    ],
+    [
+      'no API key header',
+      async () => {
+        const res = await fetch(`${t.url}/fapi/v3/account?timestamp=${Date.now()}&signature=00`);
+        return { status: res.status, body: await res.json() };
+      },
+      401,
+      -2014,
+      'API-key format invalid.',
+    ],
+    [
+      'a timestamp outside recvWindow',
+      () => signedFetch(t.url, a.apiKey, a.apiSecret, { timeOffsetMs: -10_000 })('GET', '/fapi/v3/account'),
+      400,
+      -1021,
+      'Timestamp for this request is outside of the recvWindow.',
+    ],
+    [
+      'a timestamp ahead of the server',
+      () => signedFetch(t.url, a.apiKey, a.apiSecret, { timeOffsetMs: 5_000 })('GET', '/fapi/v3/account'),
+      400,
+      -1021,
+      "Timestamp for this request was 1000ms ahead of the server's time.",
+    ],
     ['an unknown symbol', () => order({ symbol: 'NOPEUSDT', type: 'MARKET', quantity: 1 }), 400, -1121, 'Invalid symbol.'],
     ['a missing quantity', () => order({ type: 'MARKET' }), 400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."],
     ['too many decimals', () => order({ type: 'MARKET', quantity: '0.0001' }), 400, -1111, 'Precision is over the maximum defined for this asset.'],
-    ['a notional under the minimum', () => order({ type: 'MARKET', quantity: '0.001' }), 400, -4164, "Order's notional must be no smaller than 100 (unless you choose reduce only)."],
+    [
+      'a notional under the minimum',
+      () => order({ type: 'MARKET', quantity: '0.001' }),
+      400,
+      -4164,
+      "Order's notional must be no smaller than 100 (unless you choose reduce only).",
+    ],
     ['not enough margin', () => order({ type: 'MARKET', quantity: '10' }), 400, -2019, 'Margin is insufficient.'],
     ['reduce-only without a position', () => order({ type: 'MARKET', quantity: '0.01', reduceOnly: true }), 400, -2022, 'ReduceOnly Order is rejected.'],
-    ['a conditional type on /fapi/v1/order', () => order({ type: 'STOP_MARKET', quantity: '0.01', stopPrice: 1 }), 400, -4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.'],
-    ['a hedge-mode position side', () => order({ type: 'MARKET', quantity: '0.01', positionSide: 'LONG' }), 400, -4061, "Order's position side does not match user's setting."],
+    [
+      'a conditional type on /fapi/v1/order',
+      () => order({ type: 'STOP_MARKET', quantity: '0.01', stopPrice: 1 }),
+      400,
+      -4120,
+      'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+    ],
+    [
+      'a hedge-mode position side',
+      () => order({ type: 'MARKET', quantity: '0.01', positionSide: 'LONG' }),
+      400,
+      -4061,
+      "Order's position side does not match user's setting.",
+    ],
     ['cancelling an unknown order', () => call('DELETE', '/fapi/v1/order', { symbol: 'BTCUSDT', orderId: 1 }), 400, -2011, 'Unknown order sent.'],
     ['fetching an unknown order', () => call('GET', '/fapi/v1/order', { symbol: 'BTCUSDT', orderId: 1 }), 400, -2013, 'Order does not exist.'],
     ['an invalid leverage', () => call('POST', '/fapi/v1/leverage', { symbol: 'BTCUSDT', leverage: 200 }), 400, -4028, 'Leverage 200 is not valid'],
-    ['an unchanged margin type', () => call('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'CROSSED' }), 400, -4046, 'No need to change margin type.'],
-    ['a stop that would trigger at once', () => call('POST', '/fapi/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_MARKET', triggerPrice: Math.round(mark * 1.5), closePosition: true }), 400, -2021, 'Order would immediately trigger.'],
+    [
+      'an unchanged margin type',
+      () => call('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'CROSSED' }),
+      400,
+      -4046,
+      'No need to change margin type.',
+    ],
+    [
+      'a stop that would trigger at once',
+      () =>
+        call('POST', '/fapi/v1/algoOrder', {
+          algoType: 'CONDITIONAL',
+          symbol: 'BTCUSDT',
+          side: 'SELL',
+          type: 'STOP_MARKET',
+          triggerPrice: Math.round(mark * 1.5),
+          closePosition: true,
+        }),
+      400,
+      -2021,
+      'Order would immediately trigger.',
+    ],
   ])('rejects %s with Binance code and message', async (_name, send, status, code, msg) => {
     const res = await send();
     expect(res.status).toBe(status);
@@ -68,9 +136,12 @@ describe('simulator errors, security and limits (plain signed fetch)', () => {
   it('signs over query and body together, as Binance specifies', async () => {
     const query = `symbol=BTCUSDT&timestamp=${Date.now()}`;
     const body = 'recvWindow=5000';
-    const signature = createHmac('sha256', a.apiSecret).update(query + body).digest('hex');
+    const signature = createHmac('sha256', a.apiSecret)
+      .update(query + body)
+      .digest('hex');
     const res = await fetch(`${t.url}/fapi/v1/openOrders?${query}&signature=${signature}`, {
-      method: 'GET', headers: { 'X-MBX-APIKEY': a.apiKey },
+      method: 'GET',
+      headers: { 'X-MBX-APIKEY': a.apiKey },
     });
     // A GET has no body, so the same signature over query+body must fail without it…
     expect((await res.json()).code).toBe(-1022);
@@ -78,9 +149,13 @@ describe('simulator errors, security and limits (plain signed fetch)', () => {
     expect(put.status).toBe(401);
     const q2 = `symbol=BTCUSDT&leverage=3&timestamp=${Date.now()}`;
     const b2 = 'recvWindow=5000';
-    const s2 = createHmac('sha256', a.apiSecret).update(q2 + b2).digest('hex');
+    const s2 = createHmac('sha256', a.apiSecret)
+      .update(q2 + b2)
+      .digest('hex');
     const ok = await fetch(`${t.url}/fapi/v1/leverage?${q2}`, {
-      method: 'POST', headers: { 'X-MBX-APIKEY': a.apiKey, 'content-type': 'application/x-www-form-urlencoded' }, body: `${b2}&signature=${s2}`,
+      method: 'POST',
+      headers: { 'X-MBX-APIKEY': a.apiKey, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `${b2}&signature=${s2}`,
     });
     // …and a POST with parameters in both parts verifies.
     expect(await ok.json()).toMatchObject({ leverage: 3, symbol: 'BTCUSDT' });

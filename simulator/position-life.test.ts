@@ -35,7 +35,14 @@ describe("a position's life on the simulator", () => {
 
   it('opens long with SL and TP, the TP closes it, the SL stays open, and PnL and fees add up', async () => {
     await call('POST', '/fapi/v1/leverage', { symbol: 'ETHUSDT', leverage: 10 });
-    const entry = await call('POST', '/fapi/v1/order', { symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.500', newClientOrderId: 'life-entry', newOrderRespType: 'RESULT' });
+    const entry = await call('POST', '/fapi/v1/order', {
+      symbol: 'ETHUSDT',
+      side: 'BUY',
+      type: 'MARKET',
+      quantity: '0.500',
+      newClientOrderId: 'life-entry',
+      newOrderRespType: 'RESULT',
+    });
     expect(entry.body).toMatchObject({ status: 'FILLED', executedQty: '0.500', clientOrderId: 'life-entry' });
     const entryPrice = Number(entry.body.avgPrice);
     await waitForEvent((e) => e.e === 'ORDER_TRADE_UPDATE' && e.o.c === 'life-entry' && e.o.X === 'FILLED');
@@ -44,7 +51,16 @@ describe("a position's life on the simulator", () => {
     const sl = Math.round(entryPrice * 0.95 * 100) / 100;
     const tp = Math.round(entryPrice * 1.05 * 100) / 100;
     const algo = (type: string, triggerPrice: number, clientAlgoId: string) =>
-      call('POST', '/fapi/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'ETHUSDT', side: 'SELL', type, triggerPrice, closePosition: true, workingType: 'MARK_PRICE', clientAlgoId });
+      call('POST', '/fapi/v1/algoOrder', {
+        algoType: 'CONDITIONAL',
+        symbol: 'ETHUSDT',
+        side: 'SELL',
+        type,
+        triggerPrice,
+        closePosition: true,
+        workingType: 'MARK_PRICE',
+        clientAlgoId,
+      });
     expect((await algo('STOP_MARKET', sl, 'life-sl')).body).toMatchObject({ algoStatus: 'NEW', orderType: 'STOP_MARKET', closePosition: true });
     expect((await algo('TAKE_PROFIT_MARKET', tp, 'life-tp')).body).toMatchObject({ algoStatus: 'NEW', orderType: 'TAKE_PROFIT_MARKET' });
     await waitForEvent((e) => e.e === 'ALGO_UPDATE' && e.o.caid === 'life-tp' && e.o.X === 'NEW');

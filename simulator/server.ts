@@ -83,8 +83,9 @@ export class Simulator {
     this.#opts = opts;
     const symbols = opts.symbols ?? DEFAULT_SYMBOLS;
     const shared = defaultDataDir();
-    const dataDir = opts.dataDir === undefined ? (shared && join(shared, 'futures-klines-1h')) : opts.dataDir ?? undefined;
-    const infoFile = opts.exchangeInfoFile === undefined ? (shared && join(shared, 'binance-json', 'fapi-v1-exchangeInfo.json')) : opts.exchangeInfoFile ?? undefined;
+    const dataDir = opts.dataDir === undefined ? shared && join(shared, 'futures-klines-1h') : (opts.dataDir ?? undefined);
+    const infoFile =
+      opts.exchangeInfoFile === undefined ? shared && join(shared, 'binance-json', 'fapi-v1-exchangeInfo.json') : (opts.exchangeInfoFile ?? undefined);
     const history = opts.historyBars ?? 1000;
     const replay = dataDir ? readReplayDir(dataDir, symbols) : new Map<string, Bar[]>();
     this.source = replay.size > 0 ? 'replay' : 'generated';
@@ -147,10 +148,15 @@ export class Simulator {
     if (!account) throw new AdminError(404, `unknown account ${id}`);
     const info = accountV3(this.engine, account);
     return {
-      id: account.id, walletBalance: info.totalWalletBalance, availableBalance: info.availableBalance,
-      unrealizedProfit: info.totalUnrealizedProfit, positions: positionRiskV3(this.engine, account),
-      openOrders: this.engine.openOrders(account).length, openAlgoOrders: this.engine.openAlgos(account).length,
-      ordersPlaced: account.ordersPlaced, trades: account.trades.length,
+      id: account.id,
+      walletBalance: info.totalWalletBalance,
+      availableBalance: info.availableBalance,
+      unrealizedProfit: info.totalUnrealizedProfit,
+      positions: positionRiskV3(this.engine, account),
+      openOrders: this.engine.openOrders(account).length,
+      openAlgoOrders: this.engine.openAlgos(account).length,
+      ordersPlaced: account.ordersPlaced,
+      trades: account.trades.length,
     };
   }
 
@@ -175,14 +181,22 @@ export class Simulator {
   #start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#timers.push(setInterval(() => this.#safely(() => {
-      this.engine.tick();
-      this.userStreams.expire();
-    }), this.#opts.tickMs ?? 250));
+    this.#timers.push(
+      setInterval(
+        () =>
+          this.#safely(() => {
+            this.engine.tick();
+            this.userStreams.expire();
+          }),
+        this.#opts.tickMs ?? 250,
+      ),
+    );
     this.#timers.push(setInterval(() => this.#safely(() => this.marketStreams.publish()), 1000));
-    this.#timers.push(setInterval(() => {
-      for (const s of this.#sockets) if (s.readyState === s.OPEN) s.ping();
-    }, this.#opts.pingIntervalMs ?? 180_000));
+    this.#timers.push(
+      setInterval(() => {
+        for (const s of this.#sockets) if (s.readyState === s.OPEN) s.ping();
+      }, this.#opts.pingIntervalMs ?? 180_000),
+    );
     for (const t of this.#timers) t.unref();
   }
 

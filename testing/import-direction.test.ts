@@ -10,7 +10,11 @@ describe('import direction', () => {
   it.each([
     ['core/exchange/governor.ts', "import { Trader } from '../../trader/trader.js';\nexport { Trader };\n", /ground floor/],
     ['core/env.ts', "import { helm } from '../testing/helm.js';\nexport { helm };\n", /ground floor/],
-    ['trader/trader.ts', "import { until } from '../testing/until.js';\nexport { until };\n", /never the CLI, the local runtime, the simulator or test helpers/],
+    [
+      'trader/trader.ts',
+      "import { until } from '../testing/until.js';\nexport { until };\n",
+      /never the CLI, the local runtime, the simulator or test helpers/,
+    ],
     ['marketdata/service.ts', "import { Simulator } from '../simulator/server.js';\nexport { Simulator };\n", /never the CLI/],
     ['operator/kube/reconciler.ts', "import { up } from '../../local/up.js';\nexport { up };\n", /never the CLI/],
     ['simulator/server.ts', "import { Trader } from '../trader/trader.js';\nexport { Trader };\n", /imports only core/],

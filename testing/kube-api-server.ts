@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { KubeConfig } from '@kubernetes/client-node';
 
 type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; spec?: unknown; status?: unknown; data?: unknown; [k: string]: unknown };
-interface Event { rv: number; collection: string; type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: Obj }
+interface Event {
+  rv: number;
+  collection: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: Obj;
+}
 
 const PATH = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/(status))?$/;
 
@@ -56,7 +61,12 @@ export class StandInApiServer {
     this.#compactedBefore = this.#rv;
     this.#events = [];
     for (const w of this.#watchers) {
-      w.res.write(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' } }) + '\n');
+      w.res.write(
+        JSON.stringify({
+          type: 'ERROR',
+          object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' },
+        }) + '\n',
+      );
       w.res.end();
     }
     this.#watchers.clear();
@@ -70,7 +80,8 @@ export class StandInApiServer {
   /** Creates or replaces an object as a client would (kubectl apply). */
   put(path: string, obj: Obj): Obj {
     const existing = this.objects.get(path);
-    if (existing) return this.#write(path, { ...obj, metadata: { ...existing.metadata, ...obj.metadata, generation: this.#nextGeneration(existing, obj) } }, 'MODIFIED');
+    if (existing)
+      return this.#write(path, { ...obj, metadata: { ...existing.metadata, ...obj.metadata, generation: this.#nextGeneration(existing, obj) } }, 'MODIFIED');
     return this.#create(path, obj);
   }
 
@@ -83,7 +94,8 @@ export class StandInApiServer {
     const obj = this.objects.get(path);
     if (!obj) return;
     if ((obj.metadata.finalizers ?? []).length > 0) {
-      if (!obj.metadata.deletionTimestamp) this.#write(path, { ...obj, metadata: { ...obj.metadata, deletionTimestamp: new Date().toISOString() } }, 'MODIFIED');
+      if (!obj.metadata.deletionTimestamp)
+        this.#write(path, { ...obj, metadata: { ...obj.metadata, deletionTimestamp: new Date().toISOString() } }, 'MODIFIED');
       return;
     }
     this.#remove(path);
@@ -97,7 +109,8 @@ export class StandInApiServer {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const status = (code: number, reason: string, message: string) => send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
+    const status = (code: number, reason: string, message: string) =>
+      send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
     if (!m) return status(404, 'NotFound', url.pathname);
     const [, gv, ns, plural, name, sub] = m;
     const collection = `/${gv}/namespaces/${ns}/${plural}`;
@@ -155,8 +168,15 @@ export class StandInApiServer {
         if (!manager) return status(422, 'Invalid', 'fieldManager is required for apply patch');
         const applied: Obj = { ...body, metadata: { ...body.metadata, managedFields: [{ manager, operation: 'Apply' }] } };
         if (!existing) return send(201, this.#create(path, applied));
-        const merged: Obj = { ...existing, ...applied, metadata: { ...existing.metadata, ...applied.metadata, generation: this.#nextGeneration(existing, applied) } };
-        if (JSON.stringify({ ...merged, metadata: { ...merged.metadata, resourceVersion: '' } }) === JSON.stringify({ ...existing, metadata: { ...existing.metadata, resourceVersion: '' } })) {
+        const merged: Obj = {
+          ...existing,
+          ...applied,
+          metadata: { ...existing.metadata, ...applied.metadata, generation: this.#nextGeneration(existing, applied) },
+        };
+        if (
+          JSON.stringify({ ...merged, metadata: { ...merged.metadata, resourceVersion: '' } }) ===
+          JSON.stringify({ ...existing, metadata: { ...existing.metadata, resourceVersion: '' } })
+        ) {
           return send(200, existing);
         }
         return send(200, this.#write(path, merged, 'MODIFIED'));
@@ -183,8 +203,11 @@ export class StandInApiServer {
     const created: Obj = {
       ...obj,
       metadata: {
-        ...obj.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString(),
-        namespace: path.split('/namespaces/')[1]!.split('/')[0], ...(obj.spec !== undefined ? { generation: 1 } : {}),
+        ...obj.metadata,
+        uid: randomUUID(),
+        creationTimestamp: new Date().toISOString(),
+        namespace: path.split('/namespaces/')[1]!.split('/')[0],
+        ...(obj.spec !== undefined ? { generation: 1 } : {}),
       },
     };
     return this.#write(path, created, 'ADDED');

@@ -11,7 +11,13 @@ export function testMarketdata(r: TestRedis, exchange: string, db: Db | undefine
   const redis = createRedis(r.env);
   const registry = new Registry();
   const service = new MarketdataService({
-    redis, db, registry, logger: pino({ level: 'silent' }), governor: new RateGovernor({ redis }), exchange, ...opts,
+    redis,
+    db,
+    registry,
+    logger: pino({ level: 'silent' }),
+    governor: new RateGovernor({ redis }),
+    exchange,
+    ...opts,
   });
   return {
     service,

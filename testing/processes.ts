@@ -21,7 +21,9 @@ const spawned = new Set<AtsProcess>();
 /** Runs `ats <args>` from the TypeScript sources as a real child process, capturing its output. */
 export function spawnAts(args: string[], env: Record<string, string>): AtsProcess {
   const child = spawn(process.execPath, [...ATS_PROGRAM, ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
   child.stdout!.on('data', (d) => output.push(String(d)));

@@ -40,7 +40,11 @@ export async function startTestSimulator(opts: SimulatorOptions = {}): Promise<T
       return c;
     },
     async admin(method, path, body) {
-      const res = await fetch(`${url}/_sim${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const res = await fetch(`${url}/_sim${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       const json = await res.json();
       if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
       return json;

@@ -29,15 +29,32 @@ export function testTrader(r: TestRedis, exchange: string, db: Db, account: Test
   const redis = createRedis(r.env);
   const registry = new Registry();
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { lines.push(scrubSecrets(String(chunk))); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(scrubSecrets(String(chunk)));
+      done();
+    },
+  });
   const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } }, sink);
   const trader = new Trader({
-    accountId: account.id, redis, db, registry, logger, governor: new RateGovernor({ redis }), exchange,
+    accountId: account.id,
+    redis,
+    db,
+    registry,
+    logger,
+    governor: new RateGovernor({ redis }),
+    exchange,
     credentials: async () => acceptKeyPair({ apiKey: account.apiKey, apiSecret: account.apiSecret }, 'test'),
-    reconcileMs: 1_000, snapshotMs: 2_000, recommendationPollMs: 1_000, ...opts,
+    reconcileMs: 1_000,
+    snapshotMs: 2_000,
+    recommendationPollMs: 1_000,
+    ...opts,
   });
   return {
-    trader, registry, lines, redis,
+    trader,
+    registry,
+    lines,
+    redis,
     async close() {
       await trader.stop();
       redis.disconnect();
@@ -46,8 +63,15 @@ export function testTrader(r: TestRedis, exchange: string, db: Db, account: Test
 }
 
 export const recommendation = (over: Partial<Recommendation> & Pick<Recommendation, 'symbol' | 'entry' | 'stopLoss' | 'takeProfit'>): Recommendation => ({
-  id: `${over.symbol}-1h-${Date.now()}-${over.side ?? 'long'}-test`, side: 'long', score: 0.8, reason: 'test', strategy: 'test', interval: '1h',
-  barTime: Date.now(), expiresAt: Date.now() + 10 * 60_000, ...over,
+  id: `${over.symbol}-1h-${Date.now()}-${over.side ?? 'long'}-test`,
+  side: 'long',
+  score: 0.8,
+  reason: 'test',
+  strategy: 'test',
+  interval: '1h',
+  barTime: Date.now(),
+  expiresAt: Date.now() + 10 * 60_000,
+  ...over,
 });
 
 /**
@@ -64,7 +88,11 @@ export async function startTraderFixture(config: Record<string, unknown>, balanc
   await tr.trader.start();
   await until(() => tr.trader.state === 'active');
   return {
-    t, r, d, acct, tr,
+    t,
+    r,
+    d,
+    acct,
+    tr,
     async close() {
       await tr.close();
       await r.cleanup();
@@ -79,13 +107,24 @@ export async function startTraderFixture(config: Record<string, unknown>, balanc
  * positions say the wallet gained, and the fills no position claims.
  */
 export async function recordedLedger(db: Db, accountId: string) {
-  const trades = await db.selectFrom('trades').where('account_id', '=', accountId)
+  const trades = await db
+    .selectFrom('trades')
+    .where('account_id', '=', accountId)
     .select((eb) => [
       eb.fn.coalesce(eb.fn.sum<string>(sql<string>`realized_pnl - commission`), sql<string>`0`).as('net'),
       eb.fn.countAll<string>().as('count'),
       eb.fn.count<string>('position_key').as('attributed'),
-    ]).executeTakeFirstOrThrow();
-  const positions = await db.selectFrom('positions').where('account_id', '=', accountId)
-    .select((eb) => [eb.fn.coalesce(eb.fn.sum<string>(sql<string>`realized_pnl - fees`), sql<string>`0`).as('net')]).executeTakeFirstOrThrow();
-  return { fillsNet: String(trades.net), positionsNet: String(positions.net), fills: Number(trades.count), unattributed: Number(trades.count) - Number(trades.attributed) };
+    ])
+    .executeTakeFirstOrThrow();
+  const positions = await db
+    .selectFrom('positions')
+    .where('account_id', '=', accountId)
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<string>(sql<string>`realized_pnl - fees`), sql<string>`0`).as('net')])
+    .executeTakeFirstOrThrow();
+  return {
+    fillsNet: String(trades.net),
+    positionsNet: String(positions.net),
+    fills: Number(trades.count),
+    unattributed: Number(trades.count) - Number(trades.attributed),
+  };
 }

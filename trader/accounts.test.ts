@@ -27,10 +27,17 @@ describe('accounts are isolated', () => {
     await writeConfig(r, alice!.id, { minScore: 0.3, sizing: { mode: 'fixed', usdt: 150 }, leverage: 4 });
     await writeConfig(r, bob!.id, { minScore: 0.9, sizing: { mode: 'equity', percent: 2 }, leverage: 2 });
     await writeConfig(r, carol!.id, { minScore: 0.3 });
-    for (const [a, secret] of [[alice!, alice!.apiSecret], [bob!, bob!.apiSecret], [carol!, 'not-carols-secret-at-all-000']] as const) {
+    for (const [a, secret] of [
+      [alice!, alice!.apiSecret],
+      [bob!, bob!.apiSecret],
+      [carol!, 'not-carols-secret-at-all-000'],
+    ] as const) {
       const port = await freePort();
       const p = spawnAts(['trader', '--account', a.id, '--credentials-dir', credentialsDir(a.apiKey, secret), '--port', String(port)], {
-        ...r.env, DATABASE_URL: d.url, ATS_EXCHANGE: t.url, LOG_LEVEL: 'debug',
+        ...r.env,
+        DATABASE_URL: d.url,
+        ATS_EXCHANGE: t.url,
+        LOG_LEVEL: 'debug',
       });
       procs.set(a.id, { ...p, port });
     }
@@ -46,7 +53,13 @@ describe('accounts are isolated', () => {
   });
 
   const heartbeat = async (id: string) => JSON.parse((await r.redis.get(redisKeys.heartbeat(`trader:${id}`))) ?? '{}');
-  const logs = (id: string) => procs.get(id)!.output.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const logs = (id: string) =>
+    procs
+      .get(id)!
+      .output.join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
 
   it('act differently on the same recommendation; a bad key puts only its own account in error', async () => {
     await until(async () => (await heartbeat(alice.id)).state === 'active' && (await heartbeat(bob.id)).state === 'active', 30_000);
@@ -59,7 +72,11 @@ describe('accounts are isolated', () => {
 
     await until(async () => (await t.admin<{ openAlgoOrders: number }>('GET', `/accounts/${alice.id}`)).openAlgoOrders === 2, 20_000);
     await until(() => logs(bob.id).some((l) => l.msg === 'recommendation denied'), 10_000);
-    expect(logs(bob.id).find((l) => l.msg === 'recommendation denied')).toMatchObject({ account_id: bob.id, reason: 'score_below_threshold', recommendation: rec.id });
+    expect(logs(bob.id).find((l) => l.msg === 'recommendation denied')).toMatchObject({
+      account_id: bob.id,
+      reason: 'score_below_threshold',
+      recommendation: rec.id,
+    });
     expect((await t.admin<{ ordersPlaced: number }>('GET', `/accounts/${bob.id}`)).ordersPlaced).toBe(0);
     expect((await t.admin<{ ordersPlaced: number }>('GET', `/accounts/${carol.id}`)).ordersPlaced).toBe(0);
     expect(await heartbeat(carol.id)).toMatchObject({ state: 'error' });
@@ -68,7 +85,10 @@ describe('accounts are isolated', () => {
     await until(async () => (await d.db.selectFrom('orders').select('id').where('account_id', '=', alice.id).execute()).length === 3);
     for (const table of ['orders', 'trades', 'positions'] as const) {
       const owners = await d.db.selectFrom(table).select('account_id').distinct().execute();
-      expect(owners.map((o) => o.account_id), table).toEqual([alice.id]);
+      expect(
+        owners.map((o) => o.account_id),
+        table,
+      ).toEqual([alice.id]);
     }
     const metrics = await (await fetch(`http://127.0.0.1:${procs.get(carol.id)!.port}/metrics`)).text();
     expect(metrics).toMatch(/ats_trader_state\{state="error",component="trader",account="acct3"\} 1/);
@@ -91,8 +111,18 @@ describe('accounts are isolated', () => {
     const raw = createRedis({ REDIS_URL: r.env.REDIS_URL, REDIS_KEY_PREFIX: '' });
     for (const key of await raw.keys(`${r.prefix}*`)) {
       const type = await raw.type(key);
-      const value = type === 'string' ? await raw.get(key) : type === 'hash' ? await raw.hgetall(key) : type === 'list' ? await raw.lrange(key, 0, -1)
-        : type === 'set' ? await raw.smembers(key) : type === 'stream' ? await raw.xrange(key, '-', '+') : null;
+      const value =
+        type === 'string'
+          ? await raw.get(key)
+          : type === 'hash'
+            ? await raw.hgetall(key)
+            : type === 'list'
+              ? await raw.lrange(key, 0, -1)
+              : type === 'set'
+                ? await raw.smembers(key)
+                : type === 'stream'
+                  ? await raw.xrange(key, '-', '+')
+                  : null;
       texts.push([`redis ${key}`, `${key} ${JSON.stringify(value)}`]);
     }
     raw.disconnect();

@@ -8,7 +8,6 @@ import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
 import { localKeyStore } from '../core/credentials/local-key-store.js';
 
-
 export const traderCommand = () =>
   new Command('trader')
     .description("one account's automated trading")
@@ -16,7 +15,8 @@ export const traderCommand = () =>
     .option('--credentials-dir <dir>', 'directory with the files apiKey and apiSecret (a mounted Secret); default: the local encrypted key store')
     .option('--key-name <name>', 'entry of the local key store to use (default: the account id)')
     .option('--exchange <target>', 'simulator, live, demo, testnet or a simulator URL (default: ATS_EXCHANGE)', (value: string) => {
-      if (!envSchema.shape.ATS_EXCHANGE.safeParse(value).success) throw new InvalidArgumentError('expected simulator, live, demo, testnet or an http(s) URL of a simulator');
+      if (!envSchema.shape.ATS_EXCHANGE.safeParse(value).success)
+        throw new InvalidArgumentError('expected simulator, live, demo, testnet or an http(s) URL of a simulator');
       return value;
     })
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9465)
@@ -28,9 +28,14 @@ export const traderCommand = () =>
       await migrateToLatest(database.db);
       const store = opts.credentialsDir ? undefined : localKeyStore(ctx.env);
       const trader = new Trader({
-        accountId: opts.account, redis: ctx.redis, db: database.db, logger: log, registry: ctx.registry,
+        accountId: opts.account,
+        redis: ctx.redis,
+        db: database.db,
+        logger: log,
+        registry: ctx.registry,
         governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
-        exchange: opts.exchange ?? ctx.env.ATS_EXCHANGE, wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
+        exchange: opts.exchange ?? ctx.env.ATS_EXCHANGE,
+        wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
         credentials: async () => (opts.credentialsDir ? readKeyPairDir(opts.credentialsDir) : store!.get(opts.keyName ?? opts.account)),
       });
       const ops = createOpsServer({

@@ -7,7 +7,12 @@ import { startTestSimulator, type TestAccount, type TestSimulator } from '../tes
 import { until } from '../testing/until.js';
 import { recommendation, writeConfig } from '../testing/trader.js';
 
-interface SimAccountView { openAlgoOrders: number; trades: number; ordersPlaced: number; positions: Array<{ positionAmt: string }> }
+interface SimAccountView {
+  openAlgoOrders: number;
+  trades: number;
+  ordersPlaced: number;
+  positions: Array<{ positionAmt: string }>;
+}
 
 describe('trader killed between entry and protection', () => {
   let t: TestSimulator;
@@ -36,7 +41,10 @@ describe('trader killed between entry and protection', () => {
 
   const start = () => {
     const p = spawnAts(['trader', '--account', acct.id, '--credentials-dir', credentialsDir(acct.apiKey, acct.apiSecret), '--port', '0'], {
-      ...r.env, DATABASE_URL: d.url, ATS_EXCHANGE: t.url, LOG_LEVEL: 'info',
+      ...r.env,
+      DATABASE_URL: d.url,
+      ATS_EXCHANGE: t.url,
+      LOG_LEVEL: 'info',
     });
     procs.push(p);
     return p;
@@ -68,7 +76,9 @@ describe('trader killed between entry and protection', () => {
     await until(async () => (await d.db.selectFrom('orders').select('id').where('account_id', '=', acct.id).execute()).length === 3, 15_000);
     const orders = await d.db.selectFrom('orders').selectAll().where('account_id', '=', acct.id).orderBy('purpose').execute();
     expect(orders.map((o) => [o.purpose, o.status, o.recommendation_id])).toEqual([
-      ['entry', 'FILLED', rec.id], ['stop_loss', 'NEW', rec.id], ['take_profit', 'NEW', rec.id],
+      ['entry', 'FILLED', rec.id],
+      ['stop_loss', 'NEW', rec.id],
+      ['take_profit', 'NEW', rec.id],
     ]);
     expect(Number(orders.find((o) => o.purpose === 'stop_loss')!.trigger_price)).toBe(rec.stopLoss);
     await until(async () => (await d.db.selectFrom('positions').select('id').where('account_id', '=', acct.id).execute()).length === 1);

@@ -48,8 +48,16 @@ export class EntryDesk {
     for (const rec of fresh) {
       const markPrice = await this.c.reader.markPrice(rec.symbol);
       const decision = assessEntry(rec, {
-        config, now: Date.now(), market: account.rules(rec.symbol), markPrice, equity: balance.equity, available,
-        dayStartEquity, openSymbols, ordersToday, takerFee: TAKER_FEE,
+        config,
+        now: Date.now(),
+        market: account.rules(rec.symbol),
+        markPrice,
+        equity: balance.equity,
+        available,
+        dayStartEquity,
+        openSymbols,
+        ordersToday,
+        takerFee: TAKER_FEE,
       });
       if (!decision.ok) {
         if (decision.reason === 'daily_loss_limit') this.c.state.decide(config, balance.equity, dayStartEquity);
@@ -81,8 +89,16 @@ export class EntryDesk {
     const account = this.c.account();
     const id = clientOrderId(this.c.accountId, rec.id, 'entry');
     await this.c.runtime.setPending({
-      clientOrderId: id, recommendationId: rec.id, symbol: plan.symbol, purpose: 'entry', side: plan.side, amount: plan.amount,
-      stopLoss: rec.stopLoss, takeProfit: rec.takeProfit, createdAt: Date.now(), expiresAt: rec.expiresAt,
+      clientOrderId: id,
+      recommendationId: rec.id,
+      symbol: plan.symbol,
+      purpose: 'entry',
+      side: plan.side,
+      amount: plan.amount,
+      stopLoss: rec.stopLoss,
+      takeProfit: rec.takeProfit,
+      createdAt: Date.now(),
+      expiresAt: rec.expiresAt,
     });
     // A restart or retry finds the entry it already sent instead of sending another.
     let order = await account.findOrder(plan.symbol, id);
@@ -101,14 +117,20 @@ export class EntryDesk {
           try {
             order = await account.findOrder(plan.symbol, id);
           } catch (lookup) {
-            this.c.log.warn({ recommendation: rec.id, symbol: plan.symbol, err: describeError(err), lookup: describeError(lookup) }, 'entry outcome unknown: kept pending until the exchange answers');
+            this.c.log.warn(
+              { recommendation: rec.id, symbol: plan.symbol, err: describeError(err), lookup: describeError(lookup) },
+              'entry outcome unknown: kept pending until the exchange answers',
+            );
             return false;
           }
         }
         if (!order) {
           await this.c.runtime.removePending(id);
           if (failure === 'auth') throw err;
-          this.c.records.write({ kind: 'order', row: rejectedOrderRow(this.c.accountId, plan.symbol, 'entry', id, plan.side, plan.amount, rec.id, describeError(err)) });
+          this.c.records.write({
+            kind: 'order',
+            row: rejectedOrderRow(this.c.accountId, plan.symbol, 'entry', id, plan.side, plan.amount, rec.id, describeError(err)),
+          });
           await this.c.counted('entry', failure === 'rejected' ? 'rejected' : 'failed');
           this.c.log.warn({ recommendation: rec.id, symbol: plan.symbol, failure, err: describeError(err) }, 'entry not placed');
           return false;

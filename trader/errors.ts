@@ -19,9 +19,17 @@ export function classify(err: unknown): Failure {
   if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied || err instanceof ccxt.AccountSuspended) return 'auth';
   if (err instanceof ccxt.DDoSProtection || err instanceof ccxt.RateLimitExceeded || isAtsError(err, 'ATS_RATE_BUDGET_EXHAUSTED')) return 'rate_limited';
   if (err instanceof ccxt.NetworkError) return 'temporary';
-  if (err instanceof ccxt.InvalidOrder || err instanceof ccxt.InsufficientFunds || err instanceof ccxt.BadRequest || err instanceof ccxt.BadSymbol || err instanceof ccxt.OperationRejected) return 'rejected';
+  if (
+    err instanceof ccxt.InvalidOrder ||
+    err instanceof ccxt.InsufficientFunds ||
+    err instanceof ccxt.BadRequest ||
+    err instanceof ccxt.BadSymbol ||
+    err instanceof ccxt.OperationRejected
+  )
+    return 'rejected';
   return 'temporary';
 }
 
 export const isWouldTrigger = (err: unknown) => err instanceof Error && /-2021|would immediately trigger/i.test(err.message);
-export const isOrderNotFound = (err: unknown) => err instanceof ccxt.OrderNotFound || (err instanceof Error && /-2013|-2011|Order does not exist/.test(err.message));
+export const isOrderNotFound = (err: unknown) =>
+  err instanceof ccxt.OrderNotFound || (err instanceof Error && /-2013|-2011|Order does not exist/.test(err.message));

@@ -117,8 +117,12 @@ export class ExchangeAccount {
       if (amount === 0) continue;
       const id = String((p.info as Record<string, string>).symbol);
       out.set(id, {
-        symbol: id, side: p.side === 'short' ? 'short' : 'long', amount, entryPrice: Number(p.entryPrice),
-        markPrice: Number(p.markPrice ?? 0), unrealizedPnl: Number(p.unrealizedPnl ?? 0),
+        symbol: id,
+        side: p.side === 'short' ? 'short' : 'long',
+        amount,
+        entryPrice: Number(p.entryPrice),
+        markPrice: Number(p.markPrice ?? 0),
+        unrealizedPnl: Number(p.unrealizedPnl ?? 0),
       });
     }
     return out;
@@ -144,22 +148,42 @@ export class ExchangeAccount {
 
   async entry(id: string, side: 'buy' | 'sell', amount: number, clientOrderId: string, limitPrice?: number): Promise<ExchangeOrder> {
     const symbol = this.#unified(id);
-    return toExchangeOrder(limitPrice === undefined
-      ? await this.client.createOrder(symbol, 'market', side, amount, undefined, { clientOrderId })
-      : await this.client.createOrder(symbol, 'limit', side, amount, limitPrice, { clientOrderId, timeInForce: 'GTC' }));
+    return toExchangeOrder(
+      limitPrice === undefined
+        ? await this.client.createOrder(symbol, 'market', side, amount, undefined, { clientOrderId })
+        : await this.client.createOrder(symbol, 'limit', side, amount, limitPrice, { clientOrderId, timeInForce: 'GTC' }),
+    );
   }
 
   /** A stop-loss or take-profit closing the whole position, triggered by the mark price. */
-  async protect(id: string, positionSide: 'long' | 'short', kind: 'stop_loss' | 'take_profit', triggerPrice: number, clientOrderId: string): Promise<ExchangeOrder> {
+  async protect(
+    id: string,
+    positionSide: 'long' | 'short',
+    kind: 'stop_loss' | 'take_profit',
+    triggerPrice: number,
+    clientOrderId: string,
+  ): Promise<ExchangeOrder> {
     const symbol = this.#unified(id);
     const price = Number(this.client.priceToPrecision(symbol, triggerPrice));
-    const params = { clientOrderId, closePosition: true, workingType: 'MARK_PRICE', ...(kind === 'stop_loss' ? { stopLossPrice: price } : { takeProfitPrice: price }) };
-    return toExchangeOrder(await this.client.createOrder(symbol, 'market', positionSide === 'long' ? 'sell' : 'buy', undefined as unknown as number, undefined, params));
+    const params = {
+      clientOrderId,
+      closePosition: true,
+      workingType: 'MARK_PRICE',
+      ...(kind === 'stop_loss' ? { stopLossPrice: price } : { takeProfitPrice: price }),
+    };
+    return toExchangeOrder(
+      await this.client.createOrder(symbol, 'market', positionSide === 'long' ? 'sell' : 'buy', undefined as unknown as number, undefined, params),
+    );
   }
 
   /** Closes a position at market now (reduce-only). */
   async closePosition(id: string, position: ExchangePosition, clientOrderId: string): Promise<ExchangeOrder> {
-    return toExchangeOrder(await this.client.createOrder(this.#unified(id), 'market', position.side === 'long' ? 'sell' : 'buy', position.amount, undefined, { clientOrderId, reduceOnly: true }));
+    return toExchangeOrder(
+      await this.client.createOrder(this.#unified(id), 'market', position.side === 'long' ? 'sell' : 'buy', position.amount, undefined, {
+        clientOrderId,
+        reduceOnly: true,
+      }),
+    );
   }
 
   async cancelOrder(id: string, orderId: string): Promise<ExchangeOrder> {
@@ -177,7 +201,13 @@ export class ExchangeAccount {
   /** The order with this client id, or undefined if the exchange never got it. */
   async findOrder(id: string, clientOrderId: string, trigger = false): Promise<ExchangeOrder | undefined> {
     try {
-      return toExchangeOrder(await this.client.fetchOrder(undefined as unknown as string, this.#unified(id), trigger ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId }));
+      return toExchangeOrder(
+        await this.client.fetchOrder(
+          undefined as unknown as string,
+          this.#unified(id),
+          trigger ? { clientAlgoId: clientOrderId, trigger: true } : { origClientOrderId: clientOrderId },
+        ),
+      );
     } catch (err) {
       if (isOrderNotFound(err)) return undefined;
       throw err;
@@ -195,10 +225,17 @@ function toFill(t: Trade): Fill {
   const info = (t.info ?? {}) as Record<string, unknown>;
   const text = (raw: unknown, parsed: unknown, fallback = '0') => String(raw ?? parsed ?? fallback);
   return {
-    id: String(t.id), orderId: text(info.orderId, t.order), side: t.side === 'sell' ? 'sell' : 'buy',
-    price: text(info.price, t.price), qty: text(info.qty, t.amount), quoteQty: text(info.quoteQty, t.cost),
-    commission: text(info.commission, t.fee?.cost), commissionAsset: text(info.commissionAsset, t.fee?.currency, 'USDT'),
-    realizedPnl: text(info.realizedPnl, undefined), maker: t.takerOrMaker === 'maker', time: Number(t.timestamp),
+    id: String(t.id),
+    orderId: text(info.orderId, t.order),
+    side: t.side === 'sell' ? 'sell' : 'buy',
+    price: text(info.price, t.price),
+    qty: text(info.qty, t.amount),
+    quoteQty: text(info.quoteQty, t.cost),
+    commission: text(info.commission, t.fee?.cost),
+    commissionAsset: text(info.commissionAsset, t.fee?.currency, 'USDT'),
+    realizedPnl: text(info.realizedPnl, undefined),
+    maker: t.takerOrMaker === 'maker',
+    time: Number(t.timestamp),
   };
 }
 

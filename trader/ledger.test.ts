@@ -6,7 +6,12 @@ import type { TestAccount, TestSimulator } from '../testing/simulator.js';
 import { until } from '../testing/until.js';
 import { recommendation, recordedLedger, startTraderFixture, writeConfig } from '../testing/trader.js';
 
-interface Summary { walletBalance: string; openOrders: number; openAlgoOrders: number; positions: Array<{ symbol: string; positionAmt: string }> }
+interface Summary {
+  walletBalance: string;
+  openOrders: number;
+  openAlgoOrders: number;
+  positions: Array<{ symbol: string; positionAmt: string }>;
+}
 
 /**
  * The records agree with the exchange to the last digit: over a run of closes by take-profit,
@@ -24,10 +29,14 @@ describe('the ledger', () => {
   const summary = () => t.admin<Summary>('GET', `/accounts/${acct.id}`);
   const mark = async (symbol: string) => (await t.admin<{ markPrice: number }>('GET', `/price?symbol=${symbol}`)).markPrice;
   const setPrice = (symbol: string, price: number) => t.admin('POST', '/price', { symbol, price });
-  const positionsOf = (symbol: string) => d.db.selectFrom('positions').selectAll().where('account_id', '=', acct.id).where('symbol', '=', symbol).orderBy('opened_at').execute();
+  const positionsOf = (symbol: string) =>
+    d.db.selectFrom('positions').selectAll().where('account_id', '=', acct.id).where('symbol', '=', symbol).orderBy('opened_at').execute();
   const closedCount = async (symbol: string) => (await positionsOf(symbol)).filter((p) => p.status === 'closed').length;
   const protectedOn = async (symbol: string) => (await summary()).positions.some((p) => p.symbol === symbol) && (await summary()).openAlgoOrders === 2;
-  const flat = async () => { const s = await summary(); return s.positions.length === 0 && s.openAlgoOrders === 0 && s.openOrders === 0; };
+  const flat = async () => {
+    const s = await summary();
+    return s.positions.length === 0 && s.openAlgoOrders === 0 && s.openOrders === 0;
+  };
 
   beforeAll(async () => {
     f = await startTraderFixture(CONFIG, BALANCE);
@@ -44,7 +53,14 @@ describe('the ledger', () => {
     await setPrice('ETHUSDT', exit);
     await until(flat, 15_000);
     // Right away, the other way on the same symbol; closed by its stop-loss.
-    const second = recommendation({ id: 'eth-short', side: 'short', symbol: 'ETHUSDT', entry: exit, stopLoss: Math.round(exit * 1.02), takeProfit: Math.round(exit * 0.95) });
+    const second = recommendation({
+      id: 'eth-short',
+      side: 'short',
+      symbol: 'ETHUSDT',
+      entry: exit,
+      stopLoss: Math.round(exit * 1.02),
+      takeProfit: Math.round(exit * 0.95),
+    });
     await publishSnapshot(r.redis, [second]);
     await until(() => protectedOn('ETHUSDT'), 15_000);
     await setPrice('ETHUSDT', Math.round(exit * 1.025 * 100) / 100);
@@ -69,7 +85,9 @@ describe('the ledger', () => {
 
   it('records a position the user closed by hand, with its own fills', async () => {
     const m = await mark('BNBUSDT');
-    await publishSnapshot(r.redis, [recommendation({ id: 'bnb-long', symbol: 'BNBUSDT', entry: m, stopLoss: Math.round(m * 0.95), takeProfit: Math.round(m * 1.05) })]);
+    await publishSnapshot(r.redis, [
+      recommendation({ id: 'bnb-long', symbol: 'BNBUSDT', entry: m, stopLoss: Math.round(m * 0.95), takeProfit: Math.round(m * 1.05) }),
+    ]);
     await until(() => protectedOn('BNBUSDT'));
     await setPrice('BNBUSDT', Math.round(m * 1.01 * 100) / 100);
     const user = await t.client(acct);
@@ -87,7 +105,14 @@ describe('the ledger', () => {
     await writeConfig(r, acct.id, { ...CONFIG, entryType: 'limit' });
     const m = await mark('SOLUSDT');
     const entry = Math.round(m * 0.99 * 100) / 100;
-    const rec = recommendation({ id: 'sol-long', symbol: 'SOLUSDT', entry, stopLoss: Math.round(entry * 0.95 * 100) / 100, takeProfit: Math.round(entry * 1.05 * 100) / 100, expiresAt: Date.now() + 6_000 });
+    const rec = recommendation({
+      id: 'sol-long',
+      symbol: 'SOLUSDT',
+      entry,
+      stopLoss: Math.round(entry * 0.95 * 100) / 100,
+      takeProfit: Math.round(entry * 1.05 * 100) / 100,
+      expiresAt: Date.now() + 6_000,
+    });
     await publishSnapshot(r.redis, [rec]);
     await until(async () => (await summary()).openOrders === 1);
     await t.admin('POST', '/faults', { partialFill: { count: 1, ratio: 0.4 } });
@@ -100,7 +125,13 @@ describe('the ledger', () => {
     await until(flat, 15_000);
     await until(async () => (await closedCount('SOLUSDT')) === 1, 15_000);
     const [p] = await positionsOf('SOLUSDT');
-    const order = await d.db.selectFrom('orders').selectAll().where('account_id', '=', acct.id).where('purpose', '=', 'entry').where('symbol', '=', 'SOLUSDT').executeTakeFirstOrThrow();
+    const order = await d.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('account_id', '=', acct.id)
+      .where('purpose', '=', 'entry')
+      .where('symbol', '=', 'SOLUSDT')
+      .executeTakeFirstOrThrow();
     expect(order.status).toBe('CANCELED');
     expect(Number(order.filled_quantity)).toBeGreaterThan(0);
     expect(Number(order.filled_quantity)).toBeLessThan(Number(order.quantity));

@@ -2,8 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { fillsOfPosition, summarize, type Fill } from './position-fills.js';
 
 let nextId = 100;
-const fill = (orderId: string, side: 'buy' | 'sell', qty: string, price: string, realizedPnl = '0', commission = '0.01'): Fill =>
-  ({ id: String(nextId++), orderId, side, qty, price, quoteQty: '0', maker: false, realizedPnl, commission, commissionAsset: 'USDT', time: nextId * 1000 });
+const fill = (orderId: string, side: 'buy' | 'sell', qty: string, price: string, realizedPnl = '0', commission = '0.01'): Fill => ({
+  id: String(nextId++),
+  orderId,
+  side,
+  qty,
+  price,
+  quoteQty: '0',
+  maker: false,
+  realizedPnl,
+  commission,
+  commissionAsset: 'USDT',
+  time: nextId * 1000,
+});
 
 describe('the fills of a position', () => {
   it('takes a re-entered symbol apart: the previous long is not the new short', () => {

@@ -63,11 +63,17 @@ export class PositionKeeper {
       let t = tracked.get(symbol);
       if (!t) t = await this.#adopt(symbol, p, pending, config);
       else if (t.amount !== p.amount || t.entryPrice !== p.entryPrice) {
-        this.c.records.write({ kind: 'position_update', row: { account_id: this.c.accountId, position_key: positionKey(t), quantity: String(p.amount), entry_price: String(p.entryPrice) } });
+        this.c.records.write({
+          kind: 'position_update',
+          row: { account_id: this.c.accountId, position_key: positionKey(t), quantity: String(p.amount), entry_price: String(p.entryPrice) },
+        });
       }
       const current: TrackedPosition = { ...t, amount: p.amount, entryPrice: p.entryPrice, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl };
       await this.c.runtime.setPosition(current);
-      const protectedNow = await this.#protect(current, triggers.filter((o) => o.symbol === symbol));
+      const protectedNow = await this.#protect(
+        current,
+        triggers.filter((o) => o.symbol === symbol),
+      );
       if (!protectedNow) unprotected += 1;
     }
     for (const [symbol, t] of tracked) if (!positions.has(symbol)) await this.#finalizeClose(symbol, t);
@@ -88,7 +94,10 @@ export class PositionKeeper {
       const symbol = o.symbol;
       if (positions.has(symbol) || !isOurs(o.clientOrderId)) continue;
       await this.c.account().cancelTrigger(symbol, o.id);
-      this.c.records.write({ kind: 'order', row: { ...orderRow(this.c.accountId, symbol, purposeOf(o.clientOrderId!) ?? 'stop_loss', o, undefined), status: 'CANCELED' } });
+      this.c.records.write({
+        kind: 'order',
+        row: { ...orderRow(this.c.accountId, symbol, purposeOf(o.clientOrderId!) ?? 'stop_loss', o, undefined), status: 'CANCELED' },
+      });
       await this.c.runtime.count('orders_cancelled');
       this.c.log.info({ symbol, clientOrderId: o.clientOrderId }, 'cancelled the remaining protective order of a closed position');
     }
@@ -103,9 +112,16 @@ export class PositionKeeper {
     const intent = pending.find((x) => x.purpose === 'entry' && x.symbol === symbol);
     const stopDistance = (p.entryPrice * config.fallbackStopPercent) / 100;
     let t: TrackedPosition = {
-      symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl,
+      symbol,
+      side: p.side,
+      amount: p.amount,
+      entryPrice: p.entryPrice,
+      markPrice: p.markPrice,
+      unrealizedPnl: p.unrealizedPnl,
       stopLoss: intent?.stopLoss ?? (p.side === 'long' ? p.entryPrice - stopDistance : p.entryPrice + stopDistance),
-      takeProfit: intent?.takeProfit, recommendationId: intent?.recommendationId, openedAt: intent?.createdAt ?? Date.now(),
+      takeProfit: intent?.takeProfit,
+      recommendationId: intent?.recommendationId,
+      openedAt: intent?.createdAt ?? Date.now(),
     };
     // Track the position before forgetting the intent: at every moment one of them holds the
     // stop-loss and take-profit, whenever the process is killed.
@@ -119,17 +135,32 @@ export class PositionKeeper {
       }
       // A partly filled limit entry keeps its intent: the rest is cancelled when the recommendation expires.
       if (entry?.state !== 'open') await this.c.runtime.removePending(intent.clientOrderId);
-      this.c.log.info({ symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, recommendation: intent.recommendationId }, 'entry filled: placing its stop-loss and take-profit');
+      this.c.log.info(
+        { symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, recommendation: intent.recommendationId },
+        'entry filled: placing its stop-loss and take-profit',
+      );
     } else {
       this.c.log.warn({ symbol, amount: p.amount, side: p.side }, 'adopted a position ats did not open; protecting it with the fallback stop');
     }
-    this.c.records.write({ kind: 'position_open', row: {
-      account_id: this.c.accountId, position_key: positionKey(t), symbol, side: p.side, quantity: String(p.amount), entry_price: String(p.entryPrice),
-      recommendation_id: t.recommendationId ?? null, opened_at: new Date(t.openedAt).toISOString(),
-    } });
+    this.c.records.write({
+      kind: 'position_open',
+      row: {
+        account_id: this.c.accountId,
+        position_key: positionKey(t),
+        symbol,
+        side: p.side,
+        quantity: String(p.amount),
+        entry_price: String(p.entryPrice),
+        recommendation_id: t.recommendationId ?? null,
+        opened_at: new Date(t.openedAt).toISOString(),
+      },
+    });
     await this.#recordFills(symbol, fillsSince(t));
     // The entry's fee moved the wallet: the live equity starts from the new balance.
-    this.c.balance = await this.c.account().balance().catch(() => this.c.balance);
+    this.c.balance = await this.c
+      .account()
+      .balance()
+      .catch(() => this.c.balance);
     return t;
   }
 
@@ -158,7 +189,10 @@ export class PositionKeeper {
         if (failure === 'auth') throw err;
         if (isWouldTrigger(err) || (failure === 'rejected' && kind === 'stop_loss')) {
           // Never leave a position without its stop: the price is already past it, so close now.
-          this.c.log.warn({ symbol: t.symbol, kind, triggerPrice: price, err: describeError(err) }, 'protective order cannot be placed: closing the position at market');
+          this.c.log.warn(
+            { symbol: t.symbol, kind, triggerPrice: price, err: describeError(err) },
+            'protective order cannot be placed: closing the position at market',
+          );
           await this.#closeNow(t);
           return true;
         }
@@ -211,24 +245,40 @@ export class PositionKeeper {
       const since = this.#unsettledSince.get(key) ?? Date.now();
       this.#unsettledSince.set(key, since);
       if (Date.now() - since < SETTLE_WAIT_MS) return this.c.scheduleSync(2_000);
-      this.c.log.error({ symbol, position: key, fills: found?.fills.length ?? 0 }, 'the fills of a closed position are incomplete on the exchange: recorded with the fills found');
+      this.c.log.error(
+        { symbol, position: key, fills: found?.fills.length ?? 0 },
+        'the fills of a closed position are incomplete on the exchange: recorded with the fills found',
+      );
     }
     this.#unsettledSince.delete(key);
     const fills = found?.fills ?? [];
     const result = summarize(fills, t.side);
     const exit = result.exitPrice === undefined ? null : account.roundPrice(symbol, result.exitPrice);
-    if (result.otherFees.length > 0) this.c.log.warn({ symbol, otherFees: result.otherFees }, 'fees paid in another asset are not in the position\'s USDT fees');
-    this.c.records.write({ kind: 'position_close', row: {
-      account_id: this.c.accountId, position_key: key, symbol, quantity: result.quantity, entry_price: account.roundPrice(symbol, result.entryPrice),
-      exit_price: exit, realized_pnl: result.realizedPnl, fees: result.fees, closed_at: new Date(fills.at(-1)?.time ?? Date.now()).toISOString(),
-      fills: fills.map((f) => ({ tradeId: f.id, clientOrderId: own.get(f.orderId) ?? null })),
-    } });
+    if (result.otherFees.length > 0) this.c.log.warn({ symbol, otherFees: result.otherFees }, "fees paid in another asset are not in the position's USDT fees");
+    this.c.records.write({
+      kind: 'position_close',
+      row: {
+        account_id: this.c.accountId,
+        position_key: key,
+        symbol,
+        quantity: result.quantity,
+        entry_price: account.roundPrice(symbol, result.entryPrice),
+        exit_price: exit,
+        realized_pnl: result.realizedPnl,
+        fees: result.fees,
+        closed_at: new Date(fills.at(-1)?.time ?? Date.now()).toISOString(),
+        fills: fills.map((f) => ({ tradeId: f.id, clientOrderId: own.get(f.orderId) ?? null })),
+      },
+    });
     await this.c.runtime.removePosition(symbol);
     await this.c.runtime.count('positions_closed');
     const net = decimal.sub(result.realizedPnl, result.fees);
     this.c.metrics.realized.inc(Number(net));
     this.c.balance = await account.balance().catch(() => this.c.balance);
-    this.c.log.info({ symbol, side: t.side, entry: result.entryPrice, exit, realizedPnl: result.realizedPnl, fees: result.fees, recommendation: t.recommendationId }, 'position closed');
+    this.c.log.info(
+      { symbol, side: t.side, entry: result.entryPrice, exit, realizedPnl: result.realizedPnl, fees: result.fees, recommendation: t.recommendationId },
+      'position closed',
+    );
   }
 
   #closeOrderId(t: TrackedPosition): string {

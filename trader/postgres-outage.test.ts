@@ -64,7 +64,10 @@ describe('Postgres stopped during trading', () => {
     const trades = await db.selectFrom('trades').selectAll().orderBy('traded_at').execute();
     expect(trades).toHaveLength(2);
     expect(Number(position.realized_pnl)).toBeCloseTo(Number(trades[1]!.realized_pnl), 8);
-    expect(Number(position.fees)).toBeCloseTo(trades.reduce((s, x) => s + Number(x.commission), 0), 8);
+    expect(Number(position.fees)).toBeCloseTo(
+      trades.reduce((s, x) => s + Number(x.commission), 0),
+      8,
+    );
     const orders = await db.selectFrom('orders').select(['purpose', 'status']).execute();
     expect(Object.fromEntries(orders.map((o) => [o.purpose, o.status]))).toEqual({ entry: 'FILLED', take_profit: 'FINISHED', stop_loss: 'CANCELED' });
     expect(tr.lines.some((l) => l.includes('Postgres is back: writing waiting records'))).toBe(true);

@@ -58,7 +58,11 @@ export class RecordWriter {
   write(op: RecordOp): void {
     this.#queue.push(op);
     // Kept in memory either way; without Redis it would not survive a restart, so say so.
-    this.#redis.rpush(this.#key, JSON.stringify(op)).catch((err) => this.#log.warn({ err: describeError(err), kind: op.kind }, 'record not saved in the Redis outbox (kept in memory until Postgres takes it)'));
+    this.#redis
+      .rpush(this.#key, JSON.stringify(op))
+      .catch((err) =>
+        this.#log.warn({ err: describeError(err), kind: op.kind }, 'record not saved in the Redis outbox (kept in memory until Postgres takes it)'),
+      );
     void this.flush();
   }
 
@@ -112,49 +116,92 @@ export class RecordWriter {
     switch (op.kind) {
       case 'account':
         // Normally the operator's; a trader started by hand must still be able to record.
-        await db.insertInto('accounts').values(op.row).onConflict((c) => c.column('id').doNothing()).execute();
+        await db
+          .insertInto('accounts')
+          .values(op.row)
+          .onConflict((c) => c.column('id').doNothing())
+          .execute();
         return;
       case 'order': {
         const { row } = op;
         // Stream events and REST answers arrive in any order: merge, never move a status back.
-        await db.insertInto('orders').values(row).onConflict((c) => c.columns(['account_id', 'client_order_id']).doUpdateSet({
-          status: sql`case when ${statusRank(sql.ref('excluded.status'))} >= ${statusRank(sql.ref('orders.status'))} then excluded.status else orders.status end`,
-          exchange_order_id: sql`coalesce(excluded.exchange_order_id, orders.exchange_order_id)`,
-          filled_quantity: sql`greatest(excluded.filled_quantity, orders.filled_quantity)`,
-          average_price: sql`coalesce(excluded.average_price, orders.average_price)`,
-          trigger_price: sql`coalesce(excluded.trigger_price, orders.trigger_price)`,
-          recommendation_id: sql`coalesce(excluded.recommendation_id, orders.recommendation_id)`,
-          error: sql`coalesce(excluded.error, orders.error)`,
-          updated_at: sql`now()`,
-        })).execute();
+        await db
+          .insertInto('orders')
+          .values(row)
+          .onConflict((c) =>
+            c.columns(['account_id', 'client_order_id']).doUpdateSet({
+              status: sql`case when ${statusRank(sql.ref('excluded.status'))} >= ${statusRank(sql.ref('orders.status'))} then excluded.status else orders.status end`,
+              exchange_order_id: sql`coalesce(excluded.exchange_order_id, orders.exchange_order_id)`,
+              filled_quantity: sql`greatest(excluded.filled_quantity, orders.filled_quantity)`,
+              average_price: sql`coalesce(excluded.average_price, orders.average_price)`,
+              trigger_price: sql`coalesce(excluded.trigger_price, orders.trigger_price)`,
+              recommendation_id: sql`coalesce(excluded.recommendation_id, orders.recommendation_id)`,
+              error: sql`coalesce(excluded.error, orders.error)`,
+              updated_at: sql`now()`,
+            }),
+          )
+          .execute();
         return;
       }
       case 'trade':
-        await db.insertInto('trades').values(op.row).onConflict((c) => c.columns(['account_id', 'symbol', 'exchange_trade_id']).doNothing()).execute();
+        await db
+          .insertInto('trades')
+          .values(op.row)
+          .onConflict((c) => c.columns(['account_id', 'symbol', 'exchange_trade_id']).doNothing())
+          .execute();
         return;
       case 'position_open':
-        await db.insertInto('positions').values(op.row).onConflict((c) => c.columns(['account_id', 'position_key']).doNothing()).execute();
+        await db
+          .insertInto('positions')
+          .values(op.row)
+          .onConflict((c) => c.columns(['account_id', 'position_key']).doNothing())
+          .execute();
         return;
       case 'position_update':
-        await db.updateTable('positions').set({ quantity: op.row.quantity, entry_price: op.row.entry_price, updated_at: new Date() })
-          .where('account_id', '=', op.row.account_id).where('position_key', '=', op.row.position_key).where('status', '=', 'open').execute();
+        await db
+          .updateTable('positions')
+          .set({ quantity: op.row.quantity, entry_price: op.row.entry_price, updated_at: new Date() })
+          .where('account_id', '=', op.row.account_id)
+          .where('position_key', '=', op.row.position_key)
+          .where('status', '=', 'open')
+          .execute();
         return;
       case 'position_close': {
         const { fills, ...row } = op.row;
         await db.transaction().execute(async (tx) => {
-          await tx.updateTable('positions').set({
-            status: 'closed', quantity: row.quantity, entry_price: row.entry_price, exit_price: row.exit_price,
-            realized_pnl: row.realized_pnl, fees: row.fees, closed_at: row.closed_at, updated_at: new Date(),
-          }).where('account_id', '=', row.account_id).where('position_key', '=', row.position_key).execute();
+          await tx
+            .updateTable('positions')
+            .set({
+              status: 'closed',
+              quantity: row.quantity,
+              entry_price: row.entry_price,
+              exit_price: row.exit_price,
+              realized_pnl: row.realized_pnl,
+              fees: row.fees,
+              closed_at: row.closed_at,
+              updated_at: new Date(),
+            })
+            .where('account_id', '=', row.account_id)
+            .where('position_key', '=', row.position_key)
+            .execute();
           for (const f of fills) {
-            await tx.updateTable('trades').set({ position_key: row.position_key, client_order_id: sql`coalesce(${f.clientOrderId}, client_order_id)` })
-              .where('account_id', '=', row.account_id).where('symbol', '=', row.symbol).where('exchange_trade_id', '=', f.tradeId).execute();
+            await tx
+              .updateTable('trades')
+              .set({ position_key: row.position_key, client_order_id: sql`coalesce(${f.clientOrderId}, client_order_id)` })
+              .where('account_id', '=', row.account_id)
+              .where('symbol', '=', row.symbol)
+              .where('exchange_trade_id', '=', f.tradeId)
+              .execute();
           }
         });
         return;
       }
       case 'snapshot':
-        await db.insertInto('account_snapshots').values(op.row).onConflict((c) => c.columns(['account_id', 'taken_at']).doNothing()).execute();
+        await db
+          .insertInto('account_snapshots')
+          .values(op.row)
+          .onConflict((c) => c.columns(['account_id', 'taken_at']).doNothing())
+          .execute();
         return;
     }
   }

@@ -49,9 +49,7 @@ export interface EntryPlan {
   readonly leverage: number;
 }
 
-export type RiskDecision =
-  | { readonly ok: true; readonly plan: EntryPlan }
-  | { readonly ok: false; readonly reason: DenialReason; readonly detail: string };
+export type RiskDecision = { readonly ok: true; readonly plan: EntryPlan } | { readonly ok: false; readonly reason: DenialReason; readonly detail: string };
 
 /** Orders one entry costs against the daily limit: the entry, its stop-loss and take-profit. */
 export const ORDERS_PER_ENTRY = 3;
@@ -68,15 +66,20 @@ export function assessEntry(rec: Recommendation, ctx: RiskContext): RiskDecision
   if (!config.tradingEnabled) return deny('trading_disabled', 'trading is disabled for this account (paused)');
   const lossPercent = ctx.dayStartEquity > 0 ? ((ctx.dayStartEquity - ctx.equity) / ctx.dayStartEquity) * 100 : 0;
   if (lossPercent >= config.dailyLossLimitPercent) {
-    return deny('daily_loss_limit', `equity is down ${lossPercent.toFixed(2)}% today (limit ${config.dailyLossLimitPercent}%): new entries halted until 00:00 UTC`);
+    return deny(
+      'daily_loss_limit',
+      `equity is down ${lossPercent.toFixed(2)}% today (limit ${config.dailyLossLimitPercent}%): new entries halted until 00:00 UTC`,
+    );
   }
   if (config.symbols.length > 0 && !config.symbols.includes(rec.symbol)) return deny('symbol_not_allowed', `${rec.symbol} is not in this account's symbols`);
   if (!ctx.market) return deny('unknown_market', `${rec.symbol} is not a tradable market`);
   if (rec.score < config.minScore) return deny('score_below_threshold', `score ${rec.score} is below ${config.minScore}`);
-  if (ctx.markPrice === undefined || !(ctx.markPrice > 0)) return deny('no_mark_price', `no fresh mark price for ${rec.symbol}: the size cannot be computed, the entry waits for one`);
+  if (ctx.markPrice === undefined || !(ctx.markPrice > 0))
+    return deny('no_mark_price', `no fresh mark price for ${rec.symbol}: the size cannot be computed, the entry waits for one`);
   const markPrice = ctx.markPrice;
   if (ctx.openSymbols.has(rec.symbol)) return deny('position_exists', `a position in ${rec.symbol} is already open`);
-  if (ctx.openSymbols.size >= config.maxOpenPositions) return deny('max_open_positions', `${ctx.openSymbols.size} positions open (max ${config.maxOpenPositions})`);
+  if (ctx.openSymbols.size >= config.maxOpenPositions)
+    return deny('max_open_positions', `${ctx.openSymbols.size} positions open (max ${config.maxOpenPositions})`);
   if (ctx.ordersToday + ORDERS_PER_ENTRY > config.maxOrdersPerDay) {
     return deny('max_orders_per_day', `${ctx.ordersToday} orders placed today; an entry needs ${ORDERS_PER_ENTRY} more (max ${config.maxOrdersPerDay})`);
   }
@@ -87,7 +90,10 @@ export function assessEntry(rec: Recommendation, ctx: RiskContext): RiskDecision
   const rounded = Number(amount.toFixed(decimals(step)));
   const notional = rounded * markPrice;
   if (rounded < ctx.market.minAmount || notional < ctx.market.minNotional) {
-    return deny('size_below_minimum', `position of ${(wantedMargin * leverage).toFixed(2)} USDT notional is below the market minimum (${ctx.market.minNotional} USDT, ${ctx.market.minAmount} ${rec.symbol})`);
+    return deny(
+      'size_below_minimum',
+      `position of ${(wantedMargin * leverage).toFixed(2)} USDT notional is below the market minimum (${ctx.market.minNotional} USDT, ${ctx.market.minAmount} ${rec.symbol})`,
+    );
   }
   const margin = notional / leverage;
   const needed = margin + notional * ctx.takerFee;

@@ -3,7 +3,14 @@ import type { ExchangeOrder } from './exchange-account.js';
 import type { Fill } from './position-fills.js';
 
 /** An `orders` row from what the exchange says of the order. */
-export function orderRow(accountId: string, symbol: string, purpose: OrderPurpose, o: ExchangeOrder, recommendationId: string | undefined, error?: string): NewOrderRow {
+export function orderRow(
+  accountId: string,
+  symbol: string,
+  purpose: OrderPurpose,
+  o: ExchangeOrder,
+  recommendationId: string | undefined,
+  error?: string,
+): NewOrderRow {
   return {
     account_id: accountId,
     client_order_id: String(o.clientOrderId),
@@ -25,18 +32,47 @@ export function orderRow(accountId: string, symbol: string, purpose: OrderPurpos
 }
 
 /** An `orders` row for an order the exchange refused (it has no exchange id). */
-export function rejectedOrderRow(accountId: string, symbol: string, purpose: OrderPurpose, clientOrderId: string, side: 'buy' | 'sell', amount: number, recommendationId: string | undefined, error: string): NewOrderRow {
+export function rejectedOrderRow(
+  accountId: string,
+  symbol: string,
+  purpose: OrderPurpose,
+  clientOrderId: string,
+  side: 'buy' | 'sell',
+  amount: number,
+  recommendationId: string | undefined,
+  error: string,
+): NewOrderRow {
   return {
-    account_id: accountId, client_order_id: clientOrderId, exchange_order_id: null, symbol, side, type: purpose === 'entry' ? 'MARKET' : 'CONDITIONAL',
-    purpose, quantity: amount, status: 'REJECTED', recommendation_id: recommendationId ?? null, error,
+    account_id: accountId,
+    client_order_id: clientOrderId,
+    exchange_order_id: null,
+    symbol,
+    side,
+    type: purpose === 'entry' ? 'MARKET' : 'CONDITIONAL',
+    purpose,
+    quantity: amount,
+    status: 'REJECTED',
+    recommendation_id: recommendationId ?? null,
+    error,
   };
 }
 
 /** A `trades` row (a fill) with its fee and realized PnL exactly as the exchange printed them. */
 export function tradeRow(accountId: string, symbol: string, f: Fill): NewTradeRow {
   return {
-    account_id: accountId, exchange_trade_id: f.id, exchange_order_id: f.orderId, client_order_id: null, symbol, side: f.side,
-    price: f.price, quantity: f.qty, quote_quantity: f.quoteQty, commission: f.commission, commission_asset: f.commissionAsset,
-    realized_pnl: f.realizedPnl, is_maker: f.maker, traded_at: new Date(f.time).toISOString(),
+    account_id: accountId,
+    exchange_trade_id: f.id,
+    exchange_order_id: f.orderId,
+    client_order_id: null,
+    symbol,
+    side: f.side,
+    price: f.price,
+    quantity: f.qty,
+    quote_quantity: f.quoteQty,
+    commission: f.commission,
+    commission_asset: f.commissionAsset,
+    realized_pnl: f.realizedPnl,
+    is_maker: f.maker,
+    traded_at: new Date(f.time).toISOString(),
   };
 }

@@ -6,8 +6,7 @@ import { pendingOrderSchema, trackedPositionSchema, type PendingOrder, type Trac
 export type { PendingOrder, TrackedPosition } from '../core/runtime-values.js';
 
 /** A position's identity in the records: its recommendation, or when and where it was adopted. */
-export const positionKey = (t: Pick<TrackedPosition, 'recommendationId' | 'symbol' | 'openedAt'>) =>
-  t.recommendationId ?? `adopted:${t.symbol}:${t.openedAt}`;
+export const positionKey = (t: Pick<TrackedPosition, 'recommendationId' | 'symbol' | 'openedAt'>) => t.recommendationId ?? `adopted:${t.symbol}:${t.openedAt}`;
 
 const TWO_DAYS_S = 2 * 24 * 3600;
 

@@ -36,7 +36,10 @@ describe("a trade's full life", () => {
     const exit = Math.round(mark * 1.045 * 100) / 100;
     await t.admin('POST', '/price', { symbol: 'ETHUSDT', price: exit });
     await until(async () => (await t.admin<{ openAlgoOrders: number; positions: unknown[] }>('GET', `/accounts/${alice.id}`)).openAlgoOrders === 0, 15_000);
-    await until(async () => (await d.db.selectFrom('positions').select('status').where('account_id', '=', alice.id).executeTakeFirst())?.status === 'closed', 15_000);
+    await until(
+      async () => (await d.db.selectFrom('positions').select('status').where('account_id', '=', alice.id).executeTakeFirst())?.status === 'closed',
+      15_000,
+    );
 
     const position = await d.db.selectFrom('positions').selectAll().where('account_id', '=', alice.id).executeTakeFirstOrThrow();
     const trades = await d.db.selectFrom('trades').selectAll().where('account_id', '=', alice.id).orderBy('traded_at').execute();

@@ -38,7 +38,6 @@ export interface TraderOptions {
   readonly recommendationPollMs?: number;
 }
 
-
 /**
  * One account's automated trading, and its lifecycle: it connects (and reconnects with backoff
  * after an error), follows the account on the user data stream with REST reconciliation as the
@@ -72,16 +71,28 @@ export class Trader {
     this.#o = opts;
     this.accountId = opts.accountId;
     this.#log = opts.logger.child({ account_id: opts.accountId });
-    this.#runtime = new RuntimeState(opts.redis, opts.accountId, (problem) => this.#log.error({ problem }, 'damaged runtime state in Redis: left out, the exchange is asked instead'));
+    this.#runtime = new RuntimeState(opts.redis, opts.accountId, (problem) =>
+      this.#log.error({ problem }, 'damaged runtime state in Redis: left out, the exchange is asked instead'),
+    );
     this.#records = new RecordWriter({ db: opts.db, redis: opts.redis, accountId: opts.accountId, logger: this.#log });
-    this.#reader = new MarketDataReader({ redis: opts.redis, upstream: () => createGovernedClient({ exchange: opts.exchange, wsUrl: opts.wsUrl, governor: opts.governor }) });
+    this.#reader = new MarketDataReader({
+      redis: opts.redis,
+      upstream: () => createGovernedClient({ exchange: opts.exchange, wsUrl: opts.wsUrl, governor: opts.governor }),
+    });
     this.#metrics = traderMetrics(opts.registry);
     this.#state = new TradingState({ log: this.#log, metrics: this.#metrics, onChange: () => void this.#heartbeat() });
     this.#subscriber = opts.redis.duplicate({ lazyConnect: true });
     this.#subscriber.on('error', (err) => this.#log.debug({ err: describeError(err) }, 'recommendation subscriber connection problem (ioredis reconnects)'));
     this.#context = {
-      accountId: opts.accountId, log: this.#log, redis: opts.redis, runtime: this.#runtime, records: this.#records,
-      reader: this.#reader, metrics: this.#metrics, state: this.#state, balance: undefined,
+      accountId: opts.accountId,
+      log: this.#log,
+      redis: opts.redis,
+      runtime: this.#runtime,
+      records: this.#records,
+      reader: this.#reader,
+      metrics: this.#metrics,
+      state: this.#state,
+      balance: undefined,
       account: () => {
         if (!this.#account) throw new AtsError('ATS_NOT_CONNECTED', 'not connected to the exchange');
         return this.#account;
@@ -144,7 +155,14 @@ export class Trader {
     try {
       const keys = await this.#o.credentials();
       await this.#account?.close().catch((err) => this.#log.debug({ err: describeError(err) }, 'previous exchange client did not close cleanly'));
-      const client = await createGovernedClient({ exchange: this.#o.exchange, wsUrl: this.#o.wsUrl, governor: this.#o.governor, apiKey: keys.apiKey, apiSecret: keys.apiSecret, accountId: this.accountId });
+      const client = await createGovernedClient({
+        exchange: this.#o.exchange,
+        wsUrl: this.#o.wsUrl,
+        governor: this.#o.governor,
+        apiKey: keys.apiKey,
+        apiSecret: keys.apiSecret,
+        accountId: this.accountId,
+      });
       const account = await ExchangeAccount.connect(client, () => this.#reader.exchangeInfo());
       await this.#o.governor.setLimits((await this.#reader.exchangeInfo()).rateLimits);
       this.#account = account;
@@ -219,10 +237,18 @@ export class Trader {
     const balance = await this.#context.account().balance();
     this.#context.balance = balance;
     const dayStartEquity = await this.#runtime.dayStartEquity(balance.equity);
-    this.#records.write({ kind: 'snapshot', row: {
-      account_id: this.accountId, taken_at: new Date().toISOString(), wallet_balance: balance.wallet, equity: balance.equity,
-      unrealized_pnl: balance.unrealizedPnl, available_balance: balance.available, open_positions: this.#keeper.openCount,
-    } });
+    this.#records.write({
+      kind: 'snapshot',
+      row: {
+        account_id: this.accountId,
+        taken_at: new Date().toISOString(),
+        wallet_balance: balance.wallet,
+        equity: balance.equity,
+        unrealized_pnl: balance.unrealizedPnl,
+        available_balance: balance.available,
+        open_positions: this.#keeper.openCount,
+      },
+    });
     this.#metrics.equity.set(balance.equity);
     this.#metrics.unrealized.set(balance.unrealizedPnl);
     this.#metrics.pnlToday.set(balance.equity - dayStartEquity);
@@ -233,10 +259,16 @@ export class Trader {
     const live = await this.#keeper.valuation().catch(() => undefined); // mark prices missing: the last balance stands
     const balance = this.#context.balance;
     const state = this.#state.current;
-    await this.#runtime.heartbeat({
-      state: state === 'stopping' ? 'stopped' : state, at: Date.now(), equity: live?.equity ?? balance?.equity,
-      unrealizedPnl: live?.unrealizedPnl ?? balance?.unrealizedPnl, openPositions: this.#keeper.openCount, lastError: this.lastError,
-    }).catch((err) => this.#log.debug({ err: describeError(err) }, 'heartbeat not written (Redis unavailable); the next one follows in 5 s'));
+    await this.#runtime
+      .heartbeat({
+        state: state === 'stopping' ? 'stopped' : state,
+        at: Date.now(),
+        equity: live?.equity ?? balance?.equity,
+        unrealizedPnl: live?.unrealizedPnl ?? balance?.unrealizedPnl,
+        openPositions: this.#keeper.openCount,
+        lastError: this.lastError,
+      })
+      .catch((err) => this.#log.debug({ err: describeError(err) }, 'heartbeat not written (Redis unavailable); the next one follows in 5 s'));
   }
 
   // --- helpers ---

@@ -23,5 +23,4 @@ export function acceptKeyPair(input: unknown, where: string): KeyPair {
 }
 
 /** A display fingerprint that identifies a key without revealing it. */
-export const keyFingerprint = (apiKey: string) =>
-  `sha256:${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;
+export const keyFingerprint = (apiKey: string) => `sha256:${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;

@@ -85,7 +85,10 @@ export class LocalKeyStore {
 
   list(): string[] {
     if (!existsSync(this.#dir)) return [];
-    return readdirSync(this.#dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    return readdirSync(this.#dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort();
   }
 
   remove(accountId: string): void {

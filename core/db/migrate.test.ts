@@ -28,18 +28,31 @@ describe('database migrations', () => {
         select is_nullable from information_schema.columns where table_name = ${table} and column_name = 'account_id'`.execute(t.db);
       expect(col.rows[0]?.is_nullable, table).toBe('NO');
       const idx = await sql<{ indexdef: string }>`select indexdef from pg_indexes where tablename = ${table}`.execute(t.db);
-      expect(idx.rows.some((r) => /\(account_id[,)]/.test(r.indexdef)), `${table} index`).toBe(true);
+      expect(
+        idx.rows.some((r) => /\(account_id[,)]/.test(r.indexdef)),
+        `${table} index`,
+      ).toBe(true);
     }
   });
 
   it('keep one order row when the same client order id is inserted twice', async () => {
     await t.db.insertInto('accounts').values({ id: 'alice', name: 'Alice', exchange: 'sim' }).execute();
     const order = {
-      account_id: 'alice', client_order_id: 'ats-alice-r1-entry', symbol: 'BTCUSDT', side: 'buy' as const,
-      type: 'market', purpose: 'entry' as const, quantity: '0.010', status: 'NEW',
+      account_id: 'alice',
+      client_order_id: 'ats-alice-r1-entry',
+      symbol: 'BTCUSDT',
+      side: 'buy' as const,
+      type: 'market',
+      purpose: 'entry' as const,
+      quantity: '0.010',
+      status: 'NEW',
     };
     for (let i = 0; i < 2; i++) {
-      await t.db.insertInto('orders').values(order).onConflict((c) => c.columns(['account_id', 'client_order_id']).doNothing()).execute();
+      await t.db
+        .insertInto('orders')
+        .values(order)
+        .onConflict((c) => c.columns(['account_id', 'client_order_id']).doNothing())
+        .execute();
     }
     // Without the conflict clause the database itself refuses the duplicate.
     await expect(t.db.insertInto('orders').values(order).execute()).rejects.toThrow(/orders_account_client_order_id/);

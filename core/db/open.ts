@@ -10,10 +10,7 @@ export interface OpenDatabase {
 }
 
 /** `DATABASE_URL` when set; otherwise the embedded Postgres under the state folder. */
-export async function openDatabase(
-  env: Pick<Env, 'DATABASE_URL' | 'ATS_STATE_DIR'>,
-  log?: (message: string) => void,
-): Promise<OpenDatabase> {
+export async function openDatabase(env: Pick<Env, 'DATABASE_URL' | 'ATS_STATE_DIR'>, log?: (message: string) => void): Promise<OpenDatabase> {
   const embedded = env.DATABASE_URL ? undefined : await startEmbeddedPostgres(env.ATS_STATE_DIR, log);
   const url = env.DATABASE_URL ?? embedded!.url;
   const db = createDb(url);

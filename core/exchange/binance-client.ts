@@ -39,7 +39,11 @@ export async function createBinanceClient(opts: BinanceClientOptions): Promise<B
   if (opts.demo) exchange.enableDemoTrading(true);
   // ccxt picks its linear error table by host name; with any other host the codes would all be
   // plain ExchangeError, so merge the linear table in once.
-  const exceptions = exchange.exceptions as { exact: Record<string, unknown>; broad: Record<string, unknown>; linear?: { exact: Record<string, unknown>; broad: Record<string, unknown> } };
+  const exceptions = exchange.exceptions as {
+    exact: Record<string, unknown>;
+    broad: Record<string, unknown>;
+    linear?: { exact: Record<string, unknown>; broad: Record<string, unknown> };
+  };
   if (exceptions.linear) {
     exceptions.exact = { ...exceptions.exact, ...exceptions.linear.exact };
     exceptions.broad = { ...exceptions.broad, ...exceptions.linear.broad };
@@ -52,9 +56,14 @@ function localUrls(rest: string, ws: string) {
   const h = rest.replace(/\/$/, '');
   const w = ws.replace(/\/$/, '');
   return {
-    fapiPublic: `${h}/fapi/v1`, fapiPublicV2: `${h}/fapi/v2`, fapiPublicV3: `${h}/fapi/v3`,
-    fapiPrivate: `${h}/fapi/v1`, fapiPrivateV2: `${h}/fapi/v2`, fapiPrivateV3: `${h}/fapi/v3`,
-    fapiData: `${h}/futures/data`, sapi: `${h}/sapi/v1`,
+    fapiPublic: `${h}/fapi/v1`,
+    fapiPublicV2: `${h}/fapi/v2`,
+    fapiPublicV3: `${h}/fapi/v3`,
+    fapiPrivate: `${h}/fapi/v1`,
+    fapiPrivateV2: `${h}/fapi/v2`,
+    fapiPrivateV3: `${h}/fapi/v3`,
+    fapiData: `${h}/futures/data`,
+    sapi: `${h}/sapi/v1`,
     ws: { future: `${w}/ws` },
   };
 }

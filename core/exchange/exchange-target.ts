@@ -13,7 +13,11 @@ export function resolveExchangeTarget(value: string | undefined, wsOverride?: st
   if (target === 'live') return wsOverride ? { restUrl: 'https://fapi.binance.com', wsUrl: wsOverride } : {};
   if (target === 'demo') return { demo: true };
   if (target === 'testnet') {
-    return { restUrl: 'https://testnet.binancefuture.com', wsUrl: wsOverride ?? 'wss://fstream.binancefuture.com', options: { disableFuturesSandboxWarning: true } };
+    return {
+      restUrl: 'https://testnet.binancefuture.com',
+      wsUrl: wsOverride ?? 'wss://fstream.binancefuture.com',
+      options: { disableFuturesSandboxWarning: true },
+    };
   }
   if (/^https?:\/\//.test(target)) return { restUrl: target, wsUrl: wsOverride };
   throw new AtsError('ATS_EXCHANGE_INVALID', `Unknown exchange "${target}": use simulator, live, demo, testnet or an http(s) URL.`);

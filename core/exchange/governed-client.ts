@@ -3,7 +3,15 @@ import { isOrderPlacement, requestWeight } from './request-weight.js';
 import type { BinanceClient } from './binance-client.js';
 
 type FetchFn = (url: string, method?: string, headers?: unknown, body?: unknown) => Promise<unknown>;
-type OnRestResponse = (status: number, statusText: string, url: string, method: string, headers: Record<string, string>, body: string, ...rest: unknown[]) => string;
+type OnRestResponse = (
+  status: number,
+  statusText: string,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string,
+  ...rest: unknown[]
+) => string;
 
 /**
  * Routes every REST call of a ccxt client through the governor: the request's weight (and, for

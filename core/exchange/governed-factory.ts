@@ -18,4 +18,3 @@ export async function createGovernedClient(opts: GovernedClientOptions): Promise
   const client = await createBinanceClient({ ...target, apiKey: opts.apiKey, apiSecret: opts.apiSecret });
   return governClient(client, opts.governor, opts.accountId ? { accountId: opts.accountId } : {});
 }
-

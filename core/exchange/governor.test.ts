@@ -38,8 +38,16 @@ describe('rate-limit governor', () => {
     // The limit is learnt from exchangeInfo: 60/min, budget 48 with the 20% margin.
     await procs[0]!.governor.setLimits((await procs[0]!.client.fapiPublicGetExchangeInfo()).rateLimits);
     await t.admin('DELETE', '/counters');
-    const outcomes = await Promise.all(procs.flatMap((p) => Array.from({ length: 10 }, () =>
-      p.client.fapiPublicGetTime().then(() => 'ok', (e: Error) => (e.message.includes('budget is exhausted') ? 'waited-out' : e.message)))));
+    const outcomes = await Promise.all(
+      procs.flatMap((p) =>
+        Array.from({ length: 10 }, () =>
+          p.client.fapiPublicGetTime().then(
+            () => 'ok',
+            (e: Error) => (e.message.includes('budget is exhausted') ? 'waited-out' : e.message),
+          ),
+        ),
+      ),
+    );
     const counters = await t.admin<{ sent429: number; sent418: number; requestsByEndpoint: Record<string, number> }>('GET', '/counters');
     expect(counters.sent429).toBe(0);
     expect(counters.sent418).toBe(0);

@@ -108,8 +108,15 @@ export class RateGovernor {
     const started = this.#now();
     for (;;) {
       const [granted, value] = (await this.#redis.eval(
-        RESERVE, 3, redisKeys.governor('weight'), redisKeys.governor('pause_until'), redisKeys.governor('weight_limit'),
-        String(this.#now()), String(weight), String(this.#margin), String(DEFAULT_WEIGHT_LIMIT),
+        RESERVE,
+        3,
+        redisKeys.governor('weight'),
+        redisKeys.governor('pause_until'),
+        redisKeys.governor('weight_limit'),
+        String(this.#now()),
+        String(weight),
+        String(this.#margin),
+        String(DEFAULT_WEIGHT_LIMIT),
       )) as [number, number];
       if (granted === 1) {
         this.#metrics.used.set(value);
@@ -127,8 +134,13 @@ export class RateGovernor {
     const l60 = Math.max(1, Math.floor(this.#orderLimits.minute * (1 - this.#margin)));
     for (;;) {
       const [granted, value] = (await this.#redis.eval(
-        ORDER, 2, redisKeys.governor(`orders10s:${accountId}`), redisKeys.governor(`orders1m:${accountId}`),
-        String(this.#now()), String(l10), String(l60),
+        ORDER,
+        2,
+        redisKeys.governor(`orders10s:${accountId}`),
+        redisKeys.governor(`orders1m:${accountId}`),
+        String(this.#now()),
+        String(l10),
+        String(l60),
       )) as [number, number];
       if (granted === 1) return;
       await this.#wait(started, value);
@@ -157,7 +169,10 @@ export class RateGovernor {
 
   async #wait(started: number, waitMs: number): Promise<void> {
     if (this.#now() - started + waitMs > this.#maxWaitMs) {
-      throw new AtsError('ATS_RATE_BUDGET_EXHAUSTED', `The node's Binance request budget is exhausted for another ${Math.ceil(waitMs / 1000)} s; try again later.`);
+      throw new AtsError(
+        'ATS_RATE_BUDGET_EXHAUSTED',
+        `The node's Binance request budget is exhausted for another ${Math.ceil(waitMs / 1000)} s; try again later.`,
+      );
     }
     this.#metrics.waits.inc();
     // Jitter spreads the waiting processes over the next window instead of all at its start.

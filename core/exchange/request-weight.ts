@@ -41,6 +41,4 @@ export function requestWeight(method: string, path: string, params: URLSearchPar
 }
 
 /** New orders count toward the account's order limits (10 s and 1 min). */
-export const isOrderPlacement = (method: string, path: string) =>
-  method === 'POST' && /\/fapi\/v1\/(order|algoOrder|batchOrders)$/.test(path);
-
+export const isOrderPlacement = (method: string, path: string) => method === 'POST' && /\/fapi\/v1\/(order|algoOrder|batchOrders)$/.test(path);

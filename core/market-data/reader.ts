@@ -2,7 +2,17 @@ import type { Redis } from 'ioredis';
 import { redisKeys } from '../redis-contract.js';
 import type { BinanceClient } from '../exchange/binance-client.js';
 import { SingleFlightCache } from './single-flight-cache.js';
-import { exchangeInfoSchema, klinesSchema, MARK_PRICE_MAX_AGE_MS, markPricesSchema, tickersSchema, TTL, type Klines, type MarkPrices, type Tickers } from './types.js';
+import {
+  exchangeInfoSchema,
+  klinesSchema,
+  MARK_PRICE_MAX_AGE_MS,
+  markPricesSchema,
+  tickersSchema,
+  TTL,
+  type Klines,
+  type MarkPrices,
+  type Tickers,
+} from './types.js';
 import { fetchExchangeInfo, fetchKlines, fetchMarkPrices, fetchTickers, type ExchangeInfo } from './upstream.js';
 
 export interface MarketDataReaderOptions {
@@ -27,8 +37,13 @@ export class MarketDataReader {
   }
 
   markPrices(): Promise<MarkPrices> {
-    return this.cache.getOrFetch(redisKeys.markPriceAll(), markPricesSchema, TTL.markPrices, async () => fetchMarkPrices(await this.#client_()),
-      (v) => Date.now() - v.updatedAt <= MARK_PRICE_MAX_AGE_MS);
+    return this.cache.getOrFetch(
+      redisKeys.markPriceAll(),
+      markPricesSchema,
+      TTL.markPrices,
+      async () => fetchMarkPrices(await this.#client_()),
+      (v) => Date.now() - v.updatedAt <= MARK_PRICE_MAX_AGE_MS,
+    );
   }
 
   async markPrice(symbol: string): Promise<number | undefined> {
@@ -42,9 +57,13 @@ export class MarketDataReader {
   /** Klines, from the cache unless older than `maxAgeMs` (a scan wants the latest bar). */
   klines(symbol: string, interval: string, limit: number, maxAgeMs?: number): Promise<Klines> {
     const since = maxAgeMs === undefined ? undefined : Date.now() - maxAgeMs;
-    return this.cache.getOrFetch(redisKeys.klines(symbol, interval, limit), klinesSchema, TTL.klines(interval),
+    return this.cache.getOrFetch(
+      redisKeys.klines(symbol, interval, limit),
+      klinesSchema,
+      TTL.klines(interval),
       async () => fetchKlines(await this.#client_(), symbol, interval, limit),
-      (v) => since === undefined || v.updatedAt >= since);
+      (v) => since === undefined || v.updatedAt >= since,
+    );
   }
 
   exchangeInfo(): Promise<ExchangeInfo> {

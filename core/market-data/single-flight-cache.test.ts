@@ -35,10 +35,12 @@ describe('market data reader', () => {
     const ttl = await r.redis.pttl(redisKeys.klines('ETHUSDT', '15m', 77));
     expect(ttl).toBeGreaterThan(25_000);
     expect(ttl).toBeLessThanOrEqual(30_000);
-    await Promise.all(readers.map(async ({ reader, redis }) => {
-      await reader.close();
-      redis.disconnect();
-    }));
+    await Promise.all(
+      readers.map(async ({ reader, redis }) => {
+        await reader.close();
+        redis.disconnect();
+      }),
+    );
   });
 
   it('serves mark prices when marketdata is down, fetched once for all readers', async () => {

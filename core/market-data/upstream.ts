@@ -15,19 +15,23 @@ type RawApi = {
   fapiPublicGetExchangeInfo(params?: object): Promise<ExchangeInfo>;
 };
 
-
 const raw = (exchange: BinanceClient) => exchange as unknown as RawApi;
 
 export const markPricesFromRaw = (rows: Raw[], source: MarkPrices['source'], now = Date.now()): MarkPrices => ({
   updatedAt: now,
   source,
-  prices: Object.fromEntries(rows.map((r) => [String(r.symbol ?? r.s), {
-    markPrice: Number(r.markPrice ?? r.p),
-    indexPrice: Number(r.indexPrice ?? r.i),
-    fundingRate: Number(r.lastFundingRate ?? r.r),
-    nextFundingTime: Number(r.nextFundingTime ?? r.T),
-    time: Number(r.time ?? r.E),
-  }])),
+  prices: Object.fromEntries(
+    rows.map((r) => [
+      String(r.symbol ?? r.s),
+      {
+        markPrice: Number(r.markPrice ?? r.p),
+        indexPrice: Number(r.indexPrice ?? r.i),
+        fundingRate: Number(r.lastFundingRate ?? r.r),
+        nextFundingTime: Number(r.nextFundingTime ?? r.T),
+        time: Number(r.time ?? r.E),
+      },
+    ]),
+  ),
 });
 
 export async function fetchMarkPrices(exchange: BinanceClient): Promise<MarkPrices> {
@@ -38,10 +42,19 @@ export async function fetchTickers(exchange: BinanceClient): Promise<Tickers> {
   const rows = await raw(exchange).fapiPublicGetTicker24hr();
   return {
     updatedAt: Date.now(),
-    tickers: Object.fromEntries(rows.map((r) => [String(r.symbol), {
-      last: Number(r.lastPrice), open: Number(r.openPrice), high: Number(r.highPrice), low: Number(r.lowPrice),
-      quoteVolume: Number(r.quoteVolume), percentage: Number(r.priceChangePercent),
-    }])),
+    tickers: Object.fromEntries(
+      rows.map((r) => [
+        String(r.symbol),
+        {
+          last: Number(r.lastPrice),
+          open: Number(r.openPrice),
+          high: Number(r.highPrice),
+          low: Number(r.lowPrice),
+          quoteVolume: Number(r.quoteVolume),
+          percentage: Number(r.priceChangePercent),
+        },
+      ]),
+    ),
   };
 }
 

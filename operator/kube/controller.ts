@@ -37,7 +37,10 @@ export class Controller {
     this.#stopped = false;
     const resourceVersion = await this.#relist();
     void this.#watch(resourceVersion);
-    this.#resync = setInterval(() => void this.#relist().catch((err) => this.#log.warn({ err: describeError(err) }, 'periodic relist of TradingAccounts failed; the next one follows')), this.#o.resyncMs ?? 30_000);
+    this.#resync = setInterval(
+      () => void this.#relist().catch((err) => this.#log.warn({ err: describeError(err) }, 'periodic relist of TradingAccounts failed; the next one follows')),
+      this.#o.resyncMs ?? 30_000,
+    );
   }
 
   stop(): void {
@@ -70,7 +73,11 @@ export class Controller {
       this.#active.delete(name);
     }
     if (this.#queued.has(name)) return this.#run(name);
-    if (requeue !== undefined && !this.#stopped) this.#timers.set(name, setTimeout(() => this.enqueue(name), requeue));
+    if (requeue !== undefined && !this.#stopped)
+      this.#timers.set(
+        name,
+        setTimeout(() => this.enqueue(name), requeue),
+      );
   }
 
   async #relist(): Promise<string> {
@@ -85,15 +92,20 @@ export class Controller {
       const ended = new Promise<{ gone: boolean }>((resolve) => {
         const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.#o.namespace}/${PLURAL}`;
         new Watch(this.#o.kube.kc)
-          .watch(path, { resourceVersion: rv, allowWatchBookmarks: true }, (type, obj: TradingAccountResource & { code?: number }) => {
-            if (type === 'ERROR') {
-              if (obj.code === 410) resolve({ gone: true });
-              return;
-            }
-            this.#backoff = 1_000;
-            if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
-            if (type !== 'BOOKMARK') this.enqueue(obj.metadata.name);
-          }, (err) => resolve({ gone: Boolean(err && (err as { code?: number }).code === 410) }))
+          .watch(
+            path,
+            { resourceVersion: rv, allowWatchBookmarks: true },
+            (type, obj: TradingAccountResource & { code?: number }) => {
+              if (type === 'ERROR') {
+                if (obj.code === 410) resolve({ gone: true });
+                return;
+              }
+              this.#backoff = 1_000;
+              if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+              if (type !== 'BOOKMARK') this.enqueue(obj.metadata.name);
+            },
+            (err) => resolve({ gone: Boolean(err && (err as { code?: number }).code === 410) }),
+          )
           .then((abort) => {
             this.#abort = abort;
           })

@@ -1,15 +1,28 @@
-import type { KubeConfig} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
-  ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type V1Deployment, type V1Lease,
+  ApiException,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+  type V1Lease,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../spec.js';
 import type { AccountStatus } from '../status.js';
 
 export interface TradingAccountResource {
   readonly metadata: {
-    name: string; namespace: string; uid: string; generation: number; resourceVersion: string;
-    deletionTimestamp?: string; finalizers?: string[]; creationTimestamp?: string;
+    name: string;
+    namespace: string;
+    uid: string;
+    generation: number;
+    resourceVersion: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    creationTimestamp?: string;
   };
   readonly spec: unknown;
   readonly status?: Partial<AccountStatus>;
@@ -42,7 +55,10 @@ export class KubeApi {
   }
 
   async listAccounts(namespace: string): Promise<{ items: TradingAccountResource[]; resourceVersion: string }> {
-    const list = (await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as { items: TradingAccountResource[]; metadata: { resourceVersion: string } };
+    const list = (await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as {
+      items: TradingAccountResource[];
+      metadata: { resourceVersion: string };
+    };
     return { items: list.items, resourceVersion: list.metadata.resourceVersion };
   }
 
@@ -109,12 +125,21 @@ export class KubeApi {
   async recordEvent(account: TradingAccountResource, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const { name, namespace, uid } = account.metadata;
     const now = new Date();
-    await this.core.createNamespacedEvent({ namespace, body: {
-      metadata: { name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace },
-      involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name, namespace, uid },
-      type, reason, message: message.slice(0, 1024), count: 1, firstTimestamp: now, lastTimestamp: now,
-      source: { component: FIELD_MANAGER }, reportingComponent: FIELD_MANAGER,
-    } });
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name: `${name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace },
+        involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name, namespace, uid },
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: FIELD_MANAGER },
+        reportingComponent: FIELD_MANAGER,
+      },
+    });
   }
 
   createLease(namespace: string, lease: V1Lease): Promise<V1Lease> {

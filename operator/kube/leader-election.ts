@@ -28,7 +28,9 @@ export class LeaderElection {
     try {
       if (!lease) {
         await kube.createLease(namespace, {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace },
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
           spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
         });
         return true;
@@ -40,7 +42,10 @@ export class LeaderElection {
       const next: V1Lease = {
         ...lease,
         spec: {
-          ...spec, holderIdentity: identity, leaseDurationSeconds: seconds, renewTime: now,
+          ...spec,
+          holderIdentity: identity,
+          leaseDurationSeconds: seconds,
+          renewTime: now,
           ...(spec.holderIdentity !== identity ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
         },
       };

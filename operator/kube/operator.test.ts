@@ -19,7 +19,9 @@ const dep = (name: string) => `/apis/apps/v1/namespaces/${NS}/deployments/trader
 const secret = (name: string) => `/api/v1/namespaces/${NS}/secrets/${name}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const account = (name: string, spec: Record<string, unknown> = {}) => ({
-  apiVersion: 'ats.dev/v1alpha1', kind: 'TradingAccount', metadata: { name, namespace: NS },
+  apiVersion: 'ats.dev/v1alpha1',
+  kind: 'TradingAccount',
+  metadata: { name, namespace: NS },
   spec: { displayName: `${name} account`, exchange: 'demo', secretRef: { name: `${name}-binance` }, config: { minScore: 0.6 }, ...spec },
 });
 
@@ -28,10 +30,16 @@ describe('operator against a stand-in Kubernetes API server', () => {
   let r: TestRedis;
   let d: TestDatabase;
   let controller: Controller;
-  const newController = () => new Controller({
-    kube: new KubeApi(api.kubeConfig()), db: d.db, redis: r.redis, logger: pino({ level: 'silent' }), namespace: NS, resyncMs: 400,
-    deployment: { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES },
-  });
+  const newController = () =>
+    new Controller({
+      kube: new KubeApi(api.kubeConfig()),
+      db: d.db,
+      redis: r.redis,
+      logger: pino({ level: 'silent' }),
+      namespace: NS,
+      resyncMs: 400,
+      deployment: { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES },
+    });
 
   beforeAll(async () => {
     api = new StandInApiServer();
@@ -49,14 +57,21 @@ describe('operator against a stand-in Kubernetes API server', () => {
   });
 
   it('creates one trader Deployment with every required property, the rows, the config and a status', async () => {
-    api.put(secret('alice-binance'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'alice-binance', namespace: NS }, data: { apiKey: b64('ak-1'), apiSecret: b64('as-1') } });
+    api.put(secret('alice-binance'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'alice-binance', namespace: NS },
+      data: { apiKey: b64('ak-1'), apiSecret: b64('as-1') },
+    });
     api.put(ta('alice'), account('alice'));
     await until(() => api.get(dep('alice')) !== undefined && (api.get(ta('alice'))?.status as any)?.phase !== undefined);
 
     const deployment = api.get(dep('alice'))! as any;
     expect(() => new Deployment(deployment).validate()).not.toThrow();
     expect(deployment.metadata.managedFields).toEqual([{ manager: 'ats-operator', operation: 'Apply' }]);
-    expect(deployment.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'TradingAccount', name: 'alice', controller: true, uid: api.get(ta('alice'))!.metadata.uid })]);
+    expect(deployment.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'TradingAccount', name: 'alice', controller: true, uid: api.get(ta('alice'))!.metadata.uid }),
+    ]);
     expect(deployment.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } });
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
@@ -72,7 +87,9 @@ describe('operator against a stand-in Kubernetes API server', () => {
 
     expect(api.get(ta('alice'))!.metadata.finalizers).toEqual([FINALIZER]);
     expect(api.get(ta('alice'))!.status).toMatchObject({ phase: 'Pending', observedGeneration: 1 });
-    expect(await d.db.selectFrom('accounts').select(['id', 'name', 'exchange', 'status']).execute()).toEqual([{ id: 'alice', name: 'alice account', exchange: 'demo', status: 'active' }]);
+    expect(await d.db.selectFrom('accounts').select(['id', 'name', 'exchange', 'status']).execute()).toEqual([
+      { id: 'alice', name: 'alice account', exchange: 'demo', status: 'active' },
+    ]);
     expect(await r.redis.hget(redisKeys.config('alice'), 'minScore')).toBe('0.6');
   });
 
@@ -88,13 +105,21 @@ describe('operator against a stand-in Kubernetes API server', () => {
 
   it('rolls the trader when its Secret changes (key rotation)', async () => {
     const before = (api.get(dep('alice')) as any).spec.template.metadata.annotations['ats.dev/secret-version'];
-    api.put(secret('alice-binance'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'alice-binance', namespace: NS }, data: { apiKey: b64('ak-2'), apiSecret: b64('as-2') } });
+    api.put(secret('alice-binance'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'alice-binance', namespace: NS },
+      data: { apiKey: b64('ak-2'), apiSecret: b64('as-2') },
+    });
     await until(() => (api.get(dep('alice')) as any).spec.template.metadata.annotations['ats.dev/secret-version'] !== before);
     expect(api.get(dep('alice'))!.metadata.generation).toBe(2);
   });
 
   it('reports the trader state from its heartbeat, e.g. keys rejected by the exchange', async () => {
-    await r.redis.set(redisKeys.heartbeat('trader:alice'), JSON.stringify({ state: 'error', at: Date.now(), openPositions: 0, lastError: 'API key rejected by the exchange: binanceusdm {"code":-2015}' }));
+    await r.redis.set(
+      redisKeys.heartbeat('trader:alice'),
+      JSON.stringify({ state: 'error', at: Date.now(), openPositions: 0, lastError: 'API key rejected by the exchange: binanceusdm {"code":-2015}' }),
+    );
     await until(() => (api.get(ta('alice'))!.status as any).phase === 'Error');
     const status = api.get(ta('alice'))!.status as any;
     expect(status.lastError).toMatch(/^API key rejected by the exchange/);
@@ -109,7 +134,8 @@ describe('operator against a stand-in Kubernetes API server', () => {
     await until(() => (api.get(ta('bob'))?.status as any)?.phase === 'Error');
     const status = api.get(ta('bob'))!.status as any;
     expect(status.conditions.find((c: any) => c.type === 'SecretReady')).toMatchObject({
-      status: 'False', reason: 'SecretNotFound',
+      status: 'False',
+      reason: 'SecretNotFound',
       message: `Secret bob-binance not found in namespace ${NS}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts`,
     });
     expect(api.get(dep('bob'))).toBeUndefined();
@@ -130,16 +156,35 @@ describe('operator against a stand-in Kubernetes API server', () => {
   it('relists after 410 Gone and retries a write refused with 409', async () => {
     api.compact();
     api.injectConflict(1);
-    api.put(secret('carol-binance'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'carol-binance', namespace: NS }, data: { apiKey: b64('c'), apiSecret: b64('c') } });
+    api.put(secret('carol-binance'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'carol-binance', namespace: NS },
+      data: { apiKey: b64('c'), apiSecret: b64('c') },
+    });
     api.put(ta('carol'), account('carol'));
     await until(() => api.get(dep('carol')) !== undefined && (api.get(ta('carol'))!.metadata.finalizers ?? []).includes(FINALIZER));
   });
 
   it('stops the trader and keeps the records when an account is deleted', async () => {
-    await d.db.insertInto('trades').values({
-      account_id: 'alice', exchange_trade_id: 't1', exchange_order_id: 'o1', symbol: 'BTCUSDT', side: 'buy', price: 1, quantity: 1,
-      quote_quantity: 1, commission: 0, commission_asset: 'USDT', realized_pnl: 0, is_maker: false, traded_at: new Date().toISOString(),
-    }).execute();
+    await d.db
+      .insertInto('trades')
+      .values({
+        account_id: 'alice',
+        exchange_trade_id: 't1',
+        exchange_order_id: 'o1',
+        symbol: 'BTCUSDT',
+        side: 'buy',
+        price: 1,
+        quantity: 1,
+        quote_quantity: 1,
+        commission: 0,
+        commission_asset: 'USDT',
+        realized_pnl: 0,
+        is_maker: false,
+        traded_at: new Date().toISOString(),
+      })
+      .execute();
     api.delete(ta('alice'));
     await until(() => api.get(ta('alice')) === undefined);
     expect(api.get(dep('alice'))).toBeUndefined();
@@ -165,7 +210,9 @@ describe('operator against a stand-in Kubernetes API server', () => {
   it('tells what it did and what fails as Kubernetes Events on the account', async () => {
     const events = [...api.objects.entries()].filter(([p]) => p.startsWith(`/api/v1/namespaces/${NS}/events/`)).map(([, e]) => e as any);
     const reasons = new Set(events.map((e) => `${e.type}/${e.reason}`));
-    expect([...reasons]).toEqual(expect.arrayContaining(['Normal/TraderCreated', 'Warning/SecretNotFound', 'Normal/KeyRotated', 'Warning/TraderError', 'Normal/Deleted']));
+    expect([...reasons]).toEqual(
+      expect.arrayContaining(['Normal/TraderCreated', 'Warning/SecretNotFound', 'Normal/KeyRotated', 'Warning/TraderError', 'Normal/Deleted']),
+    );
     expect(events.every((e) => e.involvedObject.kind === 'TradingAccount' && e.involvedObject.uid)).toBe(true);
   });
 
@@ -175,10 +222,19 @@ describe('operator against a stand-in Kubernetes API server', () => {
     for (const call of api.calls) {
       const [, group = '', resource, name, sub] = call.path.match(path) ?? [];
       const target = `${group}|${resource}${sub ? `/${sub}` : ''}`;
-      const verbs = call.method === 'GET' ? [name ? 'get' : call.watch ? 'watch' : 'list']
-        : call.method === 'POST' ? ['create'] : call.method === 'PUT' ? ['update'] : call.method === 'DELETE' ? ['delete']
-          // Server-side apply that creates the object is authorized as create as well.
-          : call.contentType.includes('apply-patch') ? ['patch', 'create'] : ['patch'];
+      const verbs =
+        call.method === 'GET'
+          ? [name ? 'get' : call.watch ? 'watch' : 'list']
+          : call.method === 'POST'
+            ? ['create']
+            : call.method === 'PUT'
+              ? ['update']
+              : call.method === 'DELETE'
+                ? ['delete']
+                : // Server-side apply that creates the object is authorized as create as well.
+                  call.contentType.includes('apply-patch')
+                  ? ['patch', 'create']
+                  : ['patch'];
       for (const verb of verbs) used.add(`${target}|${verb}`);
       // Setting blockOwnerDeletion on an owner reference needs update on the owner's finalizers.
       for (const ref of call.body?.metadata?.ownerReferences ?? []) {
@@ -186,7 +242,9 @@ describe('operator against a stand-in Kubernetes API server', () => {
       }
     }
     const role = (parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', NS])).map((x) => x.toJS()) as any[]).find((x) => x?.kind === 'Role');
-    const granted = new Set<string>(role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}|${res}|${v}`)))));
+    const granted = new Set<string>(
+      role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}|${res}|${v}`)))),
+    );
     expect([...granted].sort()).toEqual([...used].sort());
   });
 });

@@ -46,7 +46,10 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
     await kube.deleteDeployment(namespace, traderName(name));
     await retireAccount(deps, name);
     try {
-      await kube.setFinalizers(account, finalizers.filter((f) => f !== FINALIZER));
+      await kube.setFinalizers(
+        account,
+        finalizers.filter((f) => f !== FINALIZER),
+      );
     } catch (err) {
       if (isConflict(err)) return { requeueAfterMs: 0 };
       throw err;
@@ -70,8 +73,13 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   const writeStatus = async (specError: string | undefined, secretProblem: string | undefined) => {
     const day = await deps.redis.hget(redisKeys.stats(name, statsDay()), 'day_start_equity');
     const status = buildStatus({
-      generation: account.metadata.generation, specError, secretProblem, heartbeat: await readHeartbeat(deps.redis, name),
-      dayStartEquity: day === null ? undefined : Number(day), deleting: false, now: now(),
+      generation: account.metadata.generation,
+      specError,
+      secretProblem,
+      heartbeat: await readHeartbeat(deps.redis, name),
+      dayStartEquity: day === null ? undefined : Number(day),
+      deleting: false,
+      now: now(),
       previous: (account.status?.conditions ?? []) as Condition[],
     });
     await kube.patchStatus(namespace, name, status);
@@ -91,8 +99,12 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   const secret = secretName ? await kube.getSecretData(namespace, secretName) : undefined;
   const missing = !secret ? 'not found' : !secret.apiKey || !secret.apiSecret ? 'lacks the key apiKey or apiSecret' : undefined;
   const plan = planAccount({
-    deleting: false, spec: parsed,
-    keyProblem: secretName && missing ? `Secret ${secretName} ${missing} in namespace ${namespace}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts` : undefined,
+    deleting: false,
+    spec: parsed,
+    keyProblem:
+      secretName && missing
+        ? `Secret ${secretName} ${missing} in namespace ${namespace}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts`
+        : undefined,
   });
   if (plan.specError) log.warn({ problem: plan.specError }, 'invalid spec');
 

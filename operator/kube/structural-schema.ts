@@ -61,7 +61,11 @@ function mergedUnion(node: Schema): Schema {
   const valueBranches = branches.map((b) => {
     const own = Object.keys(props(b));
     const others = Object.keys(properties).filter((p) => !own.includes(p));
-    const narrowed = Object.fromEntries(Object.entries(props(b)).filter(([, p]) => Array.isArray(p.enum)).map(([name, p]) => [name, { enum: p.enum }]));
+    const narrowed = Object.fromEntries(
+      Object.entries(props(b))
+        .filter(([, p]) => Array.isArray(p.enum))
+        .map(([name, p]) => [name, { enum: p.enum }]),
+    );
     const branch: Schema = {};
     const extra = required(b).filter((r) => !common.includes(r));
     if (extra.length > 0) branch.required = extra;

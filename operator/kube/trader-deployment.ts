@@ -25,7 +25,10 @@ export const accountLabel = 'ats.dev/account';
 
 /** A digest of the Secret's data: in the pod template, so a rotated key rolls the trader (and reveals nothing). */
 export const secretVersion = (data: Record<string, string> | undefined) =>
-  createHash('sha256').update(JSON.stringify(Object.entries(data ?? {}).sort())).digest('hex').slice(0, 16);
+  createHash('sha256')
+    .update(JSON.stringify(Object.entries(data ?? {}).sort()))
+    .digest('hex')
+    .slice(0, 16);
 
 /**
  * The one trader Deployment of an account, as plain data: one replica, Recreate (never two
@@ -66,25 +69,37 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
           securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [{
-            name: 'trader',
-            image: o.image,
-            imagePullPolicy: 'IfNotPresent',
-            args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
-            env: [{ name: 'LOG_LEVEL', value: o.logLevel }],
-            envFrom: [{ secretRef: { name: o.runtimeSecret } }],
-            ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
-            resources: { requests: { ...o.resources.requests }, limits: { ...o.resources.limits } },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-            livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
-            readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, initialDelaySeconds: 5, periodSeconds: 10 },
-            volumeMounts: [
-              { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
-              { name: 'tmp', mountPath: '/tmp' },
-            ],
-          }],
+          containers: [
+            {
+              name: 'trader',
+              image: o.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
+              env: [{ name: 'LOG_LEVEL', value: o.logLevel }],
+              envFrom: [{ secretRef: { name: o.runtimeSecret } }],
+              ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
+              resources: { requests: { ...o.resources.requests }, limits: { ...o.resources.limits } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, initialDelaySeconds: 5, periodSeconds: 10 },
+              volumeMounts: [
+                { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
           volumes: [
-            { name: 'credentials', secret: { secretName: spec.secretRef.name, defaultMode: 0o440, items: [{ key: 'apiKey', path: 'apiKey' }, { key: 'apiSecret', path: 'apiSecret' }] } },
+            {
+              name: 'credentials',
+              secret: {
+                secretName: spec.secretRef.name,
+                defaultMode: 0o440,
+                items: [
+                  { key: 'apiKey', path: 'apiKey' },
+                  { key: 'apiSecret', path: 'apiSecret' },
+                ],
+              },
+            },
             { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
           ],
         },

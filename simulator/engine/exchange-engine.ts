@@ -50,9 +50,18 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const id = opts.id ?? `acct-${this.#accounts.size + 1}`;
     if (this.#accounts.has(id)) throw new Error(`account ${id} exists`);
     const account: SimAccount = {
-      id, apiKey: opts.apiKey, apiSecret: opts.apiSecret, wallet: opts.balance,
-      positions: new Map(), settings: new Map(), orders: new Map(), algoOrders: new Map(),
-      trades: [], orderTimes: [], ordersPlaced: 0, updateTime: this.#now(),
+      id,
+      apiKey: opts.apiKey,
+      apiSecret: opts.apiSecret,
+      wallet: opts.balance,
+      positions: new Map(),
+      settings: new Map(),
+      orders: new Map(),
+      algoOrders: new Map(),
+      trades: [],
+      orderTimes: [],
+      ordersPlaced: 0,
+      updateTime: this.#now(),
     };
     this.#accounts.set(id, account);
     this.#byKey.set(opts.apiKey, account);
@@ -145,8 +154,18 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     if (type === 'LIMIT' && tif === 'GTX' && marketable) throw err.gtxRejected();
 
     const order = this.#newOrder(account, {
-      clientOrderId, symbol: spec.symbol, side, type, origType: type, origQty: qty, price: limitPrice,
-      timeInForce: type === 'MARKET' ? 'GTC' : tif, reduceOnly, closePosition: false, stopPrice: 0, workingType: 'CONTRACT_PRICE',
+      clientOrderId,
+      symbol: spec.symbol,
+      side,
+      type,
+      origType: type,
+      origQty: qty,
+      price: limitPrice,
+      timeInForce: type === 'MARKET' ? 'GTC' : tif,
+      reduceOnly,
+      closePosition: false,
+      stopPrice: 0,
+      workingType: 'CONTRACT_PRICE',
     });
     if (marketable) {
       // Taker: fills at once at the mark (a limit order at its own price or better).
@@ -170,9 +189,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   openOrders(account: SimAccount, symbol?: string): Order[] {
     if (symbol !== undefined) this.spec(symbol);
-    return [...account.orders.values()].filter(
-      (o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (symbol === undefined || o.symbol === symbol),
-    );
+    return [...account.orders.values()].filter((o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (symbol === undefined || o.symbol === symbol));
   }
 
   cancelAll(account: SimAccount, symbol: string): void {
@@ -208,10 +225,27 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
     const now = this.#now();
     const algo: AlgoOrder = {
-      algoId: this.#nextAlgoId++, clientAlgoId, symbol: spec.symbol, side, orderType: type as AlgoOrder['orderType'],
-      quantity, price: limitPrice, triggerPrice, timeInForce: params.timeInForce ?? 'GTC', workingType,
-      closePosition, reduceOnly, priceProtect: v.bool(params, 'priceProtect'), algoStatus: 'NEW',
-      createTime: now, updateTime: now, triggerTime: 0, actualOrderId: undefined, actualPrice: 0, actualQty: 0, rejectReason: '',
+      algoId: this.#nextAlgoId++,
+      clientAlgoId,
+      symbol: spec.symbol,
+      side,
+      orderType: type as AlgoOrder['orderType'],
+      quantity,
+      price: limitPrice,
+      triggerPrice,
+      timeInForce: params.timeInForce ?? 'GTC',
+      workingType,
+      closePosition,
+      reduceOnly,
+      priceProtect: v.bool(params, 'priceProtect'),
+      algoStatus: 'NEW',
+      createTime: now,
+      updateTime: now,
+      triggerTime: 0,
+      actualOrderId: undefined,
+      actualPrice: 0,
+      actualQty: 0,
+      rejectReason: '',
     };
     account.algoOrders.set(algo.algoId, algo);
     this.#emit({ kind: 'algo', account, algo });
@@ -231,9 +265,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   openAlgos(account: SimAccount, symbol?: string): AlgoOrder[] {
     if (symbol !== undefined) this.spec(symbol);
-    return [...account.algoOrders.values()].filter(
-      (a) => a.algoStatus === 'NEW' && (symbol === undefined || a.symbol === symbol),
-    );
+    return [...account.algoOrders.values()].filter((a) => a.algoStatus === 'NEW' && (symbol === undefined || a.symbol === symbol));
   }
 
   // --- the market moves ---
@@ -363,8 +395,17 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     order.status = order.executedQty >= order.origQty - EPS ? 'FILLED' : 'PARTIALLY_FILLED';
     order.updateTime = now;
     const trade: Trade = {
-      id: this.#nextTradeId++, orderId: order.orderId, symbol: order.symbol, side: order.side, price, qty,
-      quoteQty: qty * price, commission: fee, realizedPnl: realized, maker, time: now,
+      id: this.#nextTradeId++,
+      orderId: order.orderId,
+      symbol: order.symbol,
+      side: order.side,
+      price,
+      qty,
+      quoteQty: qty * price,
+      commission: fee,
+      realizedPnl: realized,
+      maker,
+      time: now,
     };
     account.trades.push(trade);
     this.#emit({ kind: 'order', account, order, execution: 'TRADE', trade });
@@ -399,10 +440,18 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     }
     const market = algo.orderType.endsWith('_MARKET');
     const order = this.#newOrder(account, {
-      clientOrderId: algo.clientAlgoId, symbol: algo.symbol, side: algo.side, type: market ? 'MARKET' : 'LIMIT',
-      origType: algo.orderType, origQty: qty, price: algo.price, timeInForce: algo.timeInForce,
-      reduceOnly: algo.closePosition || algo.reduceOnly, closePosition: algo.closePosition,
-      stopPrice: algo.triggerPrice, workingType: algo.workingType,
+      clientOrderId: algo.clientAlgoId,
+      symbol: algo.symbol,
+      side: algo.side,
+      type: market ? 'MARKET' : 'LIMIT',
+      origType: algo.orderType,
+      origQty: qty,
+      price: algo.price,
+      timeInForce: algo.timeInForce,
+      reduceOnly: algo.closePosition || algo.reduceOnly,
+      closePosition: algo.closePosition,
+      stopPrice: algo.triggerPrice,
+      workingType: algo.workingType,
     });
     algo.actualOrderId = order.orderId;
     this.#setAlgo(account, algo, 'TRIGGERED');
@@ -439,9 +488,18 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     }
     for (const p of victims) {
       const order = this.#newOrder(account, {
-        clientOrderId: `autoclose-${this.#now()}${p.position.symbol.length}`, symbol: p.position.symbol,
-        side: p.position.amt > 0 ? 'SELL' : 'BUY', type: 'MARKET', origType: 'LIQUIDATION', origQty: Math.abs(p.position.amt),
-        price: 0, timeInForce: 'IOC', reduceOnly: true, closePosition: false, stopPrice: 0, workingType: 'CONTRACT_PRICE',
+        clientOrderId: `autoclose-${this.#now()}${p.position.symbol.length}`,
+        symbol: p.position.symbol,
+        side: p.position.amt > 0 ? 'SELL' : 'BUY',
+        type: 'MARKET',
+        origType: 'LIQUIDATION',
+        origQty: Math.abs(p.position.amt),
+        price: 0,
+        timeInForce: 'IOC',
+        reduceOnly: true,
+        closePosition: false,
+        stopPrice: 0,
+        workingType: 'CONTRACT_PRICE',
       });
       this.#fill(account, order, Math.abs(p.position.amt), p.mark, false, p.isolated ? p.position.isolatedWallet : undefined);
     }
@@ -461,9 +519,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const id = params.orderId;
     const client = params.origClientOrderId;
     if (id === undefined && client === undefined) throw err.mandatory('orderId');
-    const found = id !== undefined
-      ? account.orders.get(Number(id))
-      : [...account.orders.values()].reverse().find((o) => o.clientOrderId === client);
+    const found = id !== undefined ? account.orders.get(Number(id)) : [...account.orders.values()].reverse().find((o) => o.clientOrderId === client);
     if (!found || found.symbol !== params.symbol) throw missing();
     return found;
   }
@@ -472,9 +528,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const id = params.algoId;
     const client = params.clientAlgoId;
     if (id === undefined && client === undefined) throw err.mandatory('algoId');
-    const found = id !== undefined
-      ? account.algoOrders.get(Number(id))
-      : [...account.algoOrders.values()].reverse().find((a) => a.clientAlgoId === client);
+    const found = id !== undefined ? account.algoOrders.get(Number(id)) : [...account.algoOrders.values()].reverse().find((a) => a.clientAlgoId === client);
     if (!found || (params.symbol !== undefined && found.symbol !== params.symbol)) throw missing();
     return found;
   }

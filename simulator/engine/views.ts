@@ -12,31 +12,67 @@ const qty = (spec: SymbolSpec, value: number) => fmt(value, Math.max(spec.quanti
 export function orderJson(engine: ExchangeEngine, o: Order) {
   const spec = engine.spec(o.symbol);
   return {
-    orderId: o.orderId, symbol: o.symbol, status: o.status, clientOrderId: o.clientOrderId,
-    price: px(spec, o.price), avgPrice: fmt(o.executedQty > 0 ? o.cumQuote / o.executedQty : 0, 8),
-    origQty: qty(spec, o.origQty), executedQty: qty(spec, o.executedQty), cumQty: qty(spec, o.executedQty),
-    cumQuote: fmt(o.cumQuote, 5), timeInForce: o.timeInForce, type: o.type, reduceOnly: o.reduceOnly,
-    closePosition: o.closePosition, side: o.side, positionSide: 'BOTH', stopPrice: px(spec, o.stopPrice),
-    workingType: o.workingType, priceProtect: false, origType: o.origType, priceMatch: 'NONE',
-    selfTradePreventionMode: 'EXPIRE_MAKER', goodTillDate: 0, time: o.time, updateTime: o.updateTime,
+    orderId: o.orderId,
+    symbol: o.symbol,
+    status: o.status,
+    clientOrderId: o.clientOrderId,
+    price: px(spec, o.price),
+    avgPrice: fmt(o.executedQty > 0 ? o.cumQuote / o.executedQty : 0, 8),
+    origQty: qty(spec, o.origQty),
+    executedQty: qty(spec, o.executedQty),
+    cumQty: qty(spec, o.executedQty),
+    cumQuote: fmt(o.cumQuote, 5),
+    timeInForce: o.timeInForce,
+    type: o.type,
+    reduceOnly: o.reduceOnly,
+    closePosition: o.closePosition,
+    side: o.side,
+    positionSide: 'BOTH',
+    stopPrice: px(spec, o.stopPrice),
+    workingType: o.workingType,
+    priceProtect: false,
+    origType: o.origType,
+    priceMatch: 'NONE',
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+    goodTillDate: 0,
+    time: o.time,
+    updateTime: o.updateTime,
   };
 }
 
 export function algoJson(engine: ExchangeEngine, a: AlgoOrder, detail = false) {
   const spec = engine.spec(a.symbol);
   const base = {
-    algoId: a.algoId, clientAlgoId: a.clientAlgoId, algoType: 'CONDITIONAL', orderType: a.orderType,
-    symbol: a.symbol, side: a.side, positionSide: 'BOTH', timeInForce: a.timeInForce, quantity: qty(spec, a.quantity),
-    algoStatus: a.algoStatus, triggerPrice: px(spec, a.triggerPrice), price: px(spec, a.price), icebergQuantity: null,
-    selfTradePreventionMode: 'EXPIRE_MAKER', workingType: a.workingType, priceMatch: 'NONE',
-    closePosition: a.closePosition, priceProtect: a.priceProtect, reduceOnly: a.reduceOnly,
-    createTime: a.createTime, updateTime: a.updateTime, triggerTime: a.triggerTime, goodTillDate: 0,
+    algoId: a.algoId,
+    clientAlgoId: a.clientAlgoId,
+    algoType: 'CONDITIONAL',
+    orderType: a.orderType,
+    symbol: a.symbol,
+    side: a.side,
+    positionSide: 'BOTH',
+    timeInForce: a.timeInForce,
+    quantity: qty(spec, a.quantity),
+    algoStatus: a.algoStatus,
+    triggerPrice: px(spec, a.triggerPrice),
+    price: px(spec, a.price),
+    icebergQuantity: null,
+    selfTradePreventionMode: 'EXPIRE_MAKER',
+    workingType: a.workingType,
+    priceMatch: 'NONE',
+    closePosition: a.closePosition,
+    priceProtect: a.priceProtect,
+    reduceOnly: a.reduceOnly,
+    createTime: a.createTime,
+    updateTime: a.updateTime,
+    triggerTime: a.triggerTime,
+    goodTillDate: 0,
   };
   if (!detail) return base;
   return {
     ...base,
     actualOrderId: a.actualOrderId === undefined ? '' : String(a.actualOrderId),
-    actualPrice: px(spec, a.actualPrice), actualQty: qty(spec, a.actualQty),
+    actualPrice: px(spec, a.actualPrice),
+    actualQty: qty(spec, a.actualQty),
     actualType: a.orderType.endsWith('_MARKET') ? 'MARKET' : 'LIMIT',
   };
 }
@@ -44,28 +80,52 @@ export function algoJson(engine: ExchangeEngine, a: AlgoOrder, detail = false) {
 export function tradeJson(engine: ExchangeEngine, t: Trade) {
   const spec = engine.spec(t.symbol);
   return {
-    symbol: t.symbol, id: t.id, orderId: t.orderId, side: t.side, price: px(spec, t.price), qty: qty(spec, t.qty),
-    realizedPnl: money(t.realizedPnl), marginAsset: 'USDT', quoteQty: money(t.quoteQty), commission: money(t.commission),
-    commissionAsset: 'USDT', time: t.time, positionSide: 'BOTH', maker: t.maker, buyer: t.side === 'BUY',
+    symbol: t.symbol,
+    id: t.id,
+    orderId: t.orderId,
+    side: t.side,
+    price: px(spec, t.price),
+    qty: qty(spec, t.qty),
+    realizedPnl: money(t.realizedPnl),
+    marginAsset: 'USDT',
+    quoteQty: money(t.quoteQty),
+    commission: money(t.commission),
+    commissionAsset: 'USDT',
+    time: t.time,
+    positionSide: 'BOTH',
+    maker: t.maker,
+    buyer: t.side === 'BUY',
   };
 }
 
 function positionFields(engine: ExchangeEngine, p: PositionView) {
   const spec = engine.spec(p.position.symbol);
   return {
-    symbol: p.position.symbol, positionSide: 'BOTH', positionAmt: qty(spec, p.position.amt),
-    entryPrice: px(spec, p.position.entryPrice), breakEvenPrice: px(spec, p.position.entryPrice),
-    markPrice: money(p.mark), unRealizedProfit: money(p.unrealized),
-    liquidationPrice: money(liquidationPrice(p)), isolatedMargin: money(p.isolated ? p.position.isolatedWallet + p.unrealized : 0),
-    notional: money(p.notional), marginAsset: 'USDT', isolatedWallet: money(p.isolated ? p.position.isolatedWallet : 0),
-    initialMargin: money(p.initialMargin), maintMargin: money(p.maintMargin), positionInitialMargin: money(p.initialMargin),
-    openOrderInitialMargin: '0', adl: 1, bidNotional: '0', askNotional: '0', updateTime: p.position.updateTime,
+    symbol: p.position.symbol,
+    positionSide: 'BOTH',
+    positionAmt: qty(spec, p.position.amt),
+    entryPrice: px(spec, p.position.entryPrice),
+    breakEvenPrice: px(spec, p.position.entryPrice),
+    markPrice: money(p.mark),
+    unRealizedProfit: money(p.unrealized),
+    liquidationPrice: money(liquidationPrice(p)),
+    isolatedMargin: money(p.isolated ? p.position.isolatedWallet + p.unrealized : 0),
+    notional: money(p.notional),
+    marginAsset: 'USDT',
+    isolatedWallet: money(p.isolated ? p.position.isolatedWallet : 0),
+    initialMargin: money(p.initialMargin),
+    maintMargin: money(p.maintMargin),
+    positionInitialMargin: money(p.initialMargin),
+    openOrderInitialMargin: '0',
+    adl: 1,
+    bidNotional: '0',
+    askNotional: '0',
+    updateTime: p.position.updateTime,
   };
 }
 
 /** GET /fapi/v3/positionRisk: only symbols with a position. */
-export const positionRiskV3 = (engine: ExchangeEngine, account: SimAccount) =>
-  engine.view(account).positions.map((p) => positionFields(engine, p));
+export const positionRiskV3 = (engine: ExchangeEngine, account: SimAccount) => engine.view(account).positions.map((p) => positionFields(engine, p));
 
 /** GET /fapi/v2/positionRisk: every symbol, with leverage and margin type. */
 export const positionRiskV2 = (engine: ExchangeEngine, account: SimAccount) => {
@@ -75,12 +135,26 @@ export const positionRiskV2 = (engine: ExchangeEngine, account: SimAccount) => {
     const p = open.get(symbol);
     const fields = p
       ? positionFields(engine, p)
-      : { symbol, positionAmt: '0', entryPrice: '0', breakEvenPrice: '0', markPrice: money(engine.mark(symbol)),
-          unRealizedProfit: '0', liquidationPrice: '0', isolatedMargin: '0', notional: '0', isolatedWallet: '0',
-          positionSide: 'BOTH', updateTime: 0 };
+      : {
+          symbol,
+          positionAmt: '0',
+          entryPrice: '0',
+          breakEvenPrice: '0',
+          markPrice: money(engine.mark(symbol)),
+          unRealizedProfit: '0',
+          liquidationPrice: '0',
+          isolatedMargin: '0',
+          notional: '0',
+          isolatedWallet: '0',
+          positionSide: 'BOTH',
+          updateTime: 0,
+        };
     return {
-      ...fields, leverage: String(settings.leverage), marginType: settings.marginType === 'ISOLATED' ? 'isolated' : 'cross',
-      maxNotionalValue: settings.leverage > 50 ? '1000000' : '50000000', isAutoAddMargin: 'false',
+      ...fields,
+      leverage: String(settings.leverage),
+      marginType: settings.marginType === 'ISOLATED' ? 'isolated' : 'cross',
+      maxNotionalValue: settings.leverage > 50 ? '1000000' : '50000000',
+      isAutoAddMargin: 'false',
     };
   });
 };
@@ -89,30 +163,57 @@ export function accountV3(engine: ExchangeEngine, account: SimAccount) {
   const view = engine.view(account);
   const totals = {
     totalInitialMargin: money(view.positionInitialMargin + view.openOrderInitialMargin),
-    totalMaintMargin: money(view.maintMargin), totalWalletBalance: money(view.wallet),
-    totalUnrealizedProfit: money(view.unrealized), totalMarginBalance: money(view.marginBalance),
-    totalPositionInitialMargin: money(view.positionInitialMargin), totalOpenOrderInitialMargin: money(view.openOrderInitialMargin),
-    totalCrossWalletBalance: money(view.crossWallet), totalCrossUnPnl: money(view.crossUnrealized),
-    availableBalance: money(view.available), maxWithdrawAmount: money(view.available),
+    totalMaintMargin: money(view.maintMargin),
+    totalWalletBalance: money(view.wallet),
+    totalUnrealizedProfit: money(view.unrealized),
+    totalMarginBalance: money(view.marginBalance),
+    totalPositionInitialMargin: money(view.positionInitialMargin),
+    totalOpenOrderInitialMargin: money(view.openOrderInitialMargin),
+    totalCrossWalletBalance: money(view.crossWallet),
+    totalCrossUnPnl: money(view.crossUnrealized),
+    availableBalance: money(view.available),
+    maxWithdrawAmount: money(view.available),
   };
   return {
-    feeTier: 0, canTrade: true, canDeposit: true, canWithdraw: true, feeBurn: true, tradeGroupId: -1,
-    updateTime: 0, multiAssetsMargin: false, ...totals,
-    assets: [{
-      asset: 'USDT', walletBalance: money(view.wallet), unrealizedProfit: money(view.unrealized),
-      marginBalance: money(view.marginBalance), maintMargin: money(view.maintMargin),
-      initialMargin: money(view.positionInitialMargin + view.openOrderInitialMargin),
-      positionInitialMargin: money(view.positionInitialMargin), openOrderInitialMargin: money(view.openOrderInitialMargin),
-      crossWalletBalance: money(view.crossWallet), crossUnPnl: money(view.crossUnrealized),
-      availableBalance: money(view.available), maxWithdrawAmount: money(view.available), marginAvailable: true,
-      // ccxt skips assets whose updateTime is 0: a funded asset has a real one.
-      updateTime: account.updateTime,
-    }],
+    feeTier: 0,
+    canTrade: true,
+    canDeposit: true,
+    canWithdraw: true,
+    feeBurn: true,
+    tradeGroupId: -1,
+    updateTime: 0,
+    multiAssetsMargin: false,
+    ...totals,
+    assets: [
+      {
+        asset: 'USDT',
+        walletBalance: money(view.wallet),
+        unrealizedProfit: money(view.unrealized),
+        marginBalance: money(view.marginBalance),
+        maintMargin: money(view.maintMargin),
+        initialMargin: money(view.positionInitialMargin + view.openOrderInitialMargin),
+        positionInitialMargin: money(view.positionInitialMargin),
+        openOrderInitialMargin: money(view.openOrderInitialMargin),
+        crossWalletBalance: money(view.crossWallet),
+        crossUnPnl: money(view.crossUnrealized),
+        availableBalance: money(view.available),
+        maxWithdrawAmount: money(view.available),
+        marginAvailable: true,
+        // ccxt skips assets whose updateTime is 0: a funded asset has a real one.
+        updateTime: account.updateTime,
+      },
+    ],
     positions: view.positions.map((p) => ({
-      symbol: p.position.symbol, positionSide: 'BOTH', positionAmt: fmt(p.position.amt, 8),
-      unrealizedProfit: money(p.unrealized), isolatedMargin: money(p.isolated ? p.position.isolatedWallet + p.unrealized : 0),
-      notional: money(p.notional), isolatedWallet: money(p.isolated ? p.position.isolatedWallet : 0),
-      initialMargin: money(p.initialMargin), maintMargin: money(p.maintMargin), updateTime: p.position.updateTime,
+      symbol: p.position.symbol,
+      positionSide: 'BOTH',
+      positionAmt: fmt(p.position.amt, 8),
+      unrealizedProfit: money(p.unrealized),
+      isolatedMargin: money(p.isolated ? p.position.isolatedWallet + p.unrealized : 0),
+      notional: money(p.notional),
+      isolatedWallet: money(p.isolated ? p.position.isolatedWallet : 0),
+      initialMargin: money(p.initialMargin),
+      maintMargin: money(p.maintMargin),
+      updateTime: p.position.updateTime,
     })),
   };
 }

@@ -9,12 +9,7 @@ export type Security = 'NONE' | 'API_KEY' | 'SIGNED';
 const MAX_RECV_WINDOW = 60_000;
 
 /** Binance's request security: API key header, then for SIGNED the timestamp rule and HMAC. */
-export function authenticate(
-  req: ParsedRequest,
-  security: Security,
-  engine: ExchangeEngine,
-  serverTime: number,
-): SimAccount | undefined {
+export function authenticate(req: ParsedRequest, security: Security, engine: ExchangeEngine, serverTime: number): SimAccount | undefined {
   if (security === 'NONE') return undefined;
   if (!req.apiKey) throw err.badApiKeyFormat();
   const account = engine.byApiKey(req.apiKey);

@@ -103,7 +103,6 @@ export class RateLimiter {
     return { tenSeconds: tenSeconds + 1, minute: times.length };
   }
 
-
   /** Weight per IP per minute, split public/private, for the last hour. */
   history(): Record<string, MinuteWeight[]> {
     return Object.fromEntries([...this.#history].map(([ip, minutes]) => [ip, minutes.map((m) => ({ ...m }))]));

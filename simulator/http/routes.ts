@@ -33,11 +33,13 @@ export const routes: Record<string, Route> = {
   'GET /fapi/v1/ping': { security: 'NONE', weight: 1, handle: () => ({}) },
   'GET /fapi/v1/time': { security: 'NONE', weight: 1, handle: (c) => ({ serverTime: c.serverTime }) },
   'GET /fapi/v1/exchangeInfo': {
-    security: 'NONE', weight: 1,
+    security: 'NONE',
+    weight: 1,
     handle: (c) => exchangeInfoJson(c.engine, c.limiter.limits, c.serverTime),
   },
   'GET /fapi/v1/premiumIndex': {
-    security: 'NONE', weight: bySymbol(1, 10),
+    security: 'NONE',
+    weight: bySymbol(1, 10),
     handle: (c) => {
       const symbol = c.params.symbol;
       if (symbol) return premiumIndexJson(c.engine, c.engine.spec(symbol).symbol, c.serverTime);
@@ -45,7 +47,8 @@ export const routes: Record<string, Route> = {
     },
   },
   'GET /fapi/v1/ticker/24hr': {
-    security: 'NONE', weight: bySymbol(1, 40),
+    security: 'NONE',
+    weight: bySymbol(1, 40),
     handle: (c) => {
       const symbol = c.params.symbol;
       if (symbol) return ticker24hJson(c.engine, c.engine.spec(symbol).symbol, c.serverTime);
@@ -53,14 +56,16 @@ export const routes: Record<string, Route> = {
     },
   },
   'GET /fapi/v1/ticker/price': {
-    security: 'NONE', weight: bySymbol(1, 2),
+    security: 'NONE',
+    weight: bySymbol(1, 2),
     handle: (c) => {
       const one = (s: string) => ({ symbol: s, price: fmt(c.engine.mark(s), 8), time: c.serverTime });
       return c.params.symbol ? one(c.engine.spec(c.params.symbol).symbol) : [...c.engine.symbols.keys()].map(one);
     },
   },
   'GET /fapi/v1/klines': {
-    security: 'NONE', weight: (p) => klinesWeight(p.limit === undefined ? 500 : Number(p.limit)),
+    security: 'NONE',
+    weight: (p) => klinesWeight(p.limit === undefined ? 500 : Number(p.limit)),
     handle: (c) => klinesJson(c.engine, c.params),
   },
 
@@ -69,25 +74,43 @@ export const routes: Record<string, Route> = {
   'GET /fapi/v3/positionRisk': { security: 'SIGNED', weight: 5, handle: (c) => filterSymbol(positionRiskV3(c.engine, acct(c)), c) },
   'GET /fapi/v2/positionRisk': { security: 'SIGNED', weight: 5, handle: (c) => filterSymbol(positionRiskV2(c.engine, acct(c)), c) },
   'GET /fapi/v1/leverageBracket': {
-    security: 'SIGNED', weight: 1,
+    security: 'SIGNED',
+    weight: 1,
     handle: (c) => {
       const list = [...c.engine.symbols.values()].filter((s) => !c.params.symbol || s.symbol === c.params.symbol);
       return list.map((s) => ({
-        symbol: s.symbol, notionalCoef: 1.0,
-        brackets: [{ bracket: 1, initialLeverage: s.maxLeverage, notionalCap: s.maxLeverage > 100 ? 300000 : 50000, notionalFloor: 0, maintMarginRatio: s.maintMarginRate, cum: 0.0 }],
+        symbol: s.symbol,
+        notionalCoef: 1.0,
+        brackets: [
+          {
+            bracket: 1,
+            initialLeverage: s.maxLeverage,
+            notionalCap: s.maxLeverage > 100 ? 300000 : 50000,
+            notionalFloor: 0,
+            maintMarginRatio: s.maintMarginRate,
+            cum: 0.0,
+          },
+        ],
       }));
     },
   },
   'GET /fapi/v1/commissionRate': {
-    security: 'SIGNED', weight: 20,
-    handle: (c) => ({ symbol: c.engine.spec(c.params.symbol).symbol, makerCommissionRate: String(c.engine.fees.maker), takerCommissionRate: String(c.engine.fees.taker) }),
+    security: 'SIGNED',
+    weight: 20,
+    handle: (c) => ({
+      symbol: c.engine.spec(c.params.symbol).symbol,
+      makerCommissionRate: String(c.engine.fees.maker),
+      takerCommissionRate: String(c.engine.fees.taker),
+    }),
   },
   'GET /fapi/v1/positionSide/dual': { security: 'SIGNED', weight: 30, handle: () => ({ dualSidePosition: false }) },
   'POST /fapi/v1/leverage': { security: 'SIGNED', weight: 1, handle: (c) => c.engine.setLeverage(acct(c), c.params) },
   'POST /fapi/v1/marginType': { security: 'SIGNED', weight: 1, handle: (c) => c.engine.setMarginType(acct(c), c.params) },
 
   'POST /fapi/v1/order': {
-    security: 'SIGNED', weight: 0, order: true,
+    security: 'SIGNED',
+    weight: 0,
+    order: true,
     handle: (c) => {
       const order = orderJson(c.engine, c.engine.placeOrder(acct(c), c.params));
       return c.params.newOrderRespType === 'RESULT' ? order : { ...order, status: 'NEW', executedQty: '0', cumQty: '0', cumQuote: '0', avgPrice: '0.00' };
@@ -96,41 +119,49 @@ export const routes: Record<string, Route> = {
   'GET /fapi/v1/order': { security: 'SIGNED', weight: 1, handle: (c) => orderJson(c.engine, c.engine.getOrder(acct(c), c.params)) },
   'DELETE /fapi/v1/order': { security: 'SIGNED', weight: 1, handle: (c) => orderJson(c.engine, c.engine.cancelOrder(acct(c), c.params)) },
   'GET /fapi/v1/openOrders': {
-    security: 'SIGNED', weight: bySymbol(1, 40),
+    security: 'SIGNED',
+    weight: bySymbol(1, 40),
     handle: (c) => c.engine.openOrders(acct(c), c.params.symbol).map((o) => orderJson(c.engine, o)),
   },
   'GET /fapi/v1/allOrders': {
-    security: 'SIGNED', weight: 5,
+    security: 'SIGNED',
+    weight: 5,
     handle: (c) => {
       const symbol = c.engine.spec(c.params.symbol).symbol;
       return [...acct(c).orders.values()].filter((o) => o.symbol === symbol).map((o) => orderJson(c.engine, o));
     },
   },
   'DELETE /fapi/v1/allOpenOrders': {
-    security: 'SIGNED', weight: 1,
+    security: 'SIGNED',
+    weight: 1,
     handle: (c) => {
       c.engine.cancelAll(acct(c), c.engine.spec(c.params.symbol).symbol);
       return { code: 200, msg: 'The operation of cancel all open order is done.' };
     },
   },
   'POST /fapi/v1/algoOrder': {
-    security: 'SIGNED', weight: 0, order: true,
+    security: 'SIGNED',
+    weight: 0,
+    order: true,
     handle: (c) => algoJson(c.engine, c.engine.placeAlgo(acct(c), c.params)),
   },
   'GET /fapi/v1/algoOrder': { security: 'SIGNED', weight: 1, handle: (c) => algoJson(c.engine, c.engine.getAlgo(acct(c), c.params), true) },
   'DELETE /fapi/v1/algoOrder': {
-    security: 'SIGNED', weight: 1,
+    security: 'SIGNED',
+    weight: 1,
     handle: (c) => {
       const algo = c.engine.cancelAlgo(acct(c), c.params);
       return { algoId: algo.algoId, clientAlgoId: algo.clientAlgoId, code: '200', msg: 'success' };
     },
   },
   'GET /fapi/v1/openAlgoOrders': {
-    security: 'SIGNED', weight: bySymbol(1, 40),
+    security: 'SIGNED',
+    weight: bySymbol(1, 40),
     handle: (c) => c.engine.openAlgos(acct(c), c.params.symbol).map((a) => algoJson(c.engine, a, true)),
   },
   'GET /fapi/v1/userTrades': {
-    security: 'SIGNED', weight: 5,
+    security: 'SIGNED',
+    weight: 5,
     handle: (c) => {
       const symbol = c.engine.spec(c.params.symbol).symbol;
       const limit = c.params.limit === undefined ? 500 : Math.min(1000, Number(c.params.limit));
@@ -145,7 +176,8 @@ export const routes: Record<string, Route> = {
   'POST /fapi/v1/listenKey': { security: 'API_KEY', weight: 1, handle: (c) => ({ listenKey: c.userStreams.create(acct(c)) }) },
   'PUT /fapi/v1/listenKey': { security: 'API_KEY', weight: 1, handle: (c) => ({ listenKey: c.userStreams.keepAlive(acct(c)) }) },
   'DELETE /fapi/v1/listenKey': {
-    security: 'API_KEY', weight: 1,
+    security: 'API_KEY',
+    weight: 1,
     handle: (c) => {
       c.userStreams.close(acct(c));
       return {};

@@ -56,7 +56,12 @@ export function seededRandom(seed: number): () => number {
 }
 
 const START_PRICES: Record<string, number> = {
-  BTCUSDT: 60000, ETHUSDT: 3000, BNBUSDT: 550, SOLUSDT: 150, XRPUSDT: 0.55, DOGEUSDT: 0.15,
+  BTCUSDT: 60000,
+  ETHUSDT: 3000,
+  BNBUSDT: 550,
+  SOLUSDT: 150,
+  XRPUSDT: 0.55,
+  DOGEUSDT: 0.15,
 };
 
 /**

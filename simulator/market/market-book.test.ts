@@ -37,7 +37,10 @@ describe('simulator prices', () => {
     const run = (seed: number) => {
       const sim = new Simulator({ speed: 0, dataDir: null, seed });
       // Closed bars only: the forming one depends on the millisecond the simulator started.
-      return sim.engine.book.klines('SOLUSDT', '1h', { limit: 50 }).slice(0, -1).map((k) => [k.open, k.high, k.low, k.close]);
+      return sim.engine.book
+        .klines('SOLUSDT', '1h', { limit: 50 })
+        .slice(0, -1)
+        .map((k) => [k.open, k.high, k.low, k.close]);
     };
     expect(run(11)).toEqual(run(11));
     expect(run(11)).not.toEqual(run(12));

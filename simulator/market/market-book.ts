@@ -18,9 +18,20 @@ interface Series {
 }
 
 const INTERVALS: Record<string, number> = {
-  '1m': 60_000, '3m': 180_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000,
-  '1h': HOUR, '2h': 2 * HOUR, '4h': 4 * HOUR, '6h': 6 * HOUR, '8h': 8 * HOUR, '12h': 12 * HOUR,
-  '1d': 24 * HOUR, '3d': 72 * HOUR, '1w': 168 * HOUR,
+  '1m': 60_000,
+  '3m': 180_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': HOUR,
+  '2h': 2 * HOUR,
+  '4h': 4 * HOUR,
+  '6h': 6 * HOUR,
+  '8h': 8 * HOUR,
+  '12h': 12 * HOUR,
+  '1d': 24 * HOUR,
+  '3d': 72 * HOUR,
+  '1w': 168 * HOUR,
 };
 /** Binance weeks start on Monday; the epoch was a Thursday. */
 const WEEK_OFFSET = 4 * 24 * HOUR;

@@ -89,9 +89,18 @@ export function klinesJson(engine: ExchangeEngine, params: Readonly<Record<strin
   });
   const places = pricePlaces(engine, symbol);
   return rows.map((k) => [
-    k.openTime, fmt(k.open, places), fmt(k.high, places), fmt(k.low, places), fmt(k.close, places),
-    fmt(k.volume, 3), k.closeTime, fmt(k.volume * (k.high + k.low) / 2, 5), Math.max(1, Math.round(k.volume)),
-    fmt(k.volume / 2, 3), fmt((k.volume * (k.high + k.low)) / 4, 5), '0',
+    k.openTime,
+    fmt(k.open, places),
+    fmt(k.high, places),
+    fmt(k.low, places),
+    fmt(k.close, places),
+    fmt(k.volume, 3),
+    k.closeTime,
+    fmt((k.volume * (k.high + k.low)) / 2, 5),
+    Math.max(1, Math.round(k.volume)),
+    fmt(k.volume / 2, 3),
+    fmt((k.volume * (k.high + k.low)) / 4, 5),
+    '0',
   ]);
 }
 

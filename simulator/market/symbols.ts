@@ -28,11 +28,12 @@ const ORDER_TYPES = ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'T
  * entries built with the same shape and realistic filters.
  */
 export function loadSymbols(symbols: readonly string[], exchangeInfoFile?: string): Map<string, SymbolSpec> {
-  const real = exchangeInfoFile && existsSync(exchangeInfoFile)
-    ? new Map<string, Record<string, unknown>>(
-        (JSON.parse(readFileSync(exchangeInfoFile, 'utf8')).symbols as Array<Record<string, unknown>>).map((s) => [s.symbol as string, s]),
-      )
-    : new Map<string, Record<string, unknown>>();
+  const real =
+    exchangeInfoFile && existsSync(exchangeInfoFile)
+      ? new Map<string, Record<string, unknown>>(
+          (JSON.parse(readFileSync(exchangeInfoFile, 'utf8')).symbols as Array<Record<string, unknown>>).map((s) => [s.symbol as string, s]),
+        )
+      : new Map<string, Record<string, unknown>>();
   const out = new Map<string, SymbolSpec>();
   for (const symbol of symbols) {
     const raw = real.get(symbol) ?? syntheticEntry(symbol);
@@ -78,12 +79,27 @@ function syntheticEntry(symbol: string): Record<string, unknown> {
   const s = SYNTHETIC[symbol] ?? { price: 4, tick: '0.0001', step: '0.1', notional: '5' };
   const qp = s.step.includes('.') ? s.step.split('.')[1]!.length : 0;
   return {
-    symbol, pair: symbol, contractType: 'PERPETUAL', deliveryDate: 4133404800000, onboardDate: 1569398400000,
-    status: 'TRADING', maintMarginPercent: '2.5000', requiredMarginPercent: '5.0000',
-    baseAsset: symbol.replace(/USDT$/, ''), quoteAsset: 'USDT', marginAsset: 'USDT',
-    pricePrecision: s.price, quantityPrecision: qp, baseAssetPrecision: 8, quotePrecision: 8,
-    underlyingType: 'COIN', underlyingSubType: [], triggerProtect: '0.0500', liquidationFee: '0.020000',
-    marketTakeBound: '0.30', maxMoveOrderLimit: 1000,
+    symbol,
+    pair: symbol,
+    contractType: 'PERPETUAL',
+    deliveryDate: 4133404800000,
+    onboardDate: 1569398400000,
+    status: 'TRADING',
+    maintMarginPercent: '2.5000',
+    requiredMarginPercent: '5.0000',
+    baseAsset: symbol.replace(/USDT$/, ''),
+    quoteAsset: 'USDT',
+    marginAsset: 'USDT',
+    pricePrecision: s.price,
+    quantityPrecision: qp,
+    baseAssetPrecision: 8,
+    quotePrecision: 8,
+    underlyingType: 'COIN',
+    underlyingSubType: [],
+    triggerProtect: '0.0500',
+    liquidationFee: '0.020000',
+    marketTakeBound: '0.30',
+    maxMoveOrderLimit: 1000,
     filters: [
       { filterType: 'PRICE_FILTER', minPrice: s.tick, maxPrice: '1000000', tickSize: s.tick },
       { filterType: 'LOT_SIZE', stepSize: s.step, minQty: s.step, maxQty: '10000000' },
@@ -103,7 +119,6 @@ export const decimalsOf = (step: number) => {
   const dot = text.indexOf('.');
   return dot < 0 || dot === text.length - 1 ? 0 : text.length - dot - 1;
 };
-
 
 /** True when value is a whole multiple of step (tolerant of float noise). */
 export const isMultipleOf = (value: number, step: number) => {

@@ -127,12 +127,27 @@ export class MarketStreams {
     const simNow = this.#engine.book.clock.now();
     const px = (value: number) => fmt(value, pricePlaces(this.#engine, symbol));
     return {
-      e: 'kline', E: now, s: symbol,
+      e: 'kline',
+      E: now,
+      s: symbol,
       k: {
-        t: k.openTime, T: k.closeTime, s: symbol, i: interval, f: 1, L: Math.max(1, Math.round(k.volume)),
-        o: px(k.open), c: px(k.close), h: px(k.high), l: px(k.low), v: fmt(k.volume, 3),
-        n: Math.max(1, Math.round(k.volume)), x: simNow >= k.closeTime, q: fmt(k.volume * k.close, 5),
-        V: fmt(k.volume / 2, 3), Q: fmt((k.volume * k.close) / 2, 5), B: '0',
+        t: k.openTime,
+        T: k.closeTime,
+        s: symbol,
+        i: interval,
+        f: 1,
+        L: Math.max(1, Math.round(k.volume)),
+        o: px(k.open),
+        c: px(k.close),
+        h: px(k.high),
+        l: px(k.low),
+        v: fmt(k.volume, 3),
+        n: Math.max(1, Math.round(k.volume)),
+        x: simNow >= k.closeTime,
+        q: fmt(k.volume * k.close, 5),
+        V: fmt(k.volume / 2, 3),
+        Q: fmt((k.volume * k.close) / 2, 5),
+        B: '0',
       },
     };
   }

@@ -36,7 +36,12 @@ export class UserStreams {
       existing.expiresAt = this.#now() + VALIDITY_MS;
       return existing.key;
     }
-    const lk: ListenKey = { key: randomBytes(32).toString('base64url').slice(0, 64), accountId: account.id, expiresAt: this.#now() + VALIDITY_MS, sockets: new Set() };
+    const lk: ListenKey = {
+      key: randomBytes(32).toString('base64url').slice(0, 64),
+      accountId: account.id,
+      expiresAt: this.#now() + VALIDITY_MS,
+      sockets: new Set(),
+    };
     this.#byKey.set(lk.key, lk);
     this.#byAccount.set(account.id, lk);
     return lk.key;
@@ -100,22 +105,71 @@ export class UserStreams {
 
   #orderUpdate(o: Order, execution: string, trade: Trade | undefined) {
     return {
-      s: o.symbol, c: o.clientOrderId, S: o.side, o: o.type, f: o.timeInForce, q: String(o.origQty), p: String(o.price),
-      ap: fmt(o.executedQty > 0 ? o.cumQuote / o.executedQty : 0, 5), sp: String(o.stopPrice), x: execution, X: o.status,
-      i: o.orderId, l: String(trade?.qty ?? 0), z: String(o.executedQty), L: String(trade?.price ?? 0), N: 'USDT',
-      n: fmt(trade?.commission ?? 0, 8), T: trade?.time ?? o.updateTime, t: trade?.id ?? 0, b: '0', a: '0',
-      m: trade?.maker ?? false, R: o.reduceOnly, wt: o.workingType, ot: o.origType, ps: 'BOTH', cp: o.closePosition,
-      rp: fmt(trade?.realizedPnl ?? 0, 8), pP: false, si: 0, ss: 0, V: 'EXPIRE_MAKER', pm: 'NONE', gtd: 0, er: '0',
+      s: o.symbol,
+      c: o.clientOrderId,
+      S: o.side,
+      o: o.type,
+      f: o.timeInForce,
+      q: String(o.origQty),
+      p: String(o.price),
+      ap: fmt(o.executedQty > 0 ? o.cumQuote / o.executedQty : 0, 5),
+      sp: String(o.stopPrice),
+      x: execution,
+      X: o.status,
+      i: o.orderId,
+      l: String(trade?.qty ?? 0),
+      z: String(o.executedQty),
+      L: String(trade?.price ?? 0),
+      N: 'USDT',
+      n: fmt(trade?.commission ?? 0, 8),
+      T: trade?.time ?? o.updateTime,
+      t: trade?.id ?? 0,
+      b: '0',
+      a: '0',
+      m: trade?.maker ?? false,
+      R: o.reduceOnly,
+      wt: o.workingType,
+      ot: o.origType,
+      ps: 'BOTH',
+      cp: o.closePosition,
+      rp: fmt(trade?.realizedPnl ?? 0, 8),
+      pP: false,
+      si: 0,
+      ss: 0,
+      V: 'EXPIRE_MAKER',
+      pm: 'NONE',
+      gtd: 0,
+      er: '0',
     };
   }
 
   #algoUpdate(a: AlgoOrder) {
     return {
-      caid: a.clientAlgoId, aid: a.algoId, at: 'CONDITIONAL', o: a.orderType, s: a.symbol, S: a.side, ps: 'BOTH',
-      f: a.timeInForce, q: String(a.quantity), X: a.algoStatus, ai: a.actualOrderId === undefined ? '' : String(a.actualOrderId),
-      ap: fmt(a.actualPrice, 5), aq: String(a.actualQty), act: a.orderType.endsWith('_MARKET') ? 'MARKET' : 'LIMIT',
-      tp: String(a.triggerPrice), p: String(a.price), V: 'EXPIRE_MAKER', wt: a.workingType, pm: 'NONE',
-      cp: a.closePosition, pP: a.priceProtect, R: a.reduceOnly, tt: a.triggerTime, gtd: 0, rm: a.rejectReason,
+      caid: a.clientAlgoId,
+      aid: a.algoId,
+      at: 'CONDITIONAL',
+      o: a.orderType,
+      s: a.symbol,
+      S: a.side,
+      ps: 'BOTH',
+      f: a.timeInForce,
+      q: String(a.quantity),
+      X: a.algoStatus,
+      ai: a.actualOrderId === undefined ? '' : String(a.actualOrderId),
+      ap: fmt(a.actualPrice, 5),
+      aq: String(a.actualQty),
+      act: a.orderType.endsWith('_MARKET') ? 'MARKET' : 'LIMIT',
+      tp: String(a.triggerPrice),
+      p: String(a.price),
+      V: 'EXPIRE_MAKER',
+      wt: a.workingType,
+      pm: 'NONE',
+      cp: a.closePosition,
+      pP: a.priceProtect,
+      R: a.reduceOnly,
+      tt: a.triggerTime,
+      gtd: 0,
+      rm: a.rejectReason,
     };
   }
 
@@ -128,9 +182,15 @@ export class UserStreams {
         const p = account.positions.get(symbol);
         const pv = view.positions.find((x) => x.position.symbol === symbol);
         return {
-          s: symbol, pa: String(p?.amt ?? 0), ep: String(p?.entryPrice ?? 0), bep: String(p?.entryPrice ?? 0),
-          cr: fmt(p?.accumulatedRealized ?? 0, 8), up: fmt(pv?.unrealized ?? 0, 8),
-          mt: pv?.isolated ? 'isolated' : 'cross', iw: fmt(pv?.isolated ? p?.isolatedWallet ?? 0 : 0, 8), ps: 'BOTH',
+          s: symbol,
+          pa: String(p?.amt ?? 0),
+          ep: String(p?.entryPrice ?? 0),
+          bep: String(p?.entryPrice ?? 0),
+          cr: fmt(p?.accumulatedRealized ?? 0, 8),
+          up: fmt(pv?.unrealized ?? 0, 8),
+          mt: pv?.isolated ? 'isolated' : 'cross',
+          iw: fmt(pv?.isolated ? (p?.isolatedWallet ?? 0) : 0, 8),
+          ps: 'BOTH',
         };
       }),
     };

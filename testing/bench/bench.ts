@@ -29,7 +29,10 @@ const K3S_RESERVE_MB = 1200;
 const NODE_MB = 4096;
 const NODE_CORES = 2;
 
-interface Sample { rssMb: number; ticks: number }
+interface Sample {
+  rssMb: number;
+  ticks: number;
+}
 const proc = (pid: number): Sample | undefined => {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -48,9 +51,28 @@ const median = (v: number[]) => pct(v, 50);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface BenchRow {
-  n: number; traderRssMedian: number; traderRssMax: number; marketdataRss: number; simRss: number; totalRss: number;
-  cpuSteady: number; cpuBurst: number; cpuMarketdataSteady: number; publicPerMin: number; privatePerMin: number; peakMinute: number;
-  privateBurst: number; publicCalls: string; sent429: number; sent418: number; reactP50: number; reactP99: number; reactMax: number; reacted: number; markAgeP50: number; markAgeP99: number;
+  n: number;
+  traderRssMedian: number;
+  traderRssMax: number;
+  marketdataRss: number;
+  simRss: number;
+  totalRss: number;
+  cpuSteady: number;
+  cpuBurst: number;
+  cpuMarketdataSteady: number;
+  publicPerMin: number;
+  privatePerMin: number;
+  peakMinute: number;
+  privateBurst: number;
+  publicCalls: string;
+  sent429: number;
+  sent418: number;
+  reactP50: number;
+  reactP99: number;
+  reactMax: number;
+  reacted: number;
+  markAgeP50: number;
+  markAgeP99: number;
 }
 
 export async function benchOnce(n: number, steadySeconds: number): Promise<BenchRow> {
@@ -60,7 +82,15 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
   const sim = new Simulator({ speed: 0 });
   const { url } = await sim.listen(0);
   // ATS_PARENT_PID: the children stop by themselves if this run dies or is abandoned (a timed-out test).
-  const env = { ...r.env, DATABASE_URL: db.url, ATS_EXCHANGE: url, ATS_STATE_DIR: state, ATS_MASTER_KEY: 'bench-master-key-0123456789', LOG_LEVEL: 'warn', ATS_PARENT_PID: String(process.pid) };
+  const env = {
+    ...r.env,
+    DATABASE_URL: db.url,
+    ATS_EXCHANGE: url,
+    ATS_STATE_DIR: state,
+    ATS_MASTER_KEY: 'bench-master-key-0123456789',
+    LOG_LEVEL: 'warn',
+    ATS_PARENT_PID: String(process.pid),
+  };
   const keys = new LocalKeyStore(join(state, 'keys'), env.ATS_MASTER_KEY);
   const md = spawn(process.execPath, [CLI, 'marketdata', '--port', '0', '--scan-every', '1000'], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const supervisor = new ProcessSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [CLI] });
@@ -77,7 +107,8 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
       await supervisor.ensure({ name: id, args: traderArgs(id, url, id), fingerprint: id });
     }
     const deadline = Date.now() + 60_000 + n * 3_000;
-    const active = async () => (await Promise.all(ids.map((id) => r.redis.get(redisKeys.heartbeat(`trader:${id}`))))).filter((h) => h && JSON.parse(h).state === 'active').length;
+    const active = async () =>
+      (await Promise.all(ids.map((id) => r.redis.get(redisKeys.heartbeat(`trader:${id}`))))).filter((h) => h && JSON.parse(h).state === 'active').length;
     while ((await active()) < n) {
       if (Date.now() > deadline) throw new Error(`only ${await active()} of ${n} traders became active`);
       await sleep(500);
@@ -91,7 +122,8 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
       const before = new Map(pids().map((p) => [p, proc(p)?.ticks ?? 0]));
       const mdBefore = proc(md.pid!)?.ticks ?? 0;
       const t0 = Date.now();
-      if (extra) await extra(); else await sleep(ms);
+      if (extra) await extra();
+      else await sleep(ms);
       const seconds = (Date.now() - t0) / 1000;
       const traderTicks = [...before].reduce((sum, [p, t]) => sum + ((proc(p)?.ticks ?? t) - t), 0);
       return { traders: (traderTicks / TICKS / seconds) * 100, marketdata: (((proc(md.pid!)?.ticks ?? mdBefore) - mdBefore) / TICKS / seconds) * 100 };
@@ -111,9 +143,14 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     // Public weight at steady state, per minute of the window (the burst is private traffic).
     const steadyCounters = sim.counters();
     const steadyMinutes = (Date.now() - steadyStart) / 60_000;
-    const steadyPublic = Object.values(steadyCounters.weightByIpPerMinute).flat().reduce((sum, m) => sum + m.public, 0) / steadyMinutes;
+    const steadyPublic =
+      Object.values(steadyCounters.weightByIpPerMinute)
+        .flat()
+        .reduce((sum, m) => sum + m.public, 0) / steadyMinutes;
     const publicCalls = Object.entries(steadyCounters.requestsByEndpoint)
-      .filter(([k]) => /time|exchangeInfo|premiumIndex|ticker|klines/.test(k)).map(([k, v]) => `${k.replace('GET /fapi/v1/', '')}×${v}`).join(' ');
+      .filter(([k]) => /time|exchangeInfo|premiumIndex|ticker|klines/.test(k))
+      .map(([k, v]) => `${k.replace('GET /fapi/v1/', '')}×${v}`)
+      .join(' ');
     sim.resetCounters();
     const burstStart = Date.now();
 
@@ -122,17 +159,30 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     const stopAt = new Map<string, number>();
     sim.engine.on('event', (e) => {
       if (e.kind === 'order' && e.execution === 'NEW' && !entryAt.has(e.account.id)) entryAt.set(e.account.id, Date.now());
-      if (e.kind === 'algo' && e.algo.orderType === 'STOP_MARKET' && e.algo.algoStatus === 'NEW' && !stopAt.has(e.account.id)) stopAt.set(e.account.id, Date.now());
+      if (e.kind === 'algo' && e.algo.orderType === 'STOP_MARKET' && e.algo.algoStatus === 'NEW' && !stopAt.has(e.account.id))
+        stopAt.set(e.account.id, Date.now());
     });
     const mark = sim.engine.mark('ETHUSDT');
     const now = Date.now();
     let published = 0;
     const burst = await cpuOver(0, async () => {
       published = Date.now();
-      await publishSnapshot(r.redis, [{
-        id: `bench-${now}`, symbol: 'ETHUSDT', side: 'long', entry: mark, stopLoss: mark * 0.9, takeProfit: mark * 1.1, score: 1,
-        reason: 'benchmark', strategy: 'bench', interval: '1h', barTime: now, expiresAt: now + 600_000,
-      }]);
+      await publishSnapshot(r.redis, [
+        {
+          id: `bench-${now}`,
+          symbol: 'ETHUSDT',
+          side: 'long',
+          entry: mark,
+          stopLoss: mark * 0.9,
+          takeProfit: mark * 1.1,
+          score: 1,
+          reason: 'benchmark',
+          strategy: 'bench',
+          interval: '1h',
+          barTime: now,
+          expiresAt: now + 600_000,
+        },
+      ]);
       const end = Date.now() + 60_000;
       while (stopAt.size < n && Date.now() < end) await sleep(20);
     });
@@ -147,13 +197,28 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     const mdRss = proc(md.pid!)?.rssMb ?? 0;
     const simRss = process.memoryUsage().rss / 1024 / 1024;
     return {
-      n, traderRssMedian: median(rss), traderRssMax: Math.max(...rss), marketdataRss: mdRss, simRss,
+      n,
+      traderRssMedian: median(rss),
+      traderRssMax: Math.max(...rss),
+      marketdataRss: mdRss,
+      simRss,
       totalRss: rss.reduce((a, b) => a + b, 0) + mdRss + simRss,
-      cpuSteady: steady.traders, cpuMarketdataSteady: steady.marketdata, cpuBurst: burst.traders,
-      publicPerMin: steadyPublic, privateBurst: priv, privatePerMin: priv / burstMinutes, peakMinute: Math.max(0, ...minutes.map((m) => m.public + m.private)), publicCalls,
-      sent429: counters.sent429, sent418: counters.sent418, reacted: reactions.length,
-      reactP50: median(reactions), reactP99: pct(reactions, 99), reactMax: Math.max(...reactions),
-      markAgeP50: median(ages), markAgeP99: pct(ages, 99),
+      cpuSteady: steady.traders,
+      cpuMarketdataSteady: steady.marketdata,
+      cpuBurst: burst.traders,
+      publicPerMin: steadyPublic,
+      privateBurst: priv,
+      privatePerMin: priv / burstMinutes,
+      peakMinute: Math.max(0, ...minutes.map((m) => m.public + m.private)),
+      publicCalls,
+      sent429: counters.sent429,
+      sent418: counters.sent418,
+      reacted: reactions.length,
+      reactP50: median(reactions),
+      reactP99: pct(reactions, 99),
+      reactMax: Math.max(...reactions),
+      markAgeP50: median(ages),
+      markAgeP99: pct(ages, 99),
     };
   } finally {
     await supervisor.stopAll();
@@ -168,9 +233,20 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
 
 export function formatTable(rows: BenchRow[]): string {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  const head = '| N | trader RSS MB median / max | marketdata RSS MB | sim+bench RSS MB | total RSS MB | traders CPU % steady / burst | marketdata CPU % | public weight/min (steady) | private weight of the burst | peak minute | 429 / 418 | reaction ms p50 / p99 / max (reacted) | mark age ms p50 / p99 |';
-  const sep = '|' + head.split('|').slice(1, -1).map(() => ' --- ').join('|') + '|';
-  const lines = rows.map((r) => `| ${r.n} | ${f(r.traderRssMedian)} / ${f(r.traderRssMax)} | ${f(r.marketdataRss)} | ${f(r.simRss)} | ${f(r.totalRss)} | ${f(r.cpuSteady, 1)} / ${f(r.cpuBurst, 1)} | ${f(r.cpuMarketdataSteady, 1)} | ${f(r.publicPerMin)} | ${f(r.privateBurst)} | ${f(r.peakMinute)} | ${r.sent429} / ${r.sent418} | ${f(r.reactP50)} / ${f(r.reactP99)} / ${f(r.reactMax)} (${r.reacted}/${r.n}) | ${f(r.markAgeP50)} / ${f(r.markAgeP99)} |`);
+  const head =
+    '| N | trader RSS MB median / max | marketdata RSS MB | sim+bench RSS MB | total RSS MB | traders CPU % steady / burst | marketdata CPU % | public weight/min (steady) | private weight of the burst | peak minute | 429 / 418 | reaction ms p50 / p99 / max (reacted) | mark age ms p50 / p99 |';
+  const sep =
+    '|' +
+    head
+      .split('|')
+      .slice(1, -1)
+      .map(() => ' --- ')
+      .join('|') +
+    '|';
+  const lines = rows.map(
+    (r) =>
+      `| ${r.n} | ${f(r.traderRssMedian)} / ${f(r.traderRssMax)} | ${f(r.marketdataRss)} | ${f(r.simRss)} | ${f(r.totalRss)} | ${f(r.cpuSteady, 1)} / ${f(r.cpuBurst, 1)} | ${f(r.cpuMarketdataSteady, 1)} | ${f(r.publicPerMin)} | ${f(r.privateBurst)} | ${f(r.peakMinute)} | ${r.sent429} / ${r.sent418} | ${f(r.reactP50)} / ${f(r.reactP99)} / ${f(r.reactMax)} (${r.reacted}/${r.n}) | ${f(r.markAgeP50)} / ${f(r.markAgeP99)} |`,
+  );
   const calls = rows.map((r) => `N=${r.n} public calls in the steady window: ${r.publicCalls || 'none'}`);
   return [head, sep, ...lines, '', ...calls].join('\n');
 }
@@ -183,7 +259,7 @@ export function projection(rows: BenchRow[]): string {
   const fixed = last.marketdataRss + perTrader + 180;
   const byMemory = Math.floor((NODE_MB - K3S_RESERVE_MB - fixed) / perTrader);
   const cpuPerTrader = last.cpuSteady / last.n;
-  const byCpu = cpuPerTrader > 0 ? Math.floor(((NODE_CORES * 100 * 0.7) - last.cpuMarketdataSteady) / cpuPerTrader) : Infinity;
+  const byCpu = cpuPerTrader > 0 ? Math.floor((NODE_CORES * 100 * 0.7 - last.cpuMarketdataSteady) / cpuPerTrader) : Infinity;
   return [
     `Public weight per minute, N=${last.n} / N=${first.n}: ${(last.publicPerMin / Math.max(1, first.publicPerMin)).toFixed(2)} (flat means shared market data works).`,
     `Projection for a 2 vCPU / 4 GB node: reserve ${K3S_RESERVE_MB} MB for k3s (DESIGN.md: 0.8–1.6 GB) and ${Math.round(fixed)} MB for marketdata, the operator, Postgres and Redis;`,

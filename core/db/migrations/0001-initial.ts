@@ -10,7 +10,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('active').check(sql`status in ('active', 'paused', 'error', 'deleted')`))
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`status in ('active', 'paused', 'error', 'deleted')`),
+    )
     .addColumn('exchange', 'text', (c) => c.notNull())
     .addColumn('key_fingerprint', 'text')
     .addColumn('last_error', 'text')
@@ -40,8 +44,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('symbol', 'text', (c) => c.notNull())
     .addColumn('side', 'text', (c) => c.notNull().check(sql`side in ('buy', 'sell')`))
     .addColumn('type', 'text', (c) => c.notNull())
-    .addColumn('purpose', 'text', (c) =>
-      c.notNull().check(sql`purpose in ('entry', 'stop_loss', 'take_profit', 'close')`))
+    .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('entry', 'stop_loss', 'take_profit', 'close')`))
     .addColumn('quantity', 'numeric', (c) => c.notNull())
     .addColumn('price', 'numeric')
     .addColumn('trigger_price', 'numeric')
@@ -83,7 +86,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('account_id', 'text', accountRef)
     .addColumn('symbol', 'text', (c) => c.notNull())
     .addColumn('side', 'text', (c) => c.notNull().check(sql`side in ('long', 'short')`))
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('open').check(sql`status in ('open', 'closed')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('open')
+        .check(sql`status in ('open', 'closed')`),
+    )
     .addColumn('quantity', 'numeric', (c) => c.notNull())
     .addColumn('entry_price', 'numeric', (c) => c.notNull())
     .addColumn('exit_price', 'numeric')
