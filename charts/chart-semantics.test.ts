@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { helm } from '../testing/helm.js';
+import { EVERYTHING_ENABLED, EXTERNAL_DATASTORES, renderChart } from '../testing/helm.js';
 import { tradingAccountSpecSchema } from '../operator/spec.js';
 import { traderDeployment, type TraderDeploymentOptions } from '../operator/kube/trader-deployment.js';
 
@@ -11,30 +10,9 @@ import { traderDeployment, type TraderDeploymentOptions } from '../operator/kube
  */
 type Doc = { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; roleRef?: any; subjects?: any[] };
 const NS = 'trading';
-const everything = [
-  '--set',
-  'simulator.enabled=true',
-  '--set',
-  'metrics.serviceMonitor.enabled=true',
-  '--set',
-  'metrics.prometheusRule.enabled=true',
-  '--set',
-  'metrics.grafanaDashboard.enabled=true',
-];
-const external = [
-  '--set',
-  'postgresql.bundled=false',
-  '--set',
-  'postgresql.externalUrl=postgres://u:p@db:5432/ats',
-  '--set',
-  'redis.bundled=false',
-  '--set',
-  'redis.externalUrl=redis://cache:6379',
-];
-const render = (release: string, extra: string[]) =>
-  parseAllDocuments(helm(['template', release, 'charts/ats', '--namespace', NS, ...extra]))
-    .map((d) => d.toJS())
-    .filter(Boolean) as Doc[];
+const everything = EVERYTHING_ENABLED;
+const external = EXTERNAL_DATASTORES;
+const render = (release: string, extra: string[]) => renderChart<Doc>(release, ['--namespace', NS, ...extra]);
 
 /** The Secrets a user creates: each TradingAccount's key pair (README: "Add an account"). */
 const USER_SECRET = 'alice-binance';

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { helm } from '../testing/helm.js';
+import { EVERYTHING_ENABLED, EXTERNAL_DATASTORES, helm, renderChart } from '../testing/helm.js';
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   ConfigMap,
@@ -23,20 +22,8 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   ServiceMonitor,
   PodDisruptionBudget,
 };
-const everything = [
-  '--set',
-  'simulator.enabled=true',
-  '--set',
-  'metrics.serviceMonitor.enabled=true',
-  '--set',
-  'metrics.prometheusRule.enabled=true',
-  '--set',
-  'metrics.grafanaDashboard.enabled=true',
-];
-const render = (extra: string[]) =>
-  parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', 'trading', '--include-crds', ...extra]))
-    .map((d) => d.toJS())
-    .filter(Boolean) as Array<{ kind: string; metadata: { name: string } }>;
+const everything = EVERYTHING_ENABLED;
+const render = (extra: string[]) => renderChart('ats', ['--namespace', 'trading', '--include-crds', ...extra]);
 
 describe('Helm chart', () => {
   it('passes helm lint with the default values and with everything enabled', () => {
@@ -47,19 +34,7 @@ describe('Helm chart', () => {
   it.each([
     ['default values', []],
     ['monitoring enabled', everything],
-    [
-      'external Postgres and Redis',
-      [
-        '--set',
-        'postgresql.bundled=false',
-        '--set',
-        'postgresql.externalUrl=postgres://u:p@db:5432/ats',
-        '--set',
-        'redis.bundled=false',
-        '--set',
-        'redis.externalUrl=redis://cache:6379',
-      ],
-    ],
+    ['external Postgres and Redis', EXTERNAL_DATASTORES],
   ])('renders manifests that validate against the real Kubernetes schemas (%s)', (_name, extra) => {
     const docs = render(extra as string[]);
     expect(docs.length).toBeGreaterThan(5);

@@ -21,7 +21,6 @@ const PATH = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/
  */
 export class StandInApiServer {
   readonly objects = new Map<string, Obj>();
-  readonly requests: string[] = [];
   /** Every request as an authorizer sees it: method, path, whether it watches, its content type and body. */
   readonly calls: Array<{ method: string; path: string; watch: boolean; contentType: string; body: any }> = [];
   #rv = 100;
@@ -104,7 +103,6 @@ export class StandInApiServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = url.pathname.match(PATH);
-    this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
