@@ -64,7 +64,15 @@ export function handleAdmin(sim: Simulator, method: string, path: string, query:
   if (route === 'GET /price') {
     const symbol = query.get('symbol') ?? '';
     if (!engine.symbols.has(symbol)) throw new AdminError(404, `unknown symbol ${symbol}`);
-    return { symbol, markPrice: engine.mark(symbol), marketTime: engine.book.clock.now() };
+    const book = engine.depth(symbol, 1);
+    return {
+      symbol,
+      markPrice: engine.mark(symbol),
+      lastPrice: engine.last(symbol),
+      bidPrice: book.bids[0]?.price,
+      askPrice: book.asks[0]?.price,
+      marketTime: engine.book.clock.now(),
+    };
   }
   if (route === 'POST /clock') {
     const c = parse(clockSchema, body);

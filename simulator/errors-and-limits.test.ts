@@ -128,7 +128,7 @@ describe('simulator errors, security and limits (plain signed fetch)', () => {
   it('rejects a changed margin type while a position is open, and a duplicate open client order id', async () => {
     expect((await order({ type: 'MARKET', quantity: '0.01' })).status).toBe(200);
     expect((await call('POST', '/fapi/v1/marginType', { symbol: 'BTCUSDT', marginType: 'ISOLATED' })).body.code).toBe(-4048);
-    const limit = { type: 'LIMIT', quantity: '0.01', price: Math.round(mark * 0.5), timeInForce: 'GTC', newClientOrderId: 'dup-1' };
+    const limit = { type: 'LIMIT', quantity: '0.01', price: Math.round(mark * 0.96), timeInForce: 'GTC', newClientOrderId: 'dup-1' };
     expect((await order(limit)).status).toBe(200);
     expect((await order(limit)).body).toEqual({ code: -4116, msg: 'ClientOrderId is duplicated.' });
   });
@@ -166,7 +166,7 @@ describe('simulator errors, security and limits (plain signed fetch)', () => {
     const b = t.account(10_000);
     const place = signedFetch(t.url, b.apiKey, b.apiSecret);
     const eth = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;
-    const resting = { symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.05', price: Math.round(eth * 0.5), timeInForce: 'GTC' };
+    const resting = { symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.05', price: Math.round(eth * 0.96), timeInForce: 'GTC' };
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 4; i++) {

@@ -1,3 +1,4 @@
+import type { BookShape } from './market/order-book.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -39,7 +40,11 @@ export interface SimulatorOptions {
   readonly historyBars?: number;
   readonly limits?: Partial<RateLimits>;
   readonly fees?: Fees;
-  /** How often resting and conditional orders are checked against the mark price. */
+  /** The order book's shape around the replayed price (spread, depth). */
+  readonly bookShape?: BookShape;
+  /** The largest gap between mark and last price, as a fraction (default 0.0002). */
+  readonly markPremium?: number;
+  /** How often resting and conditional orders are checked against the market. */
   readonly tickMs?: number;
   /** Server pings on WebSockets (Binance: every 3 minutes). */
   readonly pingIntervalMs?: number;
@@ -103,7 +108,13 @@ export class Simulator {
     }
     const clock = new SimClock(start, opts.speed ?? 1);
     const book = new MarketBook(bars, clock);
-    this.engine = new ExchangeEngine({ symbols: loadSymbols(book.symbols(), infoFile), book, ...(opts.fees ? { fees: opts.fees } : {}) });
+    this.engine = new ExchangeEngine({
+      symbols: loadSymbols(book.symbols(), infoFile),
+      book,
+      ...(opts.fees ? { fees: opts.fees } : {}),
+      ...(opts.bookShape ? { bookShape: opts.bookShape } : {}),
+      ...(opts.markPremium !== undefined ? { markPremium: opts.markPremium } : {}),
+    });
     this.limiter = new RateLimiter({ ...MAINNET_LIMITS, ...opts.limits });
     this.userStreams = new UserStreams(this.engine);
     this.marketStreams = new MarketStreams(this.engine, () => this.serverTime());

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { err } from '../binance-error.js';
 import type { MarketBook } from '../market/market-book.js';
+import { bookAround, DEFAULT_BOOK_SHAPE, walk, type Book, type BookShape, type Level } from '../market/order-book.js';
 import { decimalsOf, type SymbolSpec } from '../market/symbols.js';
 import { settingsOf, viewAccount, type AccountView } from './margin.js';
 import type { AlgoOrder, EngineEvent, Order, Position, SimAccount, Side, Trade } from './types.js';
@@ -34,13 +35,29 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
   #nextTradeId = 270_000_001;
   /** Injected: the next fills of resting limit orders take only part of what is left. */
   partialFills: { remaining: number; ratio: number } | undefined;
+  readonly #shape: BookShape;
+  readonly #markPremium: number;
+  readonly #salts = new Map<string, number>();
 
-  constructor(opts: { symbols: Map<string, SymbolSpec>; book: MarketBook; fees?: Fees; now?: () => number }) {
+  constructor(opts: {
+    symbols: Map<string, SymbolSpec>;
+    book: MarketBook;
+    fees?: Fees;
+    now?: () => number;
+    /** The order book's shape around the replayed price. */
+    bookShape?: BookShape;
+    /** The largest gap between the mark and the last price, as a fraction (a slow wave, like a funding basis). */
+    markPremium?: number;
+  }) {
     super();
     this.symbols = opts.symbols;
     this.book = opts.book;
     this.fees = opts.fees ?? { maker: 0.0002, taker: 0.0005 };
     this.#now = opts.now ?? Date.now;
+    this.#shape = opts.bookShape ?? DEFAULT_BOOK_SHAPE;
+    this.#markPremium = opts.markPremium ?? 0.0002;
+    let salt = 1;
+    for (const symbol of this.symbols.keys()) this.#salts.set(symbol, salt++ * 7_919);
   }
 
   // --- accounts ---
@@ -92,10 +109,32 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     return spec;
   }
 
-  /** Mark price rounded to the tick, as the exchange would print it. */
-  mark(symbol: string): number {
+  /** The last traded price: the replayed price, at the tick (also the index price). */
+  last(symbol: string): number {
     const spec = this.spec(symbol);
     return v.roundTo(this.book.price(symbol), decimalsOf(spec.tickSize));
+  }
+
+  /**
+   * The mark price: the index plus a small, slowly moving premium (a wave over the 8-hour funding
+   * period, at most `markPremium`), at the tick. Margin, liquidation and MARK_PRICE triggers use it.
+   */
+  mark(symbol: string): number {
+    const spec = this.spec(symbol);
+    const t = this.book.clock.now();
+    const wave = Math.sin((2 * Math.PI * (t + (this.#salts.get(spec.symbol) ?? 0) * 1_000)) / (8 * 3_600_000));
+    return v.roundTo(this.book.price(symbol) * (1 + this.#markPremium * wave), decimalsOf(spec.tickSize));
+  }
+
+  /** The order book now, around the last price (`levels` per side; the book's own depth by default). */
+  depth(symbol: string, levels = this.#shape.levels): Book {
+    const spec = this.spec(symbol);
+    return bookAround(this.last(spec.symbol), spec, { ...this.#shape, levels }, this.#salts.get(spec.symbol) ?? 0, this.book.clock.now());
+  }
+
+  /** The price a trigger of this working type watches. */
+  #watched(symbol: string, workingType: string): number {
+    return workingType === 'MARK_PRICE' ? this.mark(symbol) : this.last(symbol);
   }
 
   // --- settings ---
@@ -145,13 +184,25 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const clientOrderId = v.clientId(params.newClientOrderId, 'newClientOrderId', () => generatedId());
     if (this.openOrders(account).some((o) => o.clientOrderId === clientOrderId)) throw err.duplicateClientId();
     const mark = this.mark(spec.symbol);
-    const refPrice = type === 'LIMIT' ? limitPrice : mark;
+    const places = decimalsOf(spec.tickSize);
+    // PERCENT_PRICE: a limit price within [mark × multiplierDown, mark × multiplierUp].
+    if (type === 'LIMIT' && limitPrice > mark * spec.multiplierUp) throw err.priceAboveBand(String(v.roundTo(mark * spec.multiplierUp, places)));
+    if (type === 'LIMIT' && limitPrice < mark * spec.multiplierDown) throw err.priceBelowBand(String(v.roundTo(mark * spec.multiplierDown, places)));
+    const book = this.depth(spec.symbol);
+    const opposite = side === 'BUY' ? book.asks : book.bids;
+    const best = opposite[0]?.price ?? mark;
+    const refPrice = type === 'LIMIT' ? limitPrice : best;
     if (!reduceOnly && qty * refPrice < spec.minNotional) throw err.minNotional(String(spec.minNotional));
     if (reduceOnly) this.#checkReduceOnly(account, spec.symbol, side);
     else this.#checkMargin(account, spec.symbol, side, qty, refPrice);
 
-    const marketable = type === 'MARKET' || (side === 'BUY' ? limitPrice >= mark : limitPrice <= mark);
+    const marketable = type === 'MARKET' || (side === 'BUY' ? limitPrice >= best : limitPrice <= best);
     if (type === 'LIMIT' && tif === 'GTX' && marketable) throw err.gtxRejected();
+    // What the order would take from the book now (a market order: at most marketTakeBound from the mark).
+    const taken = marketable ? walk(opposite, qty, spec.stepSize, type === 'LIMIT' ? { side, price: limitPrice } : undefined) : { fills: [], remaining: qty };
+    const worst = taken.fills.at(-1)?.price;
+    if (type === 'MARKET' && worst !== undefined && Math.abs(worst - mark) > mark * spec.marketTakeBound) throw err.marketTakeBound();
+    if (tif === 'FOK' && taken.remaining > EPS) throw err.fokRejected();
 
     const order = this.#newOrder(account, {
       clientOrderId,
@@ -167,13 +218,25 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
       stopPrice: 0,
       workingType: 'CONTRACT_PRICE',
     });
-    if (marketable) {
-      // Taker: fills at once at the mark (a limit order at its own price or better).
-      this.#fill(account, order, this.#reducibleQty(account, order), mark, false);
-    } else if (tif === 'IOC' || tif === 'FOK') {
-      this.#finish(account, order, 'EXPIRED');
-    }
+    // Taker: the fills walk the book level by level (slippage grows with size).
+    this.#take(account, order, taken.fills);
+    const open = order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
+    // What is left rests on the book (GTC) or expires (IOC, a market order the book could not fill).
+    if (open && (type === 'MARKET' || tif === 'IOC' || tif === 'FOK')) this.#finish(account, order, 'EXPIRED');
     return order;
+  }
+
+  /** Fills `order` from book levels (taker), each level one trade, within what it may still fill. */
+  #take(account: SimAccount, order: Order, levels: readonly Level[]): void {
+    for (const level of levels) {
+      if (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED') return;
+      const qty = Math.min(level.qty, this.#reducibleQty(account, order));
+      if (qty <= EPS) {
+        this.#finish(account, order, 'EXPIRED');
+        return;
+      }
+      this.#fill(account, order, qty, level.price, false);
+    }
   }
 
   cancelOrder(account: SimAccount, params: Params): Order {
@@ -221,7 +284,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     if (open.some((a) => a.clientAlgoId === clientAlgoId)) throw err.duplicateClientId();
     if (open.filter((a) => a.symbol === spec.symbol).length >= MAX_ALGO_PER_SYMBOL) throw err.maxStopOrders();
     if (!closePosition && !reduceOnly && quantity * triggerPrice < spec.minNotional) throw err.minNotional(String(spec.minNotional));
-    if (triggered(type, side, triggerPrice, this.mark(spec.symbol))) throw err.wouldTrigger();
+    if (triggered(type, side, triggerPrice, this.#watched(spec.symbol, workingType))) throw err.wouldTrigger();
 
     const now = this.#now();
     const algo: AlgoOrder = {
@@ -270,20 +333,24 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   // --- the market moves ---
 
-  /** Fills resting limit orders, triggers conditional orders and liquidates, at current marks. */
+  /**
+   * The market moved: resting limit orders fill (as makers, at their price) once the last price
+   * trades at or through them, conditional orders trigger on the price their working type
+   * watches, and positions past their maintenance margin are liquidated at the mark.
+   */
   tick(): void {
     for (const account of this.#accounts.values()) {
       for (const order of this.openOrders(account)) {
         if (order.type !== 'LIMIT') continue;
-        const mark = this.mark(order.symbol);
-        if (order.side === 'BUY' ? mark <= order.price : mark >= order.price) {
+        const last = this.last(order.symbol);
+        if (order.side === 'BUY' ? last <= order.price : last >= order.price) {
           const qty = this.#partial(order, this.#reducibleQty(account, order));
           if (qty > EPS) this.#fill(account, order, qty, order.price, true);
           else this.#finish(account, order, 'EXPIRED');
         }
       }
       for (const algo of this.openAlgos(account)) {
-        if (triggered(algo.orderType, algo.side, algo.triggerPrice, this.mark(algo.symbol))) this.#trigger(account, algo);
+        if (triggered(algo.orderType, algo.side, algo.triggerPrice, this.#watched(algo.symbol, algo.workingType))) this.#trigger(account, algo);
       }
       this.#liquidate(account);
     }
@@ -455,10 +522,12 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     });
     algo.actualOrderId = order.orderId;
     this.#setAlgo(account, algo, 'TRIGGERED');
-    const mark = this.mark(algo.symbol);
-    if (market || (algo.side === 'BUY' ? mark <= algo.price : mark >= algo.price)) {
-      this.#fill(account, order, qty, mark, !market);
-    }
+    // The order it places takes from the book like any other: a stop fills worse than its trigger.
+    const book = this.depth(algo.symbol);
+    const levels = algo.side === 'BUY' ? book.asks : book.bids;
+    const taken = walk(levels, qty, this.spec(algo.symbol).stepSize, market ? undefined : { side: algo.side, price: algo.price });
+    this.#take(account, order, taken.fills);
+    if (market && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) this.#finish(account, order, 'EXPIRED');
   }
 
   /** A conditional order is finished when the order it placed is done. */

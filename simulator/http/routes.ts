@@ -1,7 +1,17 @@
 import type { ExchangeEngine } from '../engine/exchange-engine.js';
 import type { SimAccount } from '../engine/types.js';
 import { accountV3, algoJson, orderJson, positionRiskV2, positionRiskV3, tradeJson } from '../engine/views.js';
-import { exchangeInfoJson, klinesJson, klinesWeight, premiumIndexJson, ticker24hJson } from '../market/market-views.js';
+import {
+  bookTickerJson,
+  depthJson,
+  depthWeight,
+  exchangeInfoJson,
+  klinesJson,
+  klinesWeight,
+  premiumIndexJson,
+  pricePlaces,
+  ticker24hJson,
+} from '../market/market-views.js';
 import type { UserStreams } from '../ws/user-streams.js';
 import type { Security } from './auth.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -59,8 +69,22 @@ export const routes: Record<string, Route> = {
     security: 'NONE',
     weight: bySymbol(1, 2),
     handle: (c) => {
-      const one = (s: string) => ({ symbol: s, price: fmt(c.engine.mark(s), 8), time: c.serverTime });
+      const one = (s: string) => ({ symbol: s, price: fmt(c.engine.last(s), pricePlaces(c.engine, s)), time: c.serverTime });
       return c.params.symbol ? one(c.engine.spec(c.params.symbol).symbol) : [...c.engine.symbols.keys()].map(one);
+    },
+  },
+  'GET /fapi/v1/depth': {
+    security: 'NONE',
+    weight: (p) => depthWeight(p.limit === undefined ? 500 : Number(p.limit)),
+    handle: (c) => depthJson(c.engine, c.params, c.serverTime),
+  },
+  'GET /fapi/v1/ticker/bookTicker': {
+    security: 'NONE',
+    weight: bySymbol(2, 5),
+    handle: (c) => {
+      const symbol = c.params.symbol;
+      if (symbol) return bookTickerJson(c.engine, symbol, c.serverTime);
+      return [...c.engine.symbols.keys()].map((s) => bookTickerJson(c.engine, s, c.serverTime));
     },
   },
   'GET /fapi/v1/klines': {

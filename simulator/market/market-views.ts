@@ -31,17 +31,54 @@ export function exchangeInfoJson(engine: ExchangeEngine, limits: RateLimits, ser
 }
 
 export function premiumIndexJson(engine: ExchangeEngine, symbol: string, serverTime: number) {
-  const mark = engine.book.price(symbol);
+  // The index is the replayed price; the mark is the index plus the engine's slow premium.
+  const index = engine.book.price(symbol);
   const places = pricePlaces(engine, symbol) + 6;
   return {
     symbol,
-    markPrice: fmt(mark, places),
-    indexPrice: fmt(mark * 0.9999, places),
-    estimatedSettlePrice: fmt(mark * 0.99995, places),
+    markPrice: fmt(engine.mark(symbol), places),
+    indexPrice: fmt(index, places),
+    estimatedSettlePrice: fmt(index, places),
     lastFundingRate: FUNDING_RATE,
     interestRate: '0.00010000',
     nextFundingTime: nextFunding(serverTime),
     time: serverTime,
+  };
+}
+
+const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
+
+/** `GET /fapi/v1/depth` weight by limit, as Binance documents it. */
+export const depthWeight = (limit: number) => (limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20);
+
+/** An id that grows with market time, as Binance's book update ids do. */
+const updateId = (engine: ExchangeEngine) => Math.floor(engine.book.clock.now() / 100);
+
+export function depthJson(engine: ExchangeEngine, params: Readonly<Record<string, string | undefined>>, serverTime: number) {
+  const spec = engine.spec(params.symbol);
+  const limit = params.limit === undefined ? 500 : Number(params.limit);
+  if (!DEPTH_LIMITS.includes(limit)) throw err.invalidDepthLimit(String(params.limit));
+  const book = engine.depth(spec.symbol, limit);
+  const places = pricePlaces(engine, spec.symbol);
+  const qtyPlaces = decimalsOf(spec.stepSize);
+  const side = (levels: ReadonlyArray<{ price: number; qty: number }>) => levels.slice(0, limit).map((l) => [fmt(l.price, places), fmt(l.qty, qtyPlaces)]);
+  return { lastUpdateId: updateId(engine), E: serverTime, T: serverTime, bids: side(book.bids), asks: side(book.asks) };
+}
+
+export function bookTickerJson(engine: ExchangeEngine, symbol: string, serverTime: number) {
+  const spec = engine.spec(symbol);
+  const book = engine.depth(spec.symbol, 1);
+  const places = pricePlaces(engine, spec.symbol);
+  const qtyPlaces = decimalsOf(spec.stepSize);
+  const [bid, ask] = [book.bids[0]!, book.asks[0]!];
+  return {
+    symbol: spec.symbol,
+    bidPrice: fmt(bid.price, places),
+    bidQty: fmt(bid.qty, qtyPlaces),
+    askPrice: fmt(ask.price, places),
+    askQty: fmt(ask.qty, qtyPlaces),
+    time: serverTime,
+    lastUpdateId: updateId(engine),
   };
 }
 
@@ -58,7 +95,7 @@ export function ticker24hJson(engine: ExchangeEngine, symbol: string, serverTime
     priceChange: fmt(change, places),
     priceChangePercent: fmt(day.open ? (change / day.open) * 100 : 0, 3),
     weightedAvgPrice: fmt(avg, places),
-    lastPrice: fmt(engine.mark(symbol), places),
+    lastPrice: fmt(engine.last(symbol), places),
     lastQty: fmt(engine.spec(symbol).minQty, decimalsOf(engine.spec(symbol).stepSize)),
     openPrice: fmt(day.open, places),
     highPrice: fmt(day.high, places),

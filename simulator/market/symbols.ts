@@ -15,6 +15,11 @@ export interface SymbolSpec {
   readonly minNotional: number;
   readonly maxLeverage: number;
   readonly maintMarginRate: number;
+  /** PERCENT_PRICE: a limit price must lie within [mark × multiplierDown, mark × multiplierUp]. */
+  readonly multiplierUp: number;
+  readonly multiplierDown: number;
+  /** How far from the mark (a fraction) a market order may take liquidity. */
+  readonly marketTakeBound: number;
   /** The exchangeInfo entry served to clients. */
   readonly raw: Record<string, unknown>;
 }
@@ -61,6 +66,9 @@ function toSpec(raw: Record<string, unknown>): SymbolSpec {
     minNotional: num(f('MIN_NOTIONAL').notional),
     maxLeverage: symbol === 'BTCUSDT' || symbol === 'ETHUSDT' ? 125 : 75,
     maintMarginRate: symbol === 'BTCUSDT' || symbol === 'ETHUSDT' ? 0.004 : 0.01,
+    multiplierUp: num(f('PERCENT_PRICE').multiplierUp, 1.05),
+    multiplierDown: num(f('PERCENT_PRICE').multiplierDown, 0.95),
+    marketTakeBound: num(raw.marketTakeBound, 0.05),
     raw,
   };
 }
