@@ -57,6 +57,7 @@ export const err = {
   rejectedKey: () => new BinanceError(401, -2015, 'Invalid API-key, IP, or permissions for action.'),
   marginInsufficient: () => new BinanceError(400, -2019, 'Margin is insufficient.'),
   wouldTrigger: () => new BinanceError(400, -2021, 'Order would immediately trigger.'),
+  maxLeverageRatio: () => new BinanceError(400, -2027, 'Exceeded the maximum allowable position at current leverage.'),
   reduceOnlyRejected: () => new BinanceError(400, -2022, 'ReduceOnly Order is rejected.'),
   qtyLessThanZero: () => new BinanceError(400, -4003, 'Quantity less than or equal to zero.'),
   qtyBelowMin: (min: string) => new BinanceError(400, -4004, `Quantity less than minimum quantity ${min}.`),

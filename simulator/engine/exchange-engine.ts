@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { err } from '../binance-error.js';
 import type { MarketBook } from '../market/market-book.js';
+import { maxNotionalAt } from '../market/leverage-brackets.js';
 import { bookAround, DEFAULT_BOOK_SHAPE, walk, type Book, type BookShape, type Level } from '../market/order-book.js';
 import { decimalsOf, type SymbolSpec } from '../market/symbols.js';
 import { settingsOf, viewAccount, type AccountView } from './margin.js';
@@ -145,7 +146,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const leverage = Number(text);
     if (!Number.isInteger(leverage) || leverage < 1 || leverage > spec.maxLeverage) throw err.invalidLeverage(text);
     settingsOf(account, spec.symbol).leverage = leverage;
-    return { leverage, maxNotionalValue: leverage > 50 ? '1000000' : '50000000', symbol: spec.symbol };
+    return { leverage, maxNotionalValue: String(maxNotionalAt(spec.brackets, leverage)), symbol: spec.symbol };
   }
 
   setMarginType(account: SimAccount, params: Params) {
@@ -382,8 +383,12 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const opposite = side === 'BUY' ? amt < 0 : amt > 0;
     const increase = opposite ? Math.max(0, qty - Math.abs(amt)) : qty;
     if (increase <= EPS) return;
+    const leverage = settingsOf(account, symbol).leverage;
+    // The position it would make may not exceed what its bracket allows at this leverage.
+    const after = Math.abs(amt + (side === 'BUY' ? qty : -qty)) * atPrice;
+    if (after > maxNotionalAt(this.spec(symbol).brackets, leverage)) throw err.maxLeverageRatio();
     const notional = increase * atPrice;
-    const required = notional / settingsOf(account, symbol).leverage + notional * this.fees.taker;
+    const required = notional / leverage + notional * this.fees.taker;
     if (required > this.view(account).available + 1e-9) throw err.marginInsufficient();
   }
 

@@ -1,3 +1,4 @@
+import { maintenanceMargin } from '../market/leverage-brackets.js';
 import type { SymbolSpec } from '../market/symbols.js';
 import type { Position, SimAccount, SymbolSettings } from './types.js';
 
@@ -52,7 +53,7 @@ export function viewAccount(account: SimAccount, lookup: Lookup): AccountView {
       notional,
       unrealized: (mark - position.entryPrice) * position.amt,
       initialMargin: Math.abs(notional) / settings.leverage,
-      maintMargin: Math.abs(notional) * spec.maintMarginRate,
+      maintMargin: maintenanceMargin(spec.brackets, notional),
       isolated: settings.marginType === 'ISOLATED',
       leverage: settings.leverage,
     });

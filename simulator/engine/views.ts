@@ -1,6 +1,7 @@
 import { decimalsOf, type SymbolSpec } from '../market/symbols.js';
 import type { ExchangeEngine } from './exchange-engine.js';
-import { settingsOf, type PositionView } from './margin.js';
+import { bracketFor, maxNotionalAt } from '../market/leverage-brackets.js';
+import { settingsOf, type AccountView, type PositionView } from './margin.js';
 import type { AlgoOrder, Order, SimAccount, Trade } from './types.js';
 
 /** JSON shapes exactly as Binance sends them: numbers as strings where Binance uses strings. */
@@ -98,7 +99,7 @@ export function tradeJson(engine: ExchangeEngine, t: Trade) {
   };
 }
 
-function positionFields(engine: ExchangeEngine, p: PositionView) {
+function positionFields(engine: ExchangeEngine, p: PositionView, view: AccountView) {
   const spec = engine.spec(p.position.symbol);
   return {
     symbol: p.position.symbol,
@@ -108,7 +109,7 @@ function positionFields(engine: ExchangeEngine, p: PositionView) {
     breakEvenPrice: px(spec, p.position.entryPrice),
     markPrice: money(p.mark),
     unRealizedProfit: money(p.unrealized),
-    liquidationPrice: money(liquidationPrice(p)),
+    liquidationPrice: money(liquidationPrice(engine, p, view)),
     isolatedMargin: money(p.isolated ? p.position.isolatedWallet + p.unrealized : 0),
     notional: money(p.notional),
     marginAsset: 'USDT',
@@ -125,16 +126,20 @@ function positionFields(engine: ExchangeEngine, p: PositionView) {
 }
 
 /** GET /fapi/v3/positionRisk: only symbols with a position. */
-export const positionRiskV3 = (engine: ExchangeEngine, account: SimAccount) => engine.view(account).positions.map((p) => positionFields(engine, p));
+export const positionRiskV3 = (engine: ExchangeEngine, account: SimAccount) => {
+  const view = engine.view(account);
+  return view.positions.map((p) => positionFields(engine, p, view));
+};
 
 /** GET /fapi/v2/positionRisk: every symbol, with leverage and margin type. */
 export const positionRiskV2 = (engine: ExchangeEngine, account: SimAccount) => {
-  const open = new Map(engine.view(account).positions.map((p) => [p.position.symbol, p]));
+  const view = engine.view(account);
+  const open = new Map(view.positions.map((p) => [p.position.symbol, p]));
   return [...engine.symbols.keys()].map((symbol) => {
     const settings = settingsOf(account, symbol);
     const p = open.get(symbol);
     const fields = p
-      ? positionFields(engine, p)
+      ? positionFields(engine, p, view)
       : {
           symbol,
           positionAmt: '0',
@@ -153,7 +158,7 @@ export const positionRiskV2 = (engine: ExchangeEngine, account: SimAccount) => {
       ...fields,
       leverage: String(settings.leverage),
       marginType: settings.marginType === 'ISOLATED' ? 'isolated' : 'cross',
-      maxNotionalValue: settings.leverage > 50 ? '1000000' : '50000000',
+      maxNotionalValue: String(maxNotionalAt(engine.spec(symbol).brackets, settings.leverage)),
       isAutoAddMargin: 'false',
     };
   });
@@ -218,12 +223,23 @@ export function accountV3(engine: ExchangeEngine, account: SimAccount) {
   };
 }
 
-/** Price at which the position's margin no longer covers its maintenance margin (approximate). */
-function liquidationPrice(p: PositionView): number {
+/**
+ * Binance's liquidation price in one-way mode:
+ * LP = (WB − TMM1 + UPNL1 + cum − Side × Position × EP) / (Position × MMR − Side × Position),
+ * where WB is the isolated wallet (isolated) or the cross wallet (cross), TMM1 and UPNL1 the
+ * maintenance margin and unrealized PnL of the account's other cross positions, and MMR and cum
+ * those of the position's bracket.
+ */
+function liquidationPrice(engine: ExchangeEngine, p: PositionView, view: AccountView): number {
   const amt = p.position.amt;
   if (amt === 0) return 0;
-  const margin = p.isolated ? p.position.isolatedWallet : p.initialMargin;
-  const rate = p.maintMargin / Math.abs(p.notional);
-  const price = (p.position.entryPrice * amt - margin) / (amt - Math.abs(amt) * rate);
+  const others = p.isolated ? [] : view.positions.filter((o) => !o.isolated && o !== p);
+  const wb = p.isolated ? p.position.isolatedWallet : view.crossWallet;
+  const tmm1 = others.reduce((sum, o) => sum + o.maintMargin, 0);
+  const upnl1 = others.reduce((sum, o) => sum + o.unrealized, 0);
+  const b = bracketFor(engine.spec(p.position.symbol).brackets, p.notional);
+  const side = Math.sign(amt);
+  const size = Math.abs(amt);
+  const price = (wb - tmm1 + upnl1 + b.cum - side * size * p.position.entryPrice) / (size * b.maintMarginRatio - side * size);
   return Math.max(0, price);
 }

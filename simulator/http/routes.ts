@@ -101,21 +101,10 @@ export const routes: Record<string, Route> = {
     security: 'SIGNED',
     weight: 1,
     handle: (c) => {
-      const list = [...c.engine.symbols.values()].filter((s) => !c.params.symbol || s.symbol === c.params.symbol);
-      return list.map((s) => ({
-        symbol: s.symbol,
-        notionalCoef: 1.0,
-        brackets: [
-          {
-            bracket: 1,
-            initialLeverage: s.maxLeverage,
-            notionalCap: s.maxLeverage > 100 ? 300000 : 50000,
-            notionalFloor: 0,
-            maintMarginRatio: s.maintMarginRate,
-            cum: 0.0,
-          },
-        ],
-      }));
+      // With a symbol Binance answers one object; without, the list.
+      const one = (s: { symbol: string; brackets: readonly object[] }) => ({ symbol: s.symbol, brackets: s.brackets });
+      if (c.params.symbol) return one(c.engine.spec(c.params.symbol));
+      return [...c.engine.symbols.values()].map(one);
     },
   },
   'GET /fapi/v1/commissionRate': {

@@ -1,3 +1,4 @@
+import { bracketsOf, type Bracket } from './leverage-brackets.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 /** What the simulator needs of one symbol; the raw mainnet entry is served as is. */
@@ -14,7 +15,8 @@ export interface SymbolSpec {
   readonly minPrice: number;
   readonly minNotional: number;
   readonly maxLeverage: number;
-  readonly maintMarginRate: number;
+  /** Notional brackets: maximum leverage and maintenance margin by position size. */
+  readonly brackets: readonly Bracket[];
   /** PERCENT_PRICE: a limit price must lie within [mark × multiplierDown, mark × multiplierUp]. */
   readonly multiplierUp: number;
   readonly multiplierDown: number;
@@ -64,8 +66,8 @@ function toSpec(raw: Record<string, unknown>): SymbolSpec {
     maxQty: num(f('LOT_SIZE').maxQty, Infinity),
     marketMaxQty: num(f('MARKET_LOT_SIZE').maxQty, Infinity),
     minNotional: num(f('MIN_NOTIONAL').notional),
-    maxLeverage: symbol === 'BTCUSDT' || symbol === 'ETHUSDT' ? 125 : 75,
-    maintMarginRate: symbol === 'BTCUSDT' || symbol === 'ETHUSDT' ? 0.004 : 0.01,
+    maxLeverage: bracketsOf(symbol)[0]!.initialLeverage,
+    brackets: bracketsOf(symbol),
     multiplierUp: num(f('PERCENT_PRICE').multiplierUp, 1.05),
     multiplierDown: num(f('PERCENT_PRICE').multiplierDown, 0.95),
     marketTakeBound: num(raw.marketTakeBound, 0.05),
