@@ -10,8 +10,13 @@ const money = (value: number) => fmt(value, 8);
 const px = (spec: SymbolSpec, value: number) => fmt(value, Math.max(spec.pricePrecision, decimalsOf(spec.tickSize)));
 const qty = (spec: SymbolSpec, value: number) => fmt(value, Math.max(spec.quantityPrecision, decimalsOf(spec.stepSize)));
 
-export function orderJson(engine: ExchangeEngine, o: Order) {
+/**
+ * An order as Binance prints it. `placed` (POST and DELETE /fapi/v1/order): with `cumQty`, no
+ * `time`; `queried` (GET order, openOrders, allOrders): with `time`, no `cumQty`.
+ */
+export function orderJson(engine: ExchangeEngine, o: Order, as: 'placed' | 'queried' = 'queried') {
   const spec = engine.spec(o.symbol);
+  const executed = qty(spec, o.executedQty);
   return {
     orderId: o.orderId,
     symbol: o.symbol,
@@ -20,8 +25,8 @@ export function orderJson(engine: ExchangeEngine, o: Order) {
     price: px(spec, o.price),
     avgPrice: fmt(o.executedQty > 0 ? o.cumQuote / o.executedQty : 0, 8),
     origQty: qty(spec, o.origQty),
-    executedQty: qty(spec, o.executedQty),
-    cumQty: qty(spec, o.executedQty),
+    executedQty: executed,
+    ...(as === 'placed' ? { cumQty: executed } : {}),
     cumQuote: fmt(o.cumQuote, 5),
     timeInForce: o.timeInForce,
     type: o.type,
@@ -36,7 +41,7 @@ export function orderJson(engine: ExchangeEngine, o: Order) {
     priceMatch: 'NONE',
     selfTradePreventionMode: 'EXPIRE_MAKER',
     goodTillDate: 0,
-    time: o.time,
+    ...(as === 'queried' ? { time: o.time } : {}),
     updateTime: o.updateTime,
   };
 }
@@ -164,9 +169,8 @@ export const positionRiskV2 = (engine: ExchangeEngine, account: SimAccount) => {
   });
 };
 
-export function accountV3(engine: ExchangeEngine, account: SimAccount) {
-  const view = engine.view(account);
-  const totals = {
+function accountTotals(view: AccountView) {
+  return {
     totalInitialMargin: money(view.positionInitialMargin + view.openOrderInitialMargin),
     totalMaintMargin: money(view.maintMargin),
     totalWalletBalance: money(view.wallet),
@@ -179,39 +183,36 @@ export function accountV3(engine: ExchangeEngine, account: SimAccount) {
     availableBalance: money(view.available),
     maxWithdrawAmount: money(view.available),
   };
+}
+
+function usdtAsset(view: AccountView) {
   return {
-    feeTier: 0,
-    canTrade: true,
-    canDeposit: true,
-    canWithdraw: true,
-    feeBurn: true,
-    tradeGroupId: -1,
-    updateTime: 0,
-    multiAssetsMargin: false,
-    ...totals,
-    assets: [
-      {
-        asset: 'USDT',
-        walletBalance: money(view.wallet),
-        unrealizedProfit: money(view.unrealized),
-        marginBalance: money(view.marginBalance),
-        maintMargin: money(view.maintMargin),
-        initialMargin: money(view.positionInitialMargin + view.openOrderInitialMargin),
-        positionInitialMargin: money(view.positionInitialMargin),
-        openOrderInitialMargin: money(view.openOrderInitialMargin),
-        crossWalletBalance: money(view.crossWallet),
-        crossUnPnl: money(view.crossUnrealized),
-        availableBalance: money(view.available),
-        maxWithdrawAmount: money(view.available),
-        marginAvailable: true,
-        // ccxt skips assets whose updateTime is 0: a funded asset has a real one.
-        updateTime: account.updateTime,
-      },
-    ],
+    asset: 'USDT',
+    walletBalance: money(view.wallet),
+    unrealizedProfit: money(view.unrealized),
+    marginBalance: money(view.marginBalance),
+    maintMargin: money(view.maintMargin),
+    initialMargin: money(view.positionInitialMargin + view.openOrderInitialMargin),
+    positionInitialMargin: money(view.positionInitialMargin),
+    openOrderInitialMargin: money(view.openOrderInitialMargin),
+    crossWalletBalance: money(view.crossWallet),
+    crossUnPnl: money(view.crossUnrealized),
+    availableBalance: money(view.available),
+    maxWithdrawAmount: money(view.available),
+  };
+}
+
+/** GET /fapi/v3/account: the v3 fields only (the v2 flags are gone), positions held only. */
+export function accountV3(engine: ExchangeEngine, account: SimAccount) {
+  const view = engine.view(account);
+  return {
+    ...accountTotals(view),
+    // ccxt skips assets whose updateTime is 0: a funded asset has a real one.
+    assets: [{ ...usdtAsset(view), updateTime: account.updateTime }],
     positions: view.positions.map((p) => ({
       symbol: p.position.symbol,
       positionSide: 'BOTH',
-      positionAmt: fmt(p.position.amt, 8),
+      positionAmt: qty(engine.spec(p.position.symbol), p.position.amt),
       unrealizedProfit: money(p.unrealized),
       isolatedMargin: money(p.isolated ? p.position.isolatedWallet + p.unrealized : 0),
       notional: money(p.notional),
@@ -220,6 +221,46 @@ export function accountV3(engine: ExchangeEngine, account: SimAccount) {
       maintMargin: money(p.maintMargin),
       updateTime: p.position.updateTime,
     })),
+  };
+}
+
+/** GET /fapi/v2/account: the v2 shape, with its account flags and a position entry for every symbol. */
+export function accountV2(engine: ExchangeEngine, account: SimAccount) {
+  const view = engine.view(account);
+  const open = new Map(view.positions.map((p) => [p.position.symbol, p]));
+  return {
+    feeTier: 0,
+    feeBurn: true,
+    canTrade: true,
+    canDeposit: true,
+    canWithdraw: true,
+    updateTime: 0,
+    multiAssetsMargin: false,
+    tradeGroupId: -1,
+    ...accountTotals(view),
+    assets: [{ ...usdtAsset(view), marginAvailable: true, updateTime: account.updateTime }],
+    positions: [...engine.symbols.keys()].map((symbol) => {
+      const p = open.get(symbol);
+      const spec = engine.spec(symbol);
+      const settings = settingsOf(account, symbol);
+      return {
+        symbol,
+        initialMargin: money(p?.initialMargin ?? 0),
+        maintMargin: money(p?.maintMargin ?? 0),
+        unrealizedProfit: money(p?.unrealized ?? 0),
+        positionInitialMargin: money(p?.initialMargin ?? 0),
+        openOrderInitialMargin: '0',
+        leverage: String(settings.leverage),
+        isolated: settings.marginType === 'ISOLATED',
+        entryPrice: px(spec, p?.position.entryPrice ?? 0),
+        maxNotional: String(maxNotionalAt(spec.brackets, settings.leverage)),
+        bidNotional: '0',
+        askNotional: '0',
+        positionSide: 'BOTH',
+        positionAmt: qty(spec, p?.position.amt ?? 0),
+        updateTime: p?.position.updateTime ?? 0,
+      };
+    }),
   };
 }
 

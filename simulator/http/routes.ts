@@ -1,6 +1,6 @@
 import type { ExchangeEngine } from '../engine/exchange-engine.js';
 import type { SimAccount } from '../engine/types.js';
-import { accountV3, algoJson, orderJson, positionRiskV2, positionRiskV3, tradeJson } from '../engine/views.js';
+import { accountV2, accountV3, algoJson, orderJson, positionRiskV2, positionRiskV3, tradeJson } from '../engine/views.js';
 import {
   bookTickerJson,
   depthJson,
@@ -94,7 +94,7 @@ export const routes: Record<string, Route> = {
   },
 
   'GET /fapi/v3/account': { security: 'SIGNED', weight: 5, handle: (c) => accountV3(c.engine, acct(c)) },
-  'GET /fapi/v2/account': { security: 'SIGNED', weight: 5, handle: (c) => accountV3(c.engine, acct(c)) },
+  'GET /fapi/v2/account': { security: 'SIGNED', weight: 5, handle: (c) => accountV2(c.engine, acct(c)) },
   'GET /fapi/v3/positionRisk': { security: 'SIGNED', weight: 5, handle: (c) => filterSymbol(positionRiskV3(c.engine, acct(c)), c) },
   'GET /fapi/v2/positionRisk': { security: 'SIGNED', weight: 5, handle: (c) => filterSymbol(positionRiskV2(c.engine, acct(c)), c) },
   'GET /fapi/v1/leverageBracket': {
@@ -125,12 +125,12 @@ export const routes: Record<string, Route> = {
     weight: 0,
     order: true,
     handle: (c) => {
-      const order = orderJson(c.engine, c.engine.placeOrder(acct(c), c.params));
+      const order = orderJson(c.engine, c.engine.placeOrder(acct(c), c.params), 'placed');
       return c.params.newOrderRespType === 'RESULT' ? order : { ...order, status: 'NEW', executedQty: '0', cumQty: '0', cumQuote: '0', avgPrice: '0.00' };
     },
   },
   'GET /fapi/v1/order': { security: 'SIGNED', weight: 1, handle: (c) => orderJson(c.engine, c.engine.getOrder(acct(c), c.params)) },
-  'DELETE /fapi/v1/order': { security: 'SIGNED', weight: 1, handle: (c) => orderJson(c.engine, c.engine.cancelOrder(acct(c), c.params)) },
+  'DELETE /fapi/v1/order': { security: 'SIGNED', weight: 1, handle: (c) => orderJson(c.engine, c.engine.cancelOrder(acct(c), c.params), 'placed') },
   'GET /fapi/v1/openOrders': {
     security: 'SIGNED',
     weight: bySymbol(1, 40),
