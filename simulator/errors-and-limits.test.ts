@@ -35,7 +35,7 @@ describe('simulator errors, security and limits (plain signed fetch)', () => {
       () => signedFetch(t.url, 'no-such-key-000', a.apiSecret)('GET', '/fapi/v3/account'),
       401,
       -2015,
-      'Invalid API-key, IP, or permissions for action.',
+      'Invalid API-key, IP, or permissions for action, request ip: 127.0.0.1',
     ],
     [
       'a wrong secret',

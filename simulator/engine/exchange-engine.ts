@@ -122,9 +122,13 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
    */
   mark(symbol: string): number {
     const spec = this.spec(symbol);
-    const t = this.book.clock.now();
-    const wave = Math.sin((2 * Math.PI * (t + (this.#salts.get(spec.symbol) ?? 0) * 1_000)) / (8 * 3_600_000));
-    return v.roundTo(this.book.price(symbol) * (1 + this.#markPremium * wave), decimalsOf(spec.tickSize));
+    return v.roundTo(this.book.price(symbol) * this.markFactor(spec.symbol, this.book.clock.now()), decimalsOf(spec.tickSize));
+  }
+
+  /** mark = index × this factor at market time `t`. */
+  markFactor(symbol: string, t: number): number {
+    const wave = Math.sin((2 * Math.PI * (t + (this.#salts.get(symbol) ?? 0) * 1_000)) / (8 * 3_600_000));
+    return 1 + this.#markPremium * wave;
   }
 
   /** The order book now, around the last price (`levels` per side; the book's own depth by default). */
@@ -254,6 +258,10 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
   openOrders(account: SimAccount, symbol?: string): Order[] {
     if (symbol !== undefined) this.spec(symbol);
     return [...account.orders.values()].filter((o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (symbol === undefined || o.symbol === symbol));
+  }
+
+  cancelAllAlgos(account: SimAccount, symbol: string): void {
+    for (const algo of this.openAlgos(account, symbol)) this.#setAlgo(account, algo, 'CANCELED');
   }
 
   cancelAll(account: SimAccount, symbol: string): void {

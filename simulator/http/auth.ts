@@ -14,7 +14,7 @@ export function authenticate(req: ParsedRequest, security: Security, engine: Exc
   if (!req.apiKey) throw err.badApiKeyFormat();
   const account = engine.byApiKey(req.apiKey);
   if (security === 'API_KEY') {
-    if (!account) throw err.rejectedKey();
+    if (!account) throw err.rejectedKey(req.ip);
     return account;
   }
   const timestampText = req.params.timestamp;
@@ -28,7 +28,7 @@ export function authenticate(req: ParsedRequest, security: Security, engine: Exc
   if (serverTime - timestamp > recvWindow) throw err.timestampOutside();
   const { payload, signature } = signedPayload(req.rawQuery, req.rawBody);
   if (!signature) throw err.mandatory('signature');
-  if (!account) throw err.rejectedKey();
+  if (!account) throw err.rejectedKey(req.ip);
   const expected = createHmac('sha256', account.apiSecret).update(payload).digest('hex');
   const given = signature.toLowerCase();
   if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) throw err.badSignature();

@@ -16,6 +16,7 @@ import type { UserStreams } from '../ws/user-streams.js';
 import type { Security } from './auth.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { fmt } from '../engine/views.js';
+import { fallbackRoutes } from './fallback-routes.js';
 
 export interface RouteContext {
   readonly params: Readonly<Record<string, string | undefined>>;
@@ -209,4 +210,4 @@ function filterSymbol<T extends { symbol: string }>(rows: T[], c: RouteContext):
   return rows.filter((r) => r.symbol === symbol);
 }
 
-export const routeFor = (method: string, path: string) => routes[`${method} ${path}`];
+export const routeFor = (method: string, path: string) => routes[`${method} ${path}`] ?? fallbackRoutes[`${method} ${path}`];

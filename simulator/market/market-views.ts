@@ -110,6 +110,42 @@ export function ticker24hJson(engine: ExchangeEngine, symbol: string, serverTime
   };
 }
 
+/** `GET /fapi/v1/markPriceKlines` and `indexPriceKlines`: price-only rows (the volume columns are "0"). */
+export function priceKlinesJson(engine: ExchangeEngine, params: Readonly<Record<string, string | undefined>>, of: 'mark' | 'index') {
+  const symbol = params.symbol ?? params.pair;
+  if (!symbol) throw err.mandatory(params.pair === undefined && of === 'index' ? 'pair' : 'symbol');
+  const spec = engine.spec(symbol);
+  const interval = params.interval;
+  if (!interval) throw err.mandatory('interval');
+  if (!intervalMs(interval)) throw err.badInterval();
+  const limit = params.limit === undefined ? 500 : Number(params.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1500) throw err.illegalParam('limit');
+  const rows = engine.book.klines(spec.symbol, interval, {
+    limit,
+    ...(params.startTime !== undefined ? { startTime: Number(params.startTime) } : {}),
+    ...(params.endTime !== undefined ? { endTime: Number(params.endTime) } : {}),
+  });
+  const places = pricePlaces(engine, spec.symbol);
+  return rows.map((k) => {
+    const f = of === 'mark' ? engine.markFactor(spec.symbol, k.openTime) : 1;
+    const px = (x: number) => fmt(x * f, places);
+    return [
+      k.openTime,
+      px(k.open),
+      px(k.high),
+      px(k.low),
+      px(k.close),
+      '0',
+      k.closeTime,
+      '0',
+      Math.round((k.closeTime + 1 - k.openTime) / 1000),
+      '0',
+      '0',
+      '0',
+    ];
+  });
+}
+
 export function klinesJson(engine: ExchangeEngine, params: Readonly<Record<string, string | undefined>>) {
   const symbol = params.symbol;
   if (!symbol) throw err.mandatory('symbol');
