@@ -87,7 +87,8 @@ describe("a position's life on the simulator", () => {
     // Binance does not cancel the other closePosition order: the stop-loss is still open.
     const open = await call('GET', '/fapi/v1/openAlgoOrders', { symbol: 'ETHUSDT' });
     expect(open.body.map((o: any) => [o.clientAlgoId, o.algoStatus])).toEqual([['life-sl', 'NEW']]);
-    expect((await call('GET', '/fapi/v3/positionRisk')).body).toEqual([]);
+    // Flat, but listed with zero amounts while it has an open order, as Binance does.
+    expect((await call('GET', '/fapi/v3/positionRisk')).body.map((p: any) => [p.symbol, p.positionAmt, p.entryPrice])).toEqual([['ETHUSDT', '0.000', '0.0']]);
 
     const trades = (await call('GET', '/fapi/v1/userTrades', { symbol: 'ETHUSDT' })).body;
     expect(trades).toHaveLength(2);

@@ -133,7 +133,36 @@ function positionFields(engine: ExchangeEngine, p: PositionView, view: AccountVi
 /** GET /fapi/v3/positionRisk: only symbols with a position. */
 export const positionRiskV3 = (engine: ExchangeEngine, account: SimAccount) => {
   const view = engine.view(account);
-  return view.positions.map((p) => positionFields(engine, p, view));
+  const held = view.positions.map((p) => positionFields(engine, p, view));
+  // As on Binance, a symbol with open orders and no position is listed too, with zero amounts.
+  const withOrders = new Set([...engine.openOrders(account), ...engine.openAlgos(account)].map((o) => o.symbol));
+  for (const p of view.positions) withOrders.delete(p.position.symbol);
+  const idle = [...withOrders].map((symbol) => {
+    const spec = engine.spec(symbol);
+    return {
+      symbol,
+      positionSide: 'BOTH',
+      positionAmt: qty(spec, 0),
+      entryPrice: '0.0',
+      breakEvenPrice: '0.0',
+      markPrice: money(engine.mark(symbol)),
+      unRealizedProfit: money(0),
+      liquidationPrice: '0',
+      isolatedMargin: '0',
+      notional: '0',
+      marginAsset: 'USDT',
+      isolatedWallet: '0',
+      initialMargin: '0',
+      maintMargin: '0',
+      positionInitialMargin: '0',
+      openOrderInitialMargin: '0',
+      adl: 0,
+      bidNotional: '0',
+      askNotional: '0',
+      updateTime: 0,
+    };
+  });
+  return [...held, ...idle];
 };
 
 /** GET /fapi/v2/positionRisk: every symbol, with leverage and margin type. */
