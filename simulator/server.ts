@@ -1,6 +1,6 @@
 import type { BookShape } from './market/order-book.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
@@ -114,6 +114,7 @@ export class Simulator {
       ...(opts.fees ? { fees: opts.fees } : {}),
       ...(opts.bookShape ? { bookShape: opts.bookShape } : {}),
       ...(opts.markPremium !== undefined ? { markPremium: opts.markPremium } : {}),
+      fundingRates: loadFundingRates(infoFile ? join(dirname(infoFile), 'fapi-v1-premiumIndex.json') : undefined),
     });
     this.limiter = new RateLimiter({ ...MAINNET_LIMITS, ...opts.limits });
     this.userStreams = new UserStreams(this.engine);
@@ -313,4 +314,11 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** Each symbol's `lastFundingRate` from a real premiumIndex response, when one is at hand. */
+function loadFundingRates(file: string | undefined): Map<string, number> {
+  if (!file || !existsSync(file)) return new Map();
+  const rows = JSON.parse(readFileSync(file, 'utf8')) as Array<{ symbol: string; lastFundingRate: string }>;
+  return new Map(rows.map((r) => [r.symbol, Number(r.lastFundingRate)]));
 }

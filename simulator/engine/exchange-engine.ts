@@ -19,6 +19,7 @@ const CONDITIONAL = ['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET',
 const EPS = 1e-12;
 const MAX_ALGO_PER_SYMBOL = 10;
 const MONEY_DECIMALS = 8;
+const FUNDING_PERIOD_MS = 8 * 3_600_000;
 
 /**
  * The exchange: accounts, orders, conditional (algo) orders, fills, positions, margin and
@@ -39,6 +40,10 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
   readonly #shape: BookShape;
   readonly #markPremium: number;
   readonly #salts = new Map<string, number>();
+  readonly #fundingRates: ReadonlyMap<string, number>;
+  /** The last funding time settled, as the index of its 8-hour period of market time. */
+  #fundingPeriod: number;
+  #nextTranId = 9_000_000_001;
 
   constructor(opts: {
     symbols: Map<string, SymbolSpec>;
@@ -49,6 +54,8 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     bookShape?: BookShape;
     /** The largest gap between the mark and the last price, as a fraction (a slow wave, like a funding basis). */
     markPremium?: number;
+    /** Funding rate per symbol (a real premiumIndex `lastFundingRate`); 0.0001 where unknown. */
+    fundingRates?: ReadonlyMap<string, number>;
   }) {
     super();
     this.symbols = opts.symbols;
@@ -59,6 +66,45 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     this.#markPremium = opts.markPremium ?? 0.0002;
     let salt = 1;
     for (const symbol of this.symbols.keys()) this.#salts.set(symbol, salt++ * 7_919);
+    this.#fundingRates = opts.fundingRates ?? new Map();
+    this.#fundingPeriod = Math.floor(this.book.clock.now() / FUNDING_PERIOD_MS);
+  }
+
+  // --- funding ---
+
+  fundingRate(symbol: string): number {
+    return this.#fundingRates.get(symbol) ?? 0.0001;
+  }
+
+  /** The market time of the next funding (every 8 hours: 00:00, 08:00, 16:00 UTC of market time). */
+  nextFundingTime(): number {
+    return (this.#fundingPeriod + 1) * FUNDING_PERIOD_MS;
+  }
+
+  /**
+   * Every funding time that market time has passed: each open position pays (a long, at a positive
+   * rate) or receives −position × mark × rate, moving the wallet by exactly the printed amount.
+   */
+  #settleFunding(): void {
+    const period = Math.floor(this.book.clock.now() / FUNDING_PERIOD_MS);
+    while (this.#fundingPeriod < period) {
+      this.#fundingPeriod += 1;
+      for (const account of this.#accounts.values()) {
+        const paid: string[] = [];
+        for (const position of account.positions.values()) {
+          if (position.amt === 0) continue;
+          const amount = v.roundTo(-position.amt * this.mark(position.symbol) * this.fundingRate(position.symbol), MONEY_DECIMALS);
+          if (amount === 0) continue;
+          const now = this.#now();
+          account.wallet = v.roundTo(account.wallet + amount, MONEY_DECIMALS);
+          if (settingsOf(account, position.symbol).marginType === 'ISOLATED') position.isolatedWallet += amount;
+          account.funding.push({ tranId: this.#nextTranId++, symbol: position.symbol, amount, time: now });
+          account.updateTime = now;
+          paid.push(position.symbol);
+        }
+        if (paid.length > 0) this.#emit({ kind: 'account', account, reason: 'FUNDING_FEE', symbols: paid });
+      }
+    }
   }
 
   // --- accounts ---
@@ -77,6 +123,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
       orders: new Map(),
       algoOrders: new Map(),
       trades: [],
+      funding: [],
       orderTimes: [],
       ordersPlaced: 0,
       updateTime: this.#now(),
@@ -348,6 +395,7 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
    * watches, and positions past their maintenance margin are liquidated at the mark.
    */
   tick(): void {
+    this.#settleFunding();
     for (const account of this.#accounts.values()) {
       for (const order of this.openOrders(account)) {
         if (order.type !== 'LIMIT') continue;

@@ -91,10 +91,20 @@ export interface SimAccount {
   readonly orders: Map<number, Order>;
   readonly algoOrders: Map<number, AlgoOrder>;
   readonly trades: Trade[];
+  /** Funding payments (positive: received), as `GET /fapi/v1/income` lists them with FUNDING_FEE. */
+  readonly funding: FundingPayment[];
   /** Times of recent new orders, for the per-account order limits. */
   readonly orderTimes: number[];
   ordersPlaced: number;
   updateTime: number;
+}
+
+export interface FundingPayment {
+  readonly tranId: number;
+  readonly symbol: string;
+  /** USDT, at 8 decimals: −position × mark × rate. */
+  readonly amount: number;
+  readonly time: number;
 }
 
 /** What the engine tells the user data streams. */

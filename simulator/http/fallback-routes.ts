@@ -55,33 +55,24 @@ const jsonList = (text: string | undefined, name: string): unknown[] => {
 
 type Income = { symbol: string; incomeType: string; income: string; asset: string; info: string; time: number; tranId: number; tradeId: string };
 
-/** The account's income history from its fills: realized PnL and commission (no funding is charged yet). */
+/** The account's income history: realized PnL and commission per fill, and funding; oldest first. */
 function incomeOf(account: SimAccount): Income[] {
-  const rows: Income[] = [];
+  const row = (symbol: string, incomeType: string, income: number, time: number, tranId: number, tradeId: string, info = ''): Income => ({
+    symbol,
+    incomeType,
+    income: money(income),
+    asset: 'USDT',
+    info,
+    time,
+    tranId,
+    tradeId,
+  });
+  const rows: Income[] = account.funding.map((f) => row(f.symbol, 'FUNDING_FEE', f.amount, f.time, f.tranId, '', 'FUNDING_FEE'));
   for (const t of account.trades) {
-    if (t.realizedPnl !== 0)
-      rows.push({
-        symbol: t.symbol,
-        incomeType: 'REALIZED_PNL',
-        income: money(t.realizedPnl),
-        asset: 'USDT',
-        info: '',
-        time: t.time,
-        tranId: t.id * 10 + 1,
-        tradeId: String(t.id),
-      });
-    rows.push({
-      symbol: t.symbol,
-      incomeType: 'COMMISSION',
-      income: money(-t.commission),
-      asset: 'USDT',
-      info: '',
-      time: t.time,
-      tranId: t.id * 10 + 2,
-      tradeId: String(t.id),
-    });
+    if (t.realizedPnl !== 0) rows.push(row(t.symbol, 'REALIZED_PNL', t.realizedPnl, t.time, t.id * 10 + 1, String(t.id)));
+    rows.push(row(t.symbol, 'COMMISSION', -t.commission, t.time, t.id * 10 + 2, String(t.id)));
   }
-  return rows;
+  return rows.sort((a, b) => a.time - b.time || a.tranId - b.tranId);
 }
 
 export const fallbackRoutes: Record<string, Route> = {

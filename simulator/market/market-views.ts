@@ -6,8 +6,6 @@ import { intervalMs } from './market-book.js';
 import { decimalsOf } from './symbols.js';
 
 const DAY = 24 * 3_600_000;
-const FUNDING_RATE = '0.00010000';
-const EIGHT_HOURS = 8 * 3_600_000;
 
 export const pricePlaces = (engine: ExchangeEngine, symbol: string) => {
   const spec = engine.spec(symbol);
@@ -39,9 +37,10 @@ export function premiumIndexJson(engine: ExchangeEngine, symbol: string, serverT
     markPrice: fmt(engine.mark(symbol), places),
     indexPrice: fmt(index, places),
     estimatedSettlePrice: fmt(index, places),
-    lastFundingRate: FUNDING_RATE,
+    lastFundingRate: fmt(engine.fundingRate(symbol), 8),
     interestRate: '0.00010000',
-    nextFundingTime: nextFunding(serverTime),
+    // Funding follows market time, as klines do.
+    nextFundingTime: engine.nextFundingTime(),
     time: serverTime,
   };
 }
@@ -81,8 +80,6 @@ export function bookTickerJson(engine: ExchangeEngine, symbol: string, serverTim
     lastUpdateId: updateId(engine),
   };
 }
-
-export const nextFunding = (serverTime: number) => Math.ceil((serverTime + 1) / EIGHT_HOURS) * EIGHT_HOURS;
 
 export function ticker24hJson(engine: ExchangeEngine, symbol: string, serverTime: number) {
   const now = engine.book.clock.now();

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { ExchangeEngine } from '../engine/exchange-engine.js';
 import { fmt } from '../engine/views.js';
 import { intervalMs } from '../market/market-book.js';
-import { nextFunding, premiumIndexJson, pricePlaces, ticker24hJson } from '../market/market-views.js';
+import { premiumIndexJson, pricePlaces, ticker24hJson } from '../market/market-views.js';
 
 interface Connection {
   readonly socket: WebSocket;
@@ -112,7 +112,7 @@ export class MarketStreams {
 
   #markPrice(symbol: string, now: number) {
     const p = premiumIndexJson(this.#engine, symbol, now);
-    return { e: 'markPriceUpdate', E: now, s: symbol, p: p.markPrice, i: p.indexPrice, P: p.estimatedSettlePrice, r: p.lastFundingRate, T: nextFunding(now) };
+    return { e: 'markPriceUpdate', E: now, s: symbol, p: p.markPrice, i: p.indexPrice, P: p.estimatedSettlePrice, r: p.lastFundingRate, T: p.nextFundingTime };
   }
 
   #miniTicker(symbol: string, now: number) {
