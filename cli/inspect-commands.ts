@@ -138,6 +138,18 @@ export const tradesCommand = () =>
           .orderBy('traded_at', 'desc')
           .limit(opts.limit)
           .execute();
+        const funding = await db
+          .selectFrom('funding_payments')
+          .selectAll()
+          .where('account_id', '=', opts.account)
+          .orderBy('paid_at', 'desc')
+          .limit(opts.limit)
+          .execute();
+        const fundingTotal = await db
+          .selectFrom('funding_payments')
+          .select((eb) => [eb.fn.coalesce(eb.fn.sum<string>('amount'), eb.val('0')).as('total'), eb.fn.countAll<string>().as('count')])
+          .where('account_id', '=', opts.account)
+          .executeTakeFirstOrThrow();
         const live = await withRedis((redis) => livePositions(redis, opts.account)).catch(() => new Map<string, LivePosition>());
         if (opts.json)
           return void console.log(
@@ -145,6 +157,7 @@ export const tradesCommand = () =>
               {
                 positions: positions.map((p) => ({ ...p, unrealized_pnl: p.status === 'open' ? live.get(p.symbol)?.unrealizedPnl : undefined })),
                 fills: trades,
+                funding,
               },
               null,
               2,
@@ -186,6 +199,15 @@ export const tradesCommand = () =>
             ]),
           ),
         );
+        console.log(`\nFunding of ${opts.account}: ${decimal.round(String(fundingTotal.total), 4)} USDT over ${fundingTotal.count} payment(s)`);
+        if (funding.length > 0) {
+          console.log(
+            table(
+              ['TIME', 'SYMBOL', 'AMOUNT'],
+              funding.map((f) => [f.paid_at.toISOString(), f.symbol, decimal.round(f.amount, 4)]),
+            ),
+          );
+        }
       } finally {
         await db.destroy();
       }

@@ -133,6 +133,10 @@ export const recordOpSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('position_close'), row: positionCloseSchema }),
   z.object({
+    kind: z.literal('funding'),
+    row: z.object({ account_id: z.string(), symbol: z.string(), amount: z.string(), paid_at: timestamp, exchange_tran_id: z.string() }),
+  }),
+  z.object({
     kind: z.literal('snapshot'),
     row: z.object({
       account_id: z.string(),

@@ -68,11 +68,16 @@ describe('ats up', () => {
       const sim = readRuntimeFile(state)!.simulatorUrl!;
       await until(
         async () => {
-          const simAccounts = (await (await fetch(`${sim}/_sim/accounts`)).json()) as Array<{ id: string; walletBalance: string; trades: number }>;
+          const simAccounts = (await (await fetch(`${sim}/_sim/accounts`)).json()) as Array<{
+            id: string;
+            walletBalance: string;
+            trades: number;
+            fundingPayments: number;
+          }>;
           for (const a of simAccounts) {
             const ledger = await recordedLedger(d.db, a.id);
-            if (ledger.fills !== a.trades) return false;
-            expect(decimal.eq(ledger.fillsNet, decimal.sub(a.walletBalance, DEFAULT_UP.balance)), a.id).toBe(true);
+            if (ledger.fills !== a.trades || ledger.fundingPayments !== a.fundingPayments) return false;
+            expect(decimal.eq(ledger.walletNet, decimal.sub(a.walletBalance, DEFAULT_UP.balance)), a.id).toBe(true);
           }
           return simAccounts.length === 4;
         },

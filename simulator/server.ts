@@ -164,11 +164,12 @@ export class Simulator {
       walletBalance: info.totalWalletBalance,
       availableBalance: info.availableBalance,
       unrealizedProfit: info.totalUnrealizedProfit,
-      positions: positionRiskV3(this.engine, account),
+      positions: positionRiskV3(this.engine, account).filter((p) => Number(p.positionAmt) !== 0),
       openOrders: this.engine.openOrders(account).length,
       openAlgoOrders: this.engine.openAlgos(account).length,
       ordersPlaced: account.ordersPlaced,
       trades: account.trades.length,
+      fundingPayments: account.funding.length,
     };
   }
 

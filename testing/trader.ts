@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { Db } from '../core/db/connection.js';
+import { decimal } from '../core/decimal.js';
 import { RateGovernor } from '../core/exchange/governor.js';
 import { REDACT_PATHS } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
@@ -121,9 +122,19 @@ export async function recordedLedger(db: Db, accountId: string) {
     .where('account_id', '=', accountId)
     .select((eb) => [eb.fn.coalesce(eb.fn.sum<string>(sql<string>`realized_pnl - fees`), sql<string>`0`).as('net')])
     .executeTakeFirstOrThrow();
+  const funding = await db
+    .selectFrom('funding_payments')
+    .where('account_id', '=', accountId)
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<string>('amount'), sql<string>`0`).as('net'), eb.fn.countAll<string>().as('count')])
+    .executeTakeFirstOrThrow();
   return {
     fillsNet: String(trades.net),
     positionsNet: String(positions.net),
+    /** Funding paid (negative) and received, as recorded. */
+    fundingNet: String(funding.net),
+    fundingPayments: Number(funding.count),
+    /** What the records say the wallet moved by: fills (realized − commission) plus funding. */
+    walletNet: decimal.add(String(trades.net), String(funding.net)),
     fills: Number(trades.count),
     unattributed: Number(trades.count) - Number(trades.attributed),
   };

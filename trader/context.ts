@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Db } from '../core/db/connection.js';
 import type { MarketDataReader } from '../core/market-data/reader.js';
 import type { OrderPurpose } from '../core/runtime-values.js';
 import type { TradingConfig } from '../core/trading-config.js';
@@ -14,6 +15,7 @@ export interface TraderContext {
   readonly accountId: string;
   readonly log: Logger;
   readonly redis: Redis;
+  readonly db: Db;
   readonly runtime: RuntimeState;
   readonly records: RecordWriter;
   readonly reader: MarketDataReader;

@@ -40,6 +40,14 @@ export interface ExchangeOrder {
   readonly protection: 'stop_loss' | 'take_profit' | undefined;
 }
 
+/** One funding payment: negative when paid, positive when received. */
+export interface FundingPayment {
+  readonly symbol: string;
+  readonly amount: string;
+  readonly time: number;
+  readonly tranId: string;
+}
+
 export interface Balance {
   readonly wallet: number;
   readonly equity: number;
@@ -212,6 +220,20 @@ export class ExchangeAccount {
       if (isOrderNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** Funding the account paid or received since `since` (ms), as the exchange printed it (`GET /fapi/v1/income`, weight 30). */
+  async funding(since: number): Promise<FundingPayment[]> {
+    const rows = await this.client.fetchFundingHistory(undefined, since, 1000);
+    return rows.map((r) => {
+      const info = (r.info ?? {}) as Record<string, unknown>;
+      return {
+        symbol: String(info.symbol ?? ''),
+        amount: String(info.income ?? r.amount),
+        time: Number(info.time ?? r.timestamp),
+        tranId: String(info.tranId ?? r.id),
+      };
+    });
   }
 
   /** The account's fills of one symbol, from `since` (or the most recent ones), as the exchange printed them. */

@@ -139,13 +139,33 @@ describe('the ledger', () => {
     expect(Number(p!.realized_pnl)).toBeGreaterThan(0);
   });
 
-  it("equals the exchange's wallet change exactly, with every fill in one position", async () => {
+  it('records the funding a position pays at a funding time, as the exchange printed it', async () => {
+    await writeConfig(r, acct.id, CONFIG);
+    const m = await mark('ETHUSDT');
+    const rec = recommendation({ id: 'eth-funded', symbol: 'ETHUSDT', entry: m, stopLoss: Math.round(m * 0.9), takeProfit: Math.round(m * 1.1) });
+    await publishSnapshot(r.redis, [rec]);
+    await until(() => protectedOn('ETHUSDT'));
+    const { nextFundingTime } = (await (await fetch(`${t.url}/fapi/v1/premiumIndex?symbol=ETHUSDT`)).json()) as { nextFundingTime: number };
+    const { marketTime } = await t.admin<{ marketTime: number }>('GET', '/price?symbol=ETHUSDT');
+    await t.admin('POST', '/clock', { advanceMs: nextFundingTime - marketTime + 1 });
+    await until(async () => (await d.db.selectFrom('funding_payments').select('amount').where('account_id', '=', acct.id).execute()).length === 1, 15_000);
+    const [payment] = await d.db.selectFrom('funding_payments').selectAll().where('account_id', '=', acct.id).execute();
+    // A long pays at ETHUSDT's positive rate.
+    expect(payment).toMatchObject({ symbol: 'ETHUSDT' });
+    expect(Number(payment!.amount)).toBeLessThan(0);
+    await setPrice('ETHUSDT', Math.round(m * 1.12 * 100) / 100);
+    await until(flat, 15_000);
+    await until(async () => (await closedCount('ETHUSDT')) === 3, 15_000);
+  });
+
+  it("equals the exchange's wallet change exactly: every fill in one position, plus funding", async () => {
     const wallet = (await summary()).walletBalance;
     const ledger = await recordedLedger(d.db, acct.id);
     const change = decimal.sub(wallet, BALANCE);
-    expect(ledger.fills).toBe(8);
+    expect(ledger.fills).toBe(10);
     expect(ledger.unattributed).toBe(0);
-    expect(decimal.eq(ledger.fillsNet, change)).toBe(true);
-    expect(decimal.eq(ledger.positionsNet, change)).toBe(true);
+    expect(ledger.fundingPayments).toBe(1);
+    expect(decimal.eq(ledger.walletNet, change)).toBe(true);
+    expect(decimal.eq(decimal.add(ledger.positionsNet, ledger.fundingNet), change)).toBe(true);
   });
 });

@@ -143,6 +143,13 @@ export class RecordWriter {
           .execute();
         return;
       }
+      case 'funding':
+        await db
+          .insertInto('funding_payments')
+          .values(op.row)
+          .onConflict((c) => c.columns(['account_id', 'exchange_tran_id']).doNothing())
+          .execute();
+        return;
       case 'trade':
         await db
           .insertInto('trades')

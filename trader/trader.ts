@@ -13,6 +13,7 @@ import { parseConfigEntries, tradingConfigSchema, type TradingConfig } from '../
 import { isOurs, purposeOf } from './client-order-id.js';
 import type { TraderContext } from './context.js';
 import { EntryDesk } from './entry-desk.js';
+import { FundingWatch } from './funding-watch.js';
 import { classify, describeError } from './errors.js';
 import { ExchangeAccount } from './exchange-account.js';
 import { traderMetrics, type TraderMetrics, type TraderState } from './metrics.js';
@@ -58,6 +59,7 @@ export class Trader {
   readonly #context: TraderContext;
   readonly #keeper: PositionKeeper;
   readonly #entries: EntryDesk;
+  readonly #funding: FundingWatch;
   #account: ExchangeAccount | undefined;
   #timers: NodeJS.Timeout[] = [];
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -87,6 +89,7 @@ export class Trader {
       accountId: opts.accountId,
       log: this.#log,
       redis: opts.redis,
+      db: opts.db,
       runtime: this.#runtime,
       records: this.#records,
       reader: this.#reader,
@@ -104,6 +107,7 @@ export class Trader {
     };
     this.#keeper = new PositionKeeper(this.#context);
     this.#entries = new EntryDesk(this.#context, this.#keeper);
+    this.#funding = new FundingWatch(this.#context);
   }
 
   get state(): TraderState {
@@ -174,7 +178,10 @@ export class Trader {
       this.#log.info({ equity: this.#context.balance.equity }, 'trader connected');
       await this.#exclusive(() => this.#keeper.reconcile(true));
       await this.#exclusive(() => this.#snapshot());
+      await this.#exclusive(() => this.#funding.start());
       this.#every(this.#o.reconcileMs ?? 30_000, 'reconcile', () => this.#keeper.reconcile(false));
+      // A look at the shared mark prices (no request): funding is fetched only when a funding time has passed.
+      this.#every(5_000, 'funding', () => this.#funding.check());
       this.#every(this.#o.snapshotMs ?? 60_000, 'snapshot', () => this.#snapshot());
       this.#every(this.#o.recommendationPollMs ?? 10_000, 'recommendations', () => this.#entries.onRecommendations());
       void this.#followStream(generation, account);

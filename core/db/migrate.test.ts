@@ -12,7 +12,7 @@ describe('database migrations', () => {
 
   it('apply on an empty database, and a second run changes nothing', async () => {
     const first = await migrateToLatest(t.db);
-    expect(first.results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Success']);
+    expect(first.results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Success', 'Success']);
     const second = await migrateToLatest(t.db);
     expect(second.results).toEqual([]);
   });
@@ -21,9 +21,9 @@ describe('database migrations', () => {
     const tables = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public'`.execute(t.db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['accounts', 'trading_config', 'orders', 'trades', 'positions', 'account_snapshots', 'recommendations']),
+      expect.arrayContaining(['accounts', 'trading_config', 'orders', 'trades', 'positions', 'account_snapshots', 'recommendations', 'funding_payments']),
     );
-    for (const table of ['trading_config', 'orders', 'trades', 'positions', 'account_snapshots']) {
+    for (const table of ['trading_config', 'orders', 'trades', 'positions', 'account_snapshots', 'funding_payments']) {
       const col = await sql<{ is_nullable: string }>`
         select is_nullable from information_schema.columns where table_name = ${table} and column_name = 'account_id'`.execute(t.db);
       expect(col.rows[0]?.is_nullable, table).toBe('NO');

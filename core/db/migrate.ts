@@ -4,12 +4,14 @@ import type { Db } from './connection.js';
 import * as initial from './migrations/0001-initial.js';
 import * as snapshotUnique from './migrations/0002-snapshot-unique.js';
 import * as positionKey from './migrations/0003-position-key.js';
+import * as fundingPayments from './migrations/0004-funding-payments.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-snapshot-unique': snapshotUnique,
   '0003-position-key': positionKey,
+  '0004-funding-payments': fundingPayments,
 };
 
 /** Applies every pending migration; a second run changes nothing. */

@@ -96,6 +96,17 @@ export interface PositionsTable {
   updated_at: Timestamp;
 }
 
+export interface FundingPaymentsTable {
+  id: Generated<string>;
+  account_id: string;
+  symbol: string;
+  /** USDT, as the exchange printed it: negative when paid, positive when received. */
+  amount: Numeric;
+  paid_at: Timestamp;
+  exchange_tran_id: string;
+  created_at: CreatedAt;
+}
+
 export interface AccountSnapshotsTable {
   id: Generated<string>;
   account_id: string;
@@ -131,6 +142,7 @@ export interface Database {
   trades: TradesTable;
   positions: PositionsTable;
   account_snapshots: AccountSnapshotsTable;
+  funding_payments: FundingPaymentsTable;
   recommendations: RecommendationsTable;
 }
 
