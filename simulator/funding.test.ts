@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
 import { signedFetch } from '../testing/signed-fetch.js';
 
@@ -13,6 +14,11 @@ describe('funding', () => {
   it('charges a long (and pays a short) position × mark × rate at each funding time, in the wallet, the income history and premiumIndex', async () => {
     const a = t.account(10_000);
     const call = signedFetch(t.url, a.apiKey, a.apiSecret);
+    const events: any[] = [];
+    const { body } = await call('POST', '/fapi/v1/listenKey', {}, false);
+    const socket = new WebSocket(`${t.wsUrl}/private/ws?listenKey=${body.listenKey}`);
+    socket.on('message', (data) => events.push(JSON.parse(data.toString())));
+    await new Promise((r) => socket.once('open', r));
     const premium = (await call('GET', '/fapi/v1/premiumIndex', { symbol: 'ETHUSDT' }, false)).body;
     // ETHUSDT's lastFundingRate in the real premiumIndex response the repository carries.
     expect(premium.lastFundingRate).toBe('0.00010000');
@@ -30,5 +36,11 @@ describe('funding', () => {
     const after = Number((await call('GET', '/fapi/v3/account')).body.totalWalletBalance);
     expect(after.toFixed(8)).toBe((before + Number(funding.income)).toFixed(8));
     expect((await call('GET', '/fapi/v1/premiumIndex', { symbol: 'ETHUSDT' }, false)).body.nextFundingTime).toBe(premium.nextFundingTime + 28_800_000);
+    // The user data stream says so: ACCOUNT_UPDATE with reason FUNDING_FEE and the new wallet balance.
+    for (let i = 0; i < 40 && !events.some((e) => e.e === 'ACCOUNT_UPDATE' && e.a.m === 'FUNDING_FEE'); i++) await new Promise((r) => setTimeout(r, 50));
+    const update = events.find((e) => e.e === 'ACCOUNT_UPDATE' && e.a.m === 'FUNDING_FEE');
+    expect(update, 'ACCOUNT_UPDATE FUNDING_FEE').toBeDefined();
+    expect(Number(update.a.B[0].wb).toFixed(8)).toBe(after.toFixed(8));
+    socket.close();
   });
 });
