@@ -44,5 +44,7 @@ try {
   // A known error is one line a person can act on; anything else keeps its stack.
   const text = isAtsError(err) ? `ats: ${err.message}` : `ats: ${err instanceof Error ? err.stack : String(err)}`;
   console.error(scrubSecrets(text));
-  process.exitCode = isAtsError(err, 'ATS_ENV_INVALID') ? 2 : 1;
+  // A process whose start failed exits, even with connections still open (Redis reconnects
+  // forever), so that its supervisor (the local runtime, Kubernetes) starts it again.
+  process.exit(isAtsError(err, 'ATS_ENV_INVALID') ? 2 : 1);
 }
