@@ -123,6 +123,26 @@ describe('two releases in one namespace', () => {
     expect(first.filter((k) => second.has(k))).toEqual([]);
   });
 
+  it('confines the traders with a NetworkPolicy: in only to their metrics port, out only to DNS, the datastores and the exchange', () => {
+    for (const extra of [[], everything]) {
+      const docs = cluster('ats', extra);
+      const policies = docs.filter((d) => d.kind === 'NetworkPolicy');
+      expect(policies).toHaveLength(1);
+      const policy = policies[0]!;
+      const selected = pods(docs).filter((p) => matches(policy.spec.podSelector.matchLabels, p.template.metadata.labels));
+      expect(selected.map((p) => p.owner)).toEqual(['Deployment/trader-alice']);
+      const trader = selected[0]!.template.spec.containers[0];
+      expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(policy.spec.ingress).toEqual([{ ports: [{ port: 'metrics', protocol: 'TCP' }] }]);
+      expect(trader.ports.map((p: { name: string }) => p.name)).toContain('metrics');
+      const egressPorts = policy.spec.egress.flatMap((rule: { ports: Array<{ port: number; protocol: string }> }) =>
+        rule.ports.map((p) => `${p.port}/${p.protocol}`),
+      );
+      expect(new Set(egressPorts)).toEqual(new Set(['53/UDP', '53/TCP', '5432/TCP', '6379/TCP', '443/TCP', ...(extra.length ? ['8480/TCP'] : [])]));
+    }
+    expect(render('ats', ['--set', 'networkPolicy.enabled=false']).filter((d) => d.kind === 'NetworkPolicy')).toEqual([]);
+  });
+
   it('keep each release to its own pods', () => {
     const staging = cluster('staging', []);
     const prod = cluster('prod', []);

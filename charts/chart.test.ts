@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -21,6 +22,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   PrometheusRule,
   ServiceMonitor,
   PodDisruptionBudget,
+  NetworkPolicy,
 };
 const everything = EVERYTHING_ENABLED;
 const render = (extra: string[]) => renderChart('ats', ['--namespace', 'trading', '--include-crds', ...extra]);

@@ -63,6 +63,13 @@ export const chartValuesSchema = z
       .strict()
       .describe('For users of the Prometheus operator (kube-prometheus-stack)'),
     podDisruptionBudget: z.object({ enabled: z.boolean() }).strict(),
+    networkPolicy: z
+      .object({
+        enabled: z.boolean().describe('A NetworkPolicy confining the traders (out: DNS, datastores, exchange; in: metrics scrapes)'),
+        datastorePorts: z.array(z.number().int().min(1).max(65535)).min(1).describe('TCP ports of Postgres and Redis the traders may reach'),
+        exchangePorts: z.array(z.number().int().min(1).max(65535)).min(1).describe("TCP ports of the exchange's API and streams"),
+      })
+      .strict(),
     simulator: z
       .object({
         enabled: z.boolean().describe('A Binance simulator in the cluster (ats-sim:8480)'),

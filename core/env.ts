@@ -35,6 +35,13 @@ export const envSchema = z.object({
   LOG_LEVEL: logLevelSchema.default('info'),
   ATS_LOG_STREAM_LEVEL: z.enum(['error', 'warn', 'info']).default('info'),
   ATS_LOG_STREAM_MAXLEN: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+  /** Where /metrics, /healthz and /readyz listen: every interface in a pod (for scrapes), loopback under `ats up`. */
+  ATS_METRICS_HOST: z.union([z.ipv4(), z.ipv6()]).default('0.0.0.0'),
+  /** Who holds the marketdata lease: the pod's name, so a restarted container takes its own lease back at once. */
+  ATS_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected letters, digits, ".", "_" or "-" (a pod name)')
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -21,6 +21,7 @@ export const ATS_ERROR_CODES = [
   'ATS_RATE_BUDGET_EXHAUSTED',
   'ATS_REDIS_VALUE_INVALID',
   'ATS_SIM_PORT_BUSY',
+  'ATS_TRACKING_NOT_RESTORED',
   'ATS_UNKNOWN_ACCOUNT',
 ] as const;
 export type AtsErrorCode = (typeof ATS_ERROR_CODES)[number];

@@ -42,6 +42,11 @@ export const redisKeys = {
   governor: (name: string) => `ats:governor:${name}`,
   /** Recommendations a trader has decided on (entered or denied), so each is decided once. */
   decisions: (accountId: string) => `ats:decisions:${accountId}`,
+  /**
+   * Present while Redis holds the trader's tracking state (positions, pending orders): missing
+   * after Redis came back empty, which makes the trader rebuild that state from Postgres.
+   */
+  tracking: (accountId: string) => `ats:tracking:${accountId}`,
   /** Records waiting for Postgres (a list of JSON operations), so nothing is lost while it is down. */
   outbox: (accountId: string) => `ats:outbox:${accountId}`,
   /** The local runtime's TradingAccount status (what `.status` holds in the cluster), for `ats status`. */
@@ -95,6 +100,8 @@ export const redisValues = {
   /** weight:{window}, orders10s:{account}:{window}, … counters; pause_until and weight_limit numbers. */
   governor: { type: 'string', schema: epochMs },
   decisions: { type: 'set', schema: z.string() },
+  /** When the tracking state was (re)built, epoch ms. */
+  tracking: { type: 'string', schema: epochMs },
   outbox: { type: 'list', schema: recordOpSchema },
   accountStatus: { type: 'string', schema: localAccountStatusSchema },
   recommendationsChannel: { type: 'channel', schema: z.object({ version: z.number().int() }) },

@@ -30,6 +30,8 @@ export const trackedPositionSchema = exchangePositionSchema.extend({
   openedAt: z.number(),
   /** The exchange id of the order that opened it, when ats opened it: its fills start there. */
   entryOrderId: z.string().optional(),
+  /** Since when the exchange has refused its stop-loss (epoch ms): kept across restarts, for the deadline. */
+  unprotectedSince: z.number().optional(),
 });
 export type TrackedPosition = Readonly<z.infer<typeof trackedPositionSchema>>;
 

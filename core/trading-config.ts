@@ -46,6 +46,13 @@ export const tradingConfigSchema = z.object({
     .max(50)
     .default(2)
     .describe('Stop distance used to protect a position whose recommendation is unknown (adopted positions).'),
+  stopLossDeadlineSeconds: z
+    .number()
+    .int()
+    .min(2)
+    .max(300)
+    .default(10)
+    .describe('A position whose stop-loss the exchange has not accepted for this long is closed at market (reduce-only), and the reason logged as an error.'),
 });
 
 export type TradingConfig = z.infer<typeof tradingConfigSchema>;

@@ -25,7 +25,7 @@ for name in alice bob; do
   curl -fsS -X POST localhost:18480/_sim/accounts -H 'content-type: application/json' \
     -d "{\"id\":\"$name\",\"apiKey\":\"$key\",\"apiSecret\":\"$secret\",\"balance\":10000}" >/dev/null
   kubectl -n "$NS" create secret generic "$name-binance" --from-literal=apiKey="$key" --from-literal=apiSecret="$secret" \
-    --dry-run=client -o yaml | kubectl apply -f -
+    --dry-run=client -o yaml | kubectl label --local -f - ats.dev/account="$name" -o yaml | kubectl apply -f -
   sed -e "s/exchange: simulator/exchange: http:\/\/ats-sim:8480/" "examples/$name.yaml" | kubectl -n "$NS" apply -f -
 done
 kubectl -n "$NS" get tradingaccounts

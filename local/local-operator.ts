@@ -10,20 +10,21 @@ import { parseSpec, type AccountObject, type TradingAccountSpec } from '../opera
 import { planAccount } from '../operator/plan.js';
 import { buildStatus, readHeartbeat } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
+import { keyBoundElsewhere } from '../operator/key-binding.js';
 import type { ProcessSupervisor } from './process-supervisor.js';
 import { describeError } from '../core/errors.js';
 
 export type { LocalAccountStatus } from '../core/account-status.js';
 
 /** `ats trader` for an account, with its key from the local key store. */
-export const traderArgs = (accountId: string, exchange: string, keyName: string): string[] => [
+/** A trader's arguments: its key pair arrives on standard input, never through the key store. */
+export const traderArgs = (accountId: string, exchange: string): string[] => [
   'trader',
   '--account',
   accountId,
   '--exchange',
   exchange,
-  '--key-name',
-  keyName,
+  '--credentials-stdin',
   '--port',
   '0',
 ];
@@ -40,6 +41,7 @@ export class LocalOperator {
   #watcher: FSWatcher | undefined;
   #running: Promise<void> | undefined;
   #again = false;
+  #reported = new Set<string>();
 
   constructor(
     private readonly o: {
@@ -94,8 +96,10 @@ export class LocalOperator {
 
   async #pass(): Promise<void> {
     const { accounts, problems } = this.#folder.read();
-    for (const p of problems) this.o.logger.warn({ problem: p }, 'manifest ignored');
-    for (const { object } of accounts.values()) await this.#reconcile(object);
+    // Each problem is logged once, when it appears, not on every pass.
+    for (const p of problems) if (!this.#reported.has(p)) this.o.logger.warn({ problem: p }, 'manifest refused');
+    this.#reported = new Set(problems);
+    for (const { object, problem } of accounts.values()) await this.#reconcile(object, problem);
     for (const id of [...this.#known.keys()]) {
       if (accounts.has(id)) continue;
       this.#known.delete(id);
@@ -106,10 +110,19 @@ export class LocalOperator {
     }
   }
 
-  async #reconcile(account: AccountObject): Promise<void> {
+  /** Whether the account has (or may have) open positions: its trader must then come back at once. */
+  async #holdsPositions(id: string): Promise<boolean> {
+    const [positions, pending] = await Promise.all([this.o.redis.hlen(redisKeys.positions(id)), this.o.redis.hlen(redisKeys.pendingOrders(id))]);
+    if (positions + pending > 0) return true;
+    const open = await this.o.db.selectFrom('positions').select('id').where('account_id', '=', id).where('status', '=', 'open').limit(1).execute();
+    return open.length > 0;
+  }
+
+  /** `fileProblem`: the account's manifest no longer reads; the last valid spec keeps running. */
+  async #reconcile(account: AccountObject, fileProblem?: string): Promise<void> {
     const id = account.name;
     if (!this.#known.has(id)) this.#known.set(id, new Date().toISOString());
-    const parsed = parseSpec(account.spec);
+    const parsed = fileProblem ? ({ ok: false, message: fileProblem } as const) : parseSpec(account.spec);
     if (parsed.ok) {
       try {
         this.o.provision?.(id, parsed.spec);
@@ -118,17 +131,28 @@ export class LocalOperator {
       }
     }
     const keyName = parsed.ok ? parsed.spec.secretRef.name : undefined;
-    const plan = planAccount({
-      deleting: false,
-      spec: parsed,
-      keyProblem: keyName && !this.o.keys.has(keyName) ? `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\`` : undefined,
-    });
-    if (plan.records === 'sync' && plan.spec) await syncAccount(this.o, id, plan.spec);
+    const stored = keyName !== undefined && this.o.keys.has(keyName);
+    const fingerprint = stored ? this.o.keys.fingerprint(keyName) : undefined;
+    // A key serves one account: a second account naming it (or the same key stored twice) is refused.
+    const keyProblem = !keyName
+      ? undefined
+      : !fingerprint
+        ? `no key pair stored under "${keyName}": run \`ats keys set --account ${keyName}\``
+        : await keyBoundElsewhere(this.o.db, id, fingerprint);
+    const plan = planAccount({ deleting: false, spec: parsed, keyProblem });
+    if (plan.records === 'sync' && plan.spec) await syncAccount(this.o, id, plan.spec, plan.keyProblem ? undefined : fingerprint);
     if (plan.trader === 'stop') await this.o.supervisor.stop(id);
     if (plan.trader === 'run' && plan.spec && keyName) {
       // `simulator` means the simulator this runtime started, wherever it listens.
       const exchange = plan.spec.exchange === 'simulator' && this.o.simulatorUrl ? this.o.simulatorUrl : plan.spec.exchange;
-      await this.o.supervisor.ensure({ name: id, args: traderArgs(id, exchange, keyName), fingerprint: `${exchange}|${this.o.keys.fingerprint(keyName)}` });
+      await this.o.supervisor.ensure({
+        name: id,
+        args: traderArgs(id, exchange),
+        stdin: () => JSON.stringify(this.o.keys.get(keyName)),
+        // A key stored again (a rotated secret, even with the same API key) restarts the trader.
+        fingerprint: `${exchange}|${this.o.keys.version(keyName)}`,
+        urgent: () => this.#holdsPositions(id),
+      });
     }
     const stats = await this.o.redis.hget(redisKeys.stats(id, statsDay()), 'day_start_equity');
     // Only to keep the conditions' transition times: a damaged one is rebuilt.

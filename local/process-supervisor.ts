@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { describeError } from '../core/errors.js';
 
 export interface ProcessLaunch {
   /** The process's name: one per name runs, and its output goes to `<logDir>/<name>.log`. */
@@ -10,7 +11,33 @@ export interface ProcessLaunch {
   readonly args: readonly string[];
   /** When it changes (the exchange, a rotated key, new options), the process is restarted. */
   readonly fingerprint: string;
+  /**
+   * True when a restart must not wait (a trader holding open positions: they must be protected
+   * again within seconds). Such a process comes back at once, then at most 1 s apart.
+   */
+  readonly urgent?: () => Promise<boolean>;
+  /** Written to the process's standard input at each start, then closed (a trader's own key pair). */
+  readonly stdin?: () => string;
 }
+
+/**
+ * What a child inherits from this process's environment: the system basics and the log
+ * settings, nothing else (never ATS_MASTER_KEY, ATS_API_KEY/ATS_API_SECRET or credentials).
+ */
+const INHERITED = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'LOG_LEVEL',
+  'ATS_LOG_STREAM_LEVEL',
+  'ATS_LOG_STREAM_MAXLEN',
+];
+const inherited = () => Object.fromEntries(INHERITED.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
 
 interface Running {
   launch: ProcessLaunch;
@@ -24,7 +51,8 @@ interface Running {
 
 /**
  * The local runtime's stand-in for Deployments: named `ats` child processes (a trader per
- * account, marketdata), each restarted with backoff (1 s doubling to 30 s) when it dies, stopped
+ * account, marketdata), each restarted with backoff (1 s doubling to 30 s; a process holding
+ * positions at once, then at most 1 s apart) when it dies, stopped
  * with SIGTERM (then SIGKILL after 15 s). Each one's output goes to `<logDir>/<name>.log`.
  */
 export class ProcessSupervisor {
@@ -39,7 +67,7 @@ export class ProcessSupervisor {
       program?: readonly string[];
     },
   ) {
-    mkdirSync(opts.logDir, { recursive: true });
+    mkdirSync(opts.logDir, { recursive: true, mode: 0o700 });
   }
 
   pid(name: string): number | undefined {
@@ -65,7 +93,8 @@ export class ProcessSupervisor {
       startedAt: 0,
       stopping: false,
       timer: undefined,
-      log: createWriteStream(join(this.opts.logDir, `${launch.name}.log`), { flags: 'a' }),
+      // The logs name accounts and orders: readable by the owner only.
+      log: createWriteStream(join(this.opts.logDir, `${launch.name}.log`), { flags: 'a', mode: 0o600 }),
     };
     this.#running.set(launch.name, entry);
     this.#spawn(entry);
@@ -98,20 +127,41 @@ export class ProcessSupervisor {
     const program = this.opts.program ?? [...process.execArgv, process.argv[1]!];
     const args = [...program, ...launch.args];
     // A process group of its own: a Ctrl-C reaches only the supervisor, which stops them in order.
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, args, {
+      env: { ...inherited(), ...this.opts.env },
+      stdio: [launch.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    if (launch.stdin) {
+      child.stdin!.on('error', () => undefined); // a child that died at once: its exit is handled below
+      let input = '';
+      try {
+        input = launch.stdin();
+      } catch (err) {
+        // The child then says what it misses and exits; the restart backoff applies.
+        this.opts.logger.error({ process: launch.name, err: describeError(err) }, 'could not prepare the input of the process');
+      }
+      child.stdin!.end(input);
+    }
     entry.child = child;
     entry.startedAt = Date.now();
     child.stdout!.pipe(entry.log, { end: false });
     child.stderr!.pipe(entry.log, { end: false });
     this.opts.logger.info({ process: launch.name, pid: child.pid }, 'process started');
-    child.once('exit', (code, signal) => {
-      if (entry.stopping) return;
-      // A process that ran a while starts its backoff again from 1 s.
-      if (Date.now() - entry.startedAt > 60_000) entry.restarts = 0;
-      const delay = Math.min(1_000 * 2 ** entry.restarts, 30_000);
-      entry.restarts += 1;
-      this.opts.logger.warn({ process: launch.name, code, signal, restartInMs: delay }, 'process exited: restarting');
-      entry.timer = setTimeout(() => this.#spawn(entry), delay);
-    });
+    child.once('exit', (code, signal) => void this.#exited(entry, code, signal));
+  }
+
+  async #exited(entry: Running, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (entry.stopping) return;
+    const { launch } = entry;
+    // A process that ran a while starts its backoff again from the beginning.
+    if (Date.now() - entry.startedAt > 60_000) entry.restarts = 0;
+    // When it cannot be known whether the process holds positions, it is taken to hold them.
+    const urgent = launch.urgent ? await launch.urgent().catch(() => true) : false;
+    if (entry.stopping) return;
+    const delay = urgent ? Math.min(250 * (2 ** entry.restarts - 1), 1_000) : Math.min(1_000 * 2 ** entry.restarts, 30_000);
+    entry.restarts += 1;
+    this.opts.logger.warn({ process: launch.name, code, signal, urgent, restartInMs: delay }, 'process exited: restarting');
+    entry.timer = setTimeout(() => this.#spawn(entry), delay);
   }
 }

@@ -138,8 +138,11 @@ export async function up(opts: UpOptions): Promise<void> {
       REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX,
       ATS_EXCHANGE: simUrl,
       ATS_PARENT_PID: String(process.pid),
+      // Metrics and probes of local processes are for this machine only.
+      ATS_METRICS_HOST: '127.0.0.1',
     };
-    const marketdata = new ProcessSupervisor({ logDir, env: childEnv, logger });
+    // A name of its own on the marketdata lease: restarted, it takes the lease back at once.
+    const marketdata = new ProcessSupervisor({ logDir, env: { ...childEnv, ATS_INSTANCE_ID: `marketdata-${process.pid}` }, logger });
     await marketdata.ensure({
       name: 'marketdata',
       fingerprint: 'marketdata',

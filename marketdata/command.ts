@@ -31,13 +31,14 @@ export const marketdataCommand = () =>
         interval: opts.interval,
         universeSize: opts.universe,
         validityMs: opts.validity * 60_000,
+        ...(ctx.env.ATS_INSTANCE_ID ? { instanceId: ctx.env.ATS_INSTANCE_ID } : {}),
       });
       const ops = createOpsServer({
         registry: ctx.registry,
         ready: () => ctx.redis.status === 'ready',
         status: () => ({ role: service.active ? 'active' : 'standby', instance: service.id }),
       });
-      const port = await listenOps(ops, opts.port);
+      const port = await listenOps(ops, opts.port, ctx.env.ATS_METRICS_HOST);
       service.start();
       log.info({ port, exchange: ctx.env.ATS_EXCHANGE, instance: service.id }, 'marketdata started');
       ctx.onShutdown(async () => database.close());

@@ -1,3 +1,4 @@
+import { MARK_PRICE_MAX_AGE_MS } from '../core/market-data/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-contract.js';
@@ -138,5 +139,48 @@ describe('two marketdata instances', () => {
     expect(await r.redis.get(redisKeys.marketdataLease())).toBe('md-b');
     await a.close();
     await b.close();
+  });
+
+  /** Samples the shared mark prices every 50 ms for `ms`: the longest time they were missing or over 5 s old. */
+  const worstMarkGap = async (ms: number) => {
+    let worst = 0;
+    let since: number | undefined;
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const raw = await r.redis.get(redisKeys.markPriceAll());
+      const fresh = raw !== null && Date.now() - (JSON.parse(raw) as { updatedAt: number }).updatedAt <= MARK_PRICE_MAX_AGE_MS;
+      if (!fresh) since ??= Date.now();
+      else if (since !== undefined) [worst, since] = [Math.max(worst, Date.now() - since), undefined];
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    return since === undefined ? worst : Math.max(worst, Date.now() - since);
+  };
+
+  it('with the default lease, a standby takes over before the mark prices lapse: traders never find them missing', { timeout: 30_000 }, async () => {
+    const a = testMarketdata(r, t.url, undefined, { instanceId: 'md-c', scanIntervalMs: 3_600_000 });
+    const b = testMarketdata(r, t.url, undefined, { instanceId: 'md-d', scanIntervalMs: 3_600_000 });
+    a.service.start();
+    await until(() => a.service.active);
+    b.service.start();
+    await until(async () => (await r.redis.get(redisKeys.markPriceAll())) !== null);
+    await a.service.crash(); // kill -9: the lease is not released
+    expect(await worstMarkGap(8_000)).toBe(0);
+    expect(b.service.active).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  it('restarted under the same name (the pod name), it takes its lease back at once', { timeout: 30_000 }, async () => {
+    const first = testMarketdata(r, t.url, undefined, { instanceId: 'md-pod-1', scanIntervalMs: 3_600_000, leaseMs: 60_000 });
+    first.service.start();
+    await until(() => first.service.active);
+    await first.service.crash();
+    const again = testMarketdata(r, t.url, undefined, { instanceId: 'md-pod-1', scanIntervalMs: 3_600_000, leaseMs: 60_000 });
+    const restartedAt = Date.now();
+    again.service.start();
+    await until(() => again.service.active, 5_000, 20);
+    expect(Date.now() - restartedAt).toBeLessThan(1_000);
+    await first.close();
+    await again.close();
   });
 });

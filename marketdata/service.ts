@@ -16,6 +16,12 @@ import { Scanner } from './scanner.js';
 import type { Strategy } from './strategies/strategy.js';
 import { TrendFollowing } from './strategies/trend-following.js';
 
+/**
+ * The lease lapses this long after its holder dies: a standby then takes over and writes mark
+ * prices at once, well inside their 5 s TTL, so traders never find them missing.
+ */
+export const LEASE_MS = 3_000;
+
 export interface MarketdataOptions {
   readonly redis: Redis;
   readonly db: Db | undefined;
@@ -24,7 +30,9 @@ export interface MarketdataOptions {
   readonly governor: RateGovernor;
   readonly exchange: string | undefined;
   readonly wsUrl?: string | undefined;
+  /** The name on the lease: a restart under the same name takes the lease back at once. */
   readonly instanceId?: string;
+  /** How long the lease outlives its holder (renewed every third of it). */
   readonly leaseMs?: number;
   readonly scanIntervalMs?: number;
   readonly tickerIntervalMs?: number;
@@ -63,7 +71,7 @@ export class MarketdataService {
     this.#o = opts;
     this.id = opts.instanceId ?? `md-${randomBytes(4).toString('hex')}`;
     this.#log = opts.logger.child({ instance: this.id });
-    this.#lease = new Lease(opts.redis, redisKeys.marketdataLease(), this.id, opts.leaseMs ?? 10_000);
+    this.#lease = new Lease(opts.redis, redisKeys.marketdataLease(), this.id, opts.leaseMs ?? LEASE_MS);
     this.reader = new MarketDataReader({ redis: opts.redis, upstream: async () => this.#requireClient() });
     this.#metrics = serviceMetrics(opts.registry);
   }
@@ -82,7 +90,7 @@ export class MarketdataService {
       } catch (err) {
         this.#log.warn({ err }, 'lease check failed');
       }
-      if (!this.#stopped) this.#leaseTimer = setTimeout(() => void tick(), (this.#o.leaseMs ?? 10_000) / 3);
+      if (!this.#stopped) this.#leaseTimer = setTimeout(() => void tick(), (this.#o.leaseMs ?? LEASE_MS) / 3);
     };
     void tick();
   }
@@ -115,8 +123,13 @@ export class MarketdataService {
     this.#metrics.active.set(1);
     this.#log.info('took the marketdata lease: polling');
     const client = await this.#requireClient();
-    const info = await fetchExchangeInfo(client);
-    await this.reader.cache.set(redisKeys.exchangeInfo(), info, TTL.exchangeInfo);
+    // Mark prices first (the traders' stop-loss checks and valuations read them), the rest after.
+    await this.#fallbackMarkPrices(client).catch((err) =>
+      this.#log.warn({ err: describeError(err) }, 'first mark prices not fetched; the stream or the next poll brings them'),
+    );
+    if (generation !== this.#generation) return;
+    // The exchange info another instance cached is as good as a fresh one (it is refreshed hourly).
+    const info = await this.reader.exchangeInfo();
     await this.#o.governor.setLimits(info.rateLimits);
     // ccxt loads its markets from the response we already have.
     (client as unknown as { fapiPublicGetExchangeInfo: () => Promise<unknown> }).fapiPublicGetExchangeInfo = async () => info;

@@ -15,11 +15,13 @@ export interface SyncDeps {
  * the spec. Idempotent: when nothing differs nothing is written, and the trader is notified only
  * when its config really changed (it applies the change live, without a restart).
  */
-export async function syncAccount(deps: SyncDeps, id: string, spec: TradingAccountSpec): Promise<{ configChanged: boolean }> {
+export async function syncAccount(deps: SyncDeps, id: string, spec: TradingAccountSpec, keyFingerprint?: string): Promise<{ configChanged: boolean }> {
   const entries = configEntries(tradingConfigOf(spec));
+  // The key's fingerprint binds it to this account (see key-binding.ts); without one the binding stays.
+  const fingerprint = keyFingerprint ?? null;
   await deps.db
     .insertInto('accounts')
-    .values({ id, name: spec.displayName, exchange: spec.exchange, status: spec.paused ? 'paused' : 'active' })
+    .values({ id, name: spec.displayName, exchange: spec.exchange, status: spec.paused ? 'paused' : 'active', key_fingerprint: fingerprint })
     .onConflict((c) =>
       c
         .column('id')
@@ -27,11 +29,12 @@ export async function syncAccount(deps: SyncDeps, id: string, spec: TradingAccou
           name: spec.displayName,
           exchange: spec.exchange,
           status: spec.paused ? 'paused' : 'active',
+          key_fingerprint: sql`coalesce(excluded.key_fingerprint, accounts.key_fingerprint)`,
           deleted_at: null,
           updated_at: sql`now()`,
         })
         .where(
-          sql<boolean>`(accounts.name, accounts.exchange, accounts.status, accounts.deleted_at) is distinct from (excluded.name, excluded.exchange, excluded.status, null)`,
+          sql<boolean>`(accounts.name, accounts.exchange, accounts.status, accounts.deleted_at, accounts.key_fingerprint) is distinct from (excluded.name, excluded.exchange, excluded.status, null, coalesce(excluded.key_fingerprint, accounts.key_fingerprint))`,
         ),
     )
     .execute();

@@ -61,11 +61,12 @@ export function buildStatus(o: Observation): AccountStatus {
   let phase: Phase;
   let lastError: string | undefined;
   if (o.deleting) phase = 'Terminating';
-  else if (o.specError) [phase, lastError] = ['Error', o.specError];
+  // A refused change leaves a running trader on its last valid spec: its phase stays, the reason shows.
+  else if (o.specError) [phase, lastError] = [fresh ? traderPhase(fresh) : 'Error', o.specError];
   else if (o.secretProblem) [phase, lastError] = ['Error', o.secretProblem];
   else if (!fresh) phase = 'Pending';
   else if (fresh.state === 'error') [phase, lastError] = ['Error', fresh.lastError ?? 'the trader is in error'];
-  else phase = fresh.state === 'paused' ? 'Paused' : fresh.state === 'halted' ? 'Halted' : fresh.state === 'active' ? 'Running' : 'Pending';
+  else phase = traderPhase(fresh);
   const round = (x: number | undefined) => (x === undefined ? undefined : Math.round(x * 100) / 100);
   return {
     phase,
@@ -83,4 +84,8 @@ export function buildStatus(o: Observation): AccountStatus {
       : {}),
     ...(lastError ? { lastError } : {}),
   };
+}
+
+function traderPhase(h: TraderHeartbeat): Phase {
+  return h.state === 'error' ? 'Error' : h.state === 'paused' ? 'Paused' : h.state === 'halted' ? 'Halted' : h.state === 'active' ? 'Running' : 'Pending';
 }

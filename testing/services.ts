@@ -1,8 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDb, type Db } from '../core/db/connection.js';
 import { migrateToLatest } from '../core/db/migrate.js';
+import { freePort } from '../core/db/embedded.js';
 import { createRedis, type Redis } from '../core/redis.js';
+import { until } from './until.js';
 
 /** The real Postgres and Redis every build machine runs; overridable for other setups. */
 export const TEST_PG_ADMIN_URL = process.env.ATS_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,6 +71,59 @@ export function createTestRedis(): TestRedis {
       if (found.length > 0) await raw.del(...found);
       raw.disconnect();
       redis.disconnect();
+    },
+  };
+}
+
+export interface OwnRedis extends TestRedis {
+  /** kill -9: every key is gone (no persistence). */
+  crash(): void;
+  /** Starts it again, empty, on the same port. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A redis-server of the test's own (no persistence), for tests that kill it: the shared one
+ * serves the other test files.
+ */
+const ownRedisServers = new Set<ChildProcess>();
+
+/** Kills every redis-server a test file started that still runs (the test setup calls it when the file ends, also after a failure). */
+export function stopOwnRedisServers(): void {
+  for (const child of ownRedisServers) child.kill('SIGKILL');
+  ownRedisServers.clear();
+}
+
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let exited: Promise<unknown> = Promise.resolve();
+  const start = async () => {
+    await exited;
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const running = child;
+    ownRedisServers.add(running);
+    exited = new Promise((r) => running.once('exit', r));
+    void exited.then(() => ownRedisServers.delete(running));
+    const probe = createRedis({ REDIS_URL: url, REDIS_KEY_PREFIX: '' });
+    probe.on('error', () => undefined);
+    await until(async () => (await probe.ping().catch(() => '')) === 'PONG', 10_000);
+    probe.disconnect();
+  };
+  await start();
+  const env = { REDIS_URL: url, REDIS_KEY_PREFIX: 'own:' };
+  const redis = createRedis(env);
+  redis.on('error', () => undefined);
+  return {
+    prefix: env.REDIS_KEY_PREFIX,
+    env,
+    redis,
+    crash: () => void child?.kill('SIGKILL'),
+    restart: start,
+    cleanup: async () => {
+      redis.disconnect();
+      child?.kill('SIGKILL');
     },
   };
 }

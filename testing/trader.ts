@@ -28,6 +28,7 @@ export async function writeConfig(r: TestRedis, accountId: string, config: Recor
 /** A trader in this process with its own Redis connection, capturing its log lines. */
 export function testTrader(r: TestRedis, exchange: string, db: Db, account: TestAccount, opts: Partial<TraderOptions> = {}) {
   const redis = createRedis(r.env);
+  redis.on('error', () => undefined); // Redis outages are part of some tests; ioredis reconnects
   const registry = new Registry();
   const lines: string[] = [];
   const sink = new Writable({

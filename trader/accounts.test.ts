@@ -82,7 +82,9 @@ describe('accounts are isolated', () => {
     expect(await heartbeat(carol.id)).toMatchObject({ state: 'error' });
 
     // Records carry their account; the others have none.
+    // The entry's fill is recorded after its protection: a stop-loss never waits for bookkeeping.
     await until(async () => (await d.db.selectFrom('orders').select('id').where('account_id', '=', alice.id).execute()).length === 3);
+    await until(async () => (await d.db.selectFrom('trades').select('id').where('account_id', '=', alice.id).execute()).length === 1);
     for (const table of ['orders', 'trades', 'positions'] as const) {
       const owners = await d.db.selectFrom(table).select('account_id').distinct().execute();
       expect(

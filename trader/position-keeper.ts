@@ -39,9 +39,43 @@ export class PositionKeeper {
     const positions = await account.positions();
     const symbols = [...new Set([...positions.keys(), ...tracked.keys()])];
     const triggers = full ? await account.openTriggers() : (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
-    // On start, fills of positions a previous run tracked may not have been recorded yet.
-    if (full) for (const [symbol, t] of tracked) if (positions.has(symbol)) await this.#recordFills(symbol, fillsSince(t));
     await this.#settle(positions, tracked, triggers);
+    // On start, what a previous run tracked may not be in the records yet: it can be killed
+    // between tracking a position and writing its rows. After protection: a stop-loss never waits
+    // for bookkeeping. Every write here is idempotent.
+    if (!full) return;
+    for (const [symbol, t] of tracked) {
+      if (!positions.has(symbol)) continue;
+      await this.#recordOpening(t);
+      await this.#recordFills(symbol, fillsSince(t));
+    }
+  }
+
+  /** The rows a position starts with: its opening and, for an ats entry, the entry order as the exchange has it. */
+  async #recordOpening(t: TrackedPosition): Promise<void> {
+    this.#recordOpen(t);
+    if (!t.recommendationId) return;
+    const entry = await this.c.account().findOrder(t.symbol, clientOrderId(this.c.accountId, t.recommendationId, 'entry'));
+    if (!entry) return;
+    this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, t.symbol, 'entry', entry, t.recommendationId) });
+    // Killed between tracking the position and forgetting the intent: the intent goes now.
+    if (entry.state !== 'open') await this.c.runtime.removePending(entry.clientOrderId ?? '');
+  }
+
+  #recordOpen(t: TrackedPosition): void {
+    this.c.records.write({
+      kind: 'position_open',
+      row: {
+        account_id: this.c.accountId,
+        position_key: positionKey(t),
+        symbol: t.symbol,
+        side: t.side,
+        quantity: String(t.amount),
+        entry_price: String(t.entryPrice),
+        recommendation_id: t.recommendationId ?? null,
+        opened_at: new Date(t.openedAt).toISOString(),
+      },
+    });
   }
 
   /** Reconciles just these symbols (after a fill): cheaper than a full pass. */
@@ -61,6 +95,7 @@ export class PositionKeeper {
     let unprotected = 0;
     for (const [symbol, p] of positions) {
       let t = tracked.get(symbol);
+      const adopted = !t;
       if (!t) t = await this.#adopt(symbol, p, pending, config);
       else if (t.amount !== p.amount || t.entryPrice !== p.entryPrice) {
         this.c.records.write({
@@ -73,8 +108,17 @@ export class PositionKeeper {
       const protectedNow = await this.#protect(
         current,
         triggers.filter((o) => o.symbol === symbol),
+        config,
       );
       if (!protectedNow) unprotected += 1;
+      if (adopted) {
+        await this.#recordFills(symbol, fillsSince(current));
+        // The entry's fee moved the wallet: the live equity starts from the new balance.
+        this.c.balance = await this.c
+          .account()
+          .balance()
+          .catch(() => this.c.balance);
+      }
     }
     for (const [symbol, t] of tracked) if (!positions.has(symbol)) await this.#finalizeClose(symbol, t);
     // A limit entry still (partly) unfilled when its recommendation expires is cancelled, freeing the symbol.
@@ -142,30 +186,12 @@ export class PositionKeeper {
     } else {
       this.c.log.warn({ symbol, amount: p.amount, side: p.side }, 'adopted a position ats did not open; protecting it with the fallback stop');
     }
-    this.c.records.write({
-      kind: 'position_open',
-      row: {
-        account_id: this.c.accountId,
-        position_key: positionKey(t),
-        symbol,
-        side: p.side,
-        quantity: String(p.amount),
-        entry_price: String(p.entryPrice),
-        recommendation_id: t.recommendationId ?? null,
-        opened_at: new Date(t.openedAt).toISOString(),
-      },
-    });
-    await this.#recordFills(symbol, fillsSince(t));
-    // The entry's fee moved the wallet: the live equity starts from the new balance.
-    this.c.balance = await this.c
-      .account()
-      .balance()
-      .catch(() => this.c.balance);
+    this.#recordOpen(t);
     return t;
   }
 
   /** Makes sure the position has its stop-loss (and take-profit when known); false if it still lacks a stop. */
-  async #protect(t: TrackedPosition, triggers: ExchangeOrder[]): Promise<boolean> {
+  async #protect(t: TrackedPosition, triggers: ExchangeOrder[], config: TradingConfig): Promise<boolean> {
     const account = this.c.account();
     const key = positionKey(t);
     let hasStop = false;
@@ -197,11 +223,41 @@ export class PositionKeeper {
           return true;
         }
         await this.c.counted(kind, 'failed');
+        if (kind === 'stop_loss' && (await this.#stopOverdue(t, config, err))) return true;
         this.c.log.warn({ symbol: t.symbol, kind, failure, err: describeError(err) }, 'protective order not placed yet: retrying shortly');
-        this.c.scheduleSync(2_000);
+        this.c.scheduleSync(1_000);
       }
     }
+    if (hasStop && t.unprotectedSince !== undefined) {
+      const { unprotectedSince: _, ...protectedNow } = t;
+      await this.c.runtime.setPosition(protectedNow);
+    }
     return hasStop;
+  }
+
+  /**
+   * A stop-loss the exchange keeps refusing to take (an outage, 5xx, 429): after the account's
+   * `stopLossDeadlineSeconds` the position is closed at market instead of staying unprotected.
+   */
+  async #stopOverdue(t: TrackedPosition, config: TradingConfig, err: unknown): Promise<boolean> {
+    const key = positionKey(t);
+    const since = t.unprotectedSince ?? Date.now();
+    if (t.unprotectedSince === undefined) await this.c.runtime.setPosition({ ...t, unprotectedSince: since });
+    const missingMs = Date.now() - since;
+    if (missingMs < config.stopLossDeadlineSeconds * 1_000) return false;
+    this.c.log.error(
+      { symbol: t.symbol, position: key, unprotectedMs: missingMs, deadlineSeconds: config.stopLossDeadlineSeconds, err: describeError(err) },
+      'stop-loss could not be placed in time: closing the position at market',
+    );
+    try {
+      await this.#closeNow(t);
+    } catch (closeErr) {
+      // The close failed too: the next pass (in a second) tries again.
+      this.c.log.error({ symbol: t.symbol, position: key, err: describeError(closeErr) }, 'closing the unprotected position failed: retrying');
+      this.c.scheduleSync(1_000);
+      return false;
+    }
+    return true;
   }
 
   async #closeNow(t: TrackedPosition): Promise<void> {

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { TraderHeartbeat } from '../core/account-status.js';
+import { AtsError, describeError } from '../core/errors.js';
 import { readHashJson, redisKeys, statsDay } from '../core/redis-contract.js';
 import { pendingOrderSchema, trackedPositionSchema, type PendingOrder, type TrackedPosition } from '../core/runtime-values.js';
+import type { TrackingFromRecords } from './tracking-records.js';
 
 export type { PendingOrder, TrackedPosition } from '../core/runtime-values.js';
 
@@ -10,17 +12,68 @@ export const positionKey = (t: Pick<TrackedPosition, 'recommendationId' | 'symbo
 
 const TWO_DAYS_S = 2 * 24 * 3600;
 
-/** The trader's runtime state in Redis, for display and for surviving a restart. */
+/** A failed rebuild is tried again after this long (the callers go on failing meanwhile). */
+const REBUILD_RETRY_MS = 5_000;
+
+/**
+ * The trader's runtime state in Redis, for display and for surviving a restart. Redis is a
+ * cache, never the only copy: when its tracking marker is gone (Redis came back empty), the
+ * positions and pending entries are rebuilt from the records before anything reads them.
+ */
 export class RuntimeState {
+  #rebuilding: Promise<void> | undefined;
+  #failedAt = 0;
+  #failure = '';
+
   constructor(
     readonly redis: Redis,
     readonly accountId: string,
     /** Told of an entry of the wrong shape, which is left out (the exchange is asked instead). */
     private readonly onBad: (problem: string) => void = () => undefined,
+    /** Where the tracking state comes from when Redis has lost it (the trader's records); none: Redis only. */
+    private readonly fromRecords?: { read: () => Promise<TrackingFromRecords>; rebuilt: (found: TrackingFromRecords) => void },
   ) {}
 
   async positions(): Promise<Map<string, TrackedPosition>> {
+    await this.#tracking();
     return readHashJson(this.redis, redisKeys.positions(this.accountId), trackedPositionSchema, (_f, problem) => this.onBad(problem));
+  }
+
+  /**
+   * Makes sure Redis holds the tracking state. Until it can be rebuilt, reading it fails: acting
+   * on an empty state would take the account's own positions for foreign ones.
+   */
+  async #tracking(): Promise<void> {
+    if (!this.fromRecords || (await this.redis.exists(redisKeys.tracking(this.accountId))) === 1) return;
+    if (Date.now() - this.#failedAt < REBUILD_RETRY_MS) {
+      throw new AtsError('ATS_TRACKING_NOT_RESTORED', `the tracking state is not in Redis and could not be rebuilt from the records yet: ${this.#failure}`);
+    }
+    this.#rebuilding ??= this.#rebuild().finally(() => (this.#rebuilding = undefined));
+    await this.#rebuilding;
+  }
+
+  async #rebuild(): Promise<void> {
+    const { read, rebuilt } = this.fromRecords!;
+    let found: TrackingFromRecords;
+    try {
+      found = await read();
+    } catch (err) {
+      [this.#failedAt, this.#failure] = [Date.now(), describeError(err)];
+      throw new AtsError('ATS_TRACKING_NOT_RESTORED', `the tracking state is not in Redis and could not be rebuilt from the records: ${this.#failure}`, {
+        cause: err,
+      });
+    }
+    // What Redis holds wins: only what is missing is filled in.
+    const tx = this.redis.multi();
+    for (const p of found.positions) tx.hsetnx(redisKeys.positions(this.accountId), p.symbol, JSON.stringify(p));
+    for (const o of found.pending) tx.hsetnx(redisKeys.pendingOrders(this.accountId), o.clientOrderId, JSON.stringify(o));
+    if (found.dayStartEquity !== undefined) {
+      const stats = redisKeys.stats(this.accountId, statsDay());
+      tx.hsetnx(stats, 'day_start_equity', String(found.dayStartEquity)).expire(stats, TWO_DAYS_S);
+    }
+    tx.set(redisKeys.tracking(this.accountId), String(Date.now()));
+    await tx.exec();
+    rebuilt(found);
   }
 
   async setPosition(p: TrackedPosition): Promise<void> {
@@ -32,6 +85,7 @@ export class RuntimeState {
   }
 
   async pending(): Promise<PendingOrder[]> {
+    await this.#tracking();
     return [...(await readHashJson(this.redis, redisKeys.pendingOrders(this.accountId), pendingOrderSchema, (_f, problem) => this.onBad(problem))).values()];
   }
 

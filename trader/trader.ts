@@ -21,6 +21,7 @@ import { PositionKeeper } from './position-keeper.js';
 import { RecordWriter } from './records.js';
 import { RuntimeState } from './runtime-state.js';
 import { TradingState } from './trading-state.js';
+import { trackingFromRecords } from './tracking-records.js';
 import { orderRow } from './rows.js';
 
 export interface TraderOptions {
@@ -73,10 +74,26 @@ export class Trader {
     this.#o = opts;
     this.accountId = opts.accountId;
     this.#log = opts.logger.child({ account_id: opts.accountId });
-    this.#runtime = new RuntimeState(opts.redis, opts.accountId, (problem) =>
-      this.#log.error({ problem }, 'damaged runtime state in Redis: left out, the exchange is asked instead'),
-    );
     this.#records = new RecordWriter({ db: opts.db, redis: opts.redis, accountId: opts.accountId, logger: this.#log });
+    this.#runtime = new RuntimeState(
+      opts.redis,
+      opts.accountId,
+      (problem) => this.#log.error({ problem }, 'damaged runtime state in Redis: left out, the exchange is asked instead'),
+      {
+        read: async () => {
+          // The records must be complete first: a position opened or closed a moment ago may still wait.
+          if (!(await this.#records.drain(5_000))) throw new AtsError('ATS_TRACKING_NOT_RESTORED', 'records are still waiting for Postgres');
+          return trackingFromRecords(opts.db, opts.accountId);
+        },
+        rebuilt: (found) => {
+          if (found.positions.length + found.pending.length === 0) return;
+          this.#log.warn(
+            { positions: found.positions.map((p) => p.symbol), pendingEntries: found.pending.map((p) => p.symbol) },
+            'Redis had lost the tracking state: rebuilt from the records',
+          );
+        },
+      },
+    );
     this.#reader = new MarketDataReader({
       redis: opts.redis,
       upstream: () => createGovernedClient({ exchange: opts.exchange, wsUrl: opts.wsUrl, governor: opts.governor }),

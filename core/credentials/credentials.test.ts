@@ -1,9 +1,11 @@
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LocalKeyStore } from './local-key-store.js';
 import { resolveMasterKey } from './master-key.js';
 import { readKeyPairDir } from './key-dir.js';
+import { readKeyPairStdin } from './key-stdin.js';
 import { tempDir as testTempDir } from '../../testing/temp.js';
 
 const pair = { apiKey: 'AKIA-test-key-0001', apiSecret: 'sEcReT-value-0001-xyz' };
@@ -66,5 +68,21 @@ describe('credentials directory', () => {
     mkdirSync(join(dir, 'x'));
     writeFileSync(join(dir, 'apiKey'), pair.apiKey);
     await expect(readKeyPairDir(dir)).rejects.toThrow(/Cannot read apiSecret/);
+  });
+});
+
+describe('key pair on standard input', () => {
+  const stream = (text: string) => Readable.from([Buffer.from(text)]);
+
+  it('reads one pair and never echoes what it could not read', async () => {
+    expect(await readKeyPairStdin(stream(JSON.stringify(pair)))).toEqual(pair);
+    const bad = `apiKey=${pair.apiKey}`;
+    const err = await readKeyPairStdin(stream(bad)).catch((e: Error) => e);
+    expect((err as Error).message).toBe('the key pair on standard input is not JSON ({"apiKey":…,"apiSecret":…})');
+  });
+
+  it('gives up when nothing arrives', async () => {
+    const silent = new Readable({ read: () => undefined });
+    await expect(readKeyPairStdin(silent, 200)).rejects.toThrow('no key pair arrived on standard input within 0.2 s (--credentials-stdin)');
   });
 });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createHash, createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -79,8 +79,14 @@ export class LocalKeyStore {
     return existsSync(this.#file(accountId));
   }
 
+  /** Identifies the API key (a hash of it): the same key under two names has the same fingerprint. */
   fingerprint(accountId: string): string {
     return this.#read(accountId).fingerprint;
+  }
+
+  /** Changes whenever the pair is stored again (a rotated secret with the same API key too), never revealing either. */
+  version(accountId: string): string {
+    return createHash('sha256').update(this.#read(accountId).ciphertext).digest('hex').slice(0, 16);
   }
 
   list(): string[] {

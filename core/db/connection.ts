@@ -10,5 +10,8 @@ export function createDb(databaseUrl: string, poolSize = 4): Db {
   // An idle client losing its connection (Postgres restart) must not crash the process: the pool
   // drops it, and the next query opens a new one or fails where its caller handles the failure.
   pool.on('error', () => undefined);
+  // A client in use when Postgres goes away fails its query (the caller handles that) and also
+  // emits 'error'; unheard, that event would crash the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -5,6 +5,7 @@ import * as initial from './migrations/0001-initial.js';
 import * as snapshotUnique from './migrations/0002-snapshot-unique.js';
 import * as positionKey from './migrations/0003-position-key.js';
 import * as fundingPayments from './migrations/0004-funding-payments.js';
+import * as oneKeyOneAccount from './migrations/0005-one-key-one-account.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002-snapshot-unique': snapshotUnique,
   '0003-position-key': positionKey,
   '0004-funding-payments': fundingPayments,
+  '0005-one-key-one-account': oneKeyOneAccount,
 };
 
 /** Applies every pending migration; a second run changes nothing. */

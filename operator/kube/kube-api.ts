@@ -1,3 +1,4 @@
+import { ACCOUNT_MARK } from '../key-binding.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ApiException,
@@ -78,9 +79,11 @@ export class KubeApi {
     );
   }
 
-  async getSecretData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+  /** A Secret's data (base64 values) and the account it is marked for (`ats.dev/account`, label or annotation). */
+  async getSecret(namespace: string, name: string): Promise<{ data: Record<string, string>; markedFor: string | undefined } | undefined> {
     try {
-      return (await this.core.readNamespacedSecret({ name, namespace })).data ?? {};
+      const secret = await this.core.readNamespacedSecret({ name, namespace });
+      return { data: secret.data ?? {}, markedFor: secret.metadata?.annotations?.[ACCOUNT_MARK] ?? secret.metadata?.labels?.[ACCOUNT_MARK] };
     } catch (err) {
       if (notFound(err)) return undefined;
       throw err;

@@ -1,3 +1,5 @@
+import { keyFingerprint } from '../../core/credentials/key-pair.js';
+import { ACCOUNT_MARK } from '../key-binding.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -60,7 +62,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
     api.put(secret('alice-binance'), {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'alice-binance', namespace: NS },
+      metadata: { name: 'alice-binance', namespace: NS, annotations: { [ACCOUNT_MARK]: 'alice' } },
       data: { apiKey: b64('ak-1'), apiSecret: b64('as-1') },
     });
     api.put(ta('alice'), account('alice'));
@@ -108,7 +110,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
     api.put(secret('alice-binance'), {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'alice-binance', namespace: NS },
+      metadata: { name: 'alice-binance', namespace: NS, annotations: { [ACCOUNT_MARK]: 'alice' } },
       data: { apiKey: b64('ak-2'), apiSecret: b64('as-2') },
     });
     await until(() => (api.get(dep('alice')) as any).spec.template.metadata.annotations['ats.dev/secret-version'] !== before);
@@ -141,6 +143,37 @@ describe('operator against a stand-in Kubernetes API server', () => {
     expect(api.get(dep('bob'))).toBeUndefined();
   });
 
+  it('gives a key to one account only: a Secret must be marked for it, and a key bound to another account is refused', async () => {
+    const secretReady = (id: string) => ((api.get(ta(id))?.status as any)?.conditions ?? []).find((c: any) => c.type === 'SecretReady');
+    // mallory names alice's Secret.
+    api.put(ta('mallory'), account('mallory', { secretRef: { name: 'alice-binance' } }));
+    await until(() => secretReady('mallory')?.status === 'False');
+    expect(secretReady('mallory').message).toBe('Secret alice-binance is marked for account alice, not mallory (ats.dev/account): a Secret serves one account');
+    // A Secret of its own, not marked.
+    const own = (annotations: Record<string, string>, apiKey: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'mallory-binance', namespace: NS, annotations },
+      data: { apiKey: b64(apiKey), apiSecret: b64('ms') },
+    });
+    api.put(secret('mallory-binance'), own({}, 'mk-1'));
+    api.put(ta('mallory'), account('mallory'));
+    await until(() => /not marked for account mallory/.test(secretReady('mallory')?.message ?? ''));
+    expect(secretReady('mallory').message).toBe(
+      `Secret mallory-binance is not marked for account mallory: mark it with \`kubectl -n ${NS} annotate secret mallory-binance ats.dev/account=mallory\`, then the trader starts`,
+    );
+    // Marked, but holding alice's API key.
+    api.put(secret('mallory-binance'), own({ [ACCOUNT_MARK]: 'mallory' }, 'ak-2'));
+    await until(() => /already bound to account alice/.test(secretReady('mallory')?.message ?? ''));
+    expect(api.get(dep('mallory'))).toBeUndefined();
+    expect(JSON.stringify(api.get(ta('mallory'))!.status)).not.toContain('ak-2');
+    // A key of its own: it runs.
+    api.put(secret('mallory-binance'), own({ [ACCOUNT_MARK]: 'mallory' }, 'mk-2'));
+    await until(() => api.get(dep('mallory')) !== undefined);
+    const rows = await d.db.selectFrom('accounts').select(['id', 'key_fingerprint']).where('id', 'in', ['alice', 'mallory']).orderBy('id').execute();
+    expect(rows.map((x) => x.key_fingerprint)).toEqual([keyFingerprint('ak-2'), keyFingerprint('mk-2')]);
+  });
+
   it('changes nothing when the operator restarts (idempotent)', async () => {
     const before = api.get(dep('alice'))!.metadata.resourceVersion;
     const configAt = await d.db.selectFrom('trading_config').select('updated_at').where('account_id', '=', 'alice').execute();
@@ -159,7 +192,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
     api.put(secret('carol-binance'), {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'carol-binance', namespace: NS },
+      metadata: { name: 'carol-binance', namespace: NS, annotations: { [ACCOUNT_MARK]: 'carol' } },
       data: { apiKey: b64('c'), apiSecret: b64('c') },
     });
     api.put(ta('carol'), account('carol'));

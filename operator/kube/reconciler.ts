@@ -2,7 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../../core/db/connection.js';
 import { redisKeys, statsDay } from '../../core/redis-contract.js';
+import { keyFingerprint } from '../../core/credentials/key-pair.js';
 import { retireAccount, syncAccount } from '../account-sync.js';
+import { keyBoundElsewhere, secretMarkProblem } from '../key-binding.js';
 import { planAccount } from '../plan.js';
 import { FINALIZER, parseSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type Condition } from '../status.js';
@@ -96,21 +98,22 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   // 4. The spec and the Secret with the key pair, planned the same way as in the local runtime.
   const parsed = parseSpec(account.spec);
   const secretName = parsed.ok ? parsed.spec.secretRef.name : undefined;
-  const secret = secretName ? await kube.getSecretData(namespace, secretName) : undefined;
+  const found = secretName ? await kube.getSecret(namespace, secretName) : undefined;
+  const secret = found?.data;
   const missing = !secret ? 'not found' : !secret.apiKey || !secret.apiSecret ? 'lacks the key apiKey or apiSecret' : undefined;
-  const plan = planAccount({
-    deleting: false,
-    spec: parsed,
-    keyProblem:
-      secretName && missing
-        ? `Secret ${secretName} ${missing} in namespace ${namespace}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts`
-        : undefined,
-  });
+  // A key serves one account: the Secret must name it, and the key must not be bound to another.
+  const fingerprint = secret?.apiKey ? keyFingerprint(Buffer.from(secret.apiKey, 'base64').toString('utf8')) : undefined;
+  const keyProblem = !secretName
+    ? undefined
+    : missing
+      ? `Secret ${secretName} ${missing} in namespace ${namespace}: create it with the keys apiKey and apiSecret (for example seal one with kubeseal), then the trader starts`
+      : (secretMarkProblem(secretName, namespace, name, found?.markedFor) ?? (await keyBoundElsewhere(deps.db, name, fingerprint!)));
+  const plan = planAccount({ deleting: false, spec: parsed, keyProblem });
   if (plan.specError) log.warn({ problem: plan.specError }, 'invalid spec');
 
   // 5. Records and live config (the trader picks a config change up without a restart).
   if (plan.records === 'sync' && plan.spec) {
-    const { configChanged } = await syncAccount(deps, name, plan.spec);
+    const { configChanged } = await syncAccount(deps, name, plan.spec, plan.keyProblem ? undefined : fingerprint);
     if (configChanged) log.info('trading config updated');
   }
 

@@ -104,7 +104,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
       keys.put(id, pair);
       sim.createAccount({ id, ...pair, balance: 10_000 });
       await r.redis.hset(redisKeys.config(id), configEntries(tradingConfigSchema.parse({ minScore: 0, sizing: { mode: 'fixed', usdt: 20 }, leverage: 5 })));
-      await supervisor.ensure({ name: id, args: traderArgs(id, url, id), fingerprint: id });
+      await supervisor.ensure({ name: id, args: traderArgs(id, url), fingerprint: id, stdin: () => JSON.stringify(pair) });
     }
     const deadline = Date.now() + 60_000 + n * 3_000;
     const active = async () =>
