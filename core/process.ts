@@ -18,8 +18,8 @@ export interface ProcessContext {
  * What every long-running ats process starts with: validated environment, Redis, the root
  * logger (also writing the global log streams), a metrics registry, and an orderly shutdown.
  */
-export function startProcess(component: string, labels: Record<string, string> = {}): ProcessContext {
-  const env = loadEnv();
+export function startProcess(component: string, labels: Record<string, string> = {}, overrides: Partial<Env> = {}): ProcessContext {
+  const env = { ...loadEnv(), ...overrides };
   const redis = createRedis(env);
   const root = createRootLogger({ component, env, redis });
   // ioredis reconnects by itself; say once that Redis is gone and once that it is back.

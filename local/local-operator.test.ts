@@ -13,6 +13,9 @@ import { publishSnapshot } from '../core/recommendations.js';
 import { until } from '../testing/until.js';
 import { LocalOperator, type LocalAccountStatus } from './local-operator.js';
 import { ProcessSupervisor } from './process-supervisor.js';
+import { sql } from 'kysely';
+import { traderRoleName } from '../core/db/trader-role.js';
+import { traderRedisUser } from '../core/redis-acl.js';
 
 const manifest = (name: string, secret: string, config: Record<string, unknown> = {}) => `apiVersion: ats.dev/v1alpha1
 kind: TradingAccount
@@ -57,9 +60,20 @@ describe('local runtime', () => {
       logDir: join(state, 'logs'),
       logger: pino({ level: 'silent' }),
       program: ATS_PROGRAM,
-      env: { ...r.env, DATABASE_URL: d.url },
+      // No database or Redis login in the environment: each trader gets its own on standard input.
+      env: { REDIS_KEY_PREFIX: r.prefix },
     });
-    operator = new LocalOperator({ dir, db: d.db, redis: r.redis, keys, supervisor, logger: pino({ level: 'silent' }), intervalMs: 500, simulatorUrl: t.url });
+    operator = new LocalOperator({
+      dir,
+      db: d.db,
+      redis: r.redis,
+      keys,
+      supervisor,
+      logger: pino({ level: 'silent' }),
+      intervalMs: 500,
+      simulatorUrl: t.url,
+      logins: { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix },
+    });
     operator.start();
   });
   afterAll(async () => {
@@ -86,11 +100,16 @@ describe('local runtime', () => {
     ]);
   });
 
-  it('hands a trader only its own key pair: no master key, key store or exported keys in its environment or arguments', async () => {
+  it('hands a trader only its own key pair and logins: no master key, key store, exported keys or admin logins in its environment or arguments', async () => {
     const pid = supervisor.pid('dora')!;
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     const names = environ.map((e) => e.split('=')[0]);
-    for (const name of ['ATS_MASTER_KEY', 'ATS_API_KEY', 'ATS_API_SECRET', 'ATS_STATE_DIR']) expect(names).not.toContain(name);
+    for (const name of ['ATS_MASTER_KEY', 'ATS_API_KEY', 'ATS_API_SECRET', 'ATS_STATE_DIR', 'DATABASE_URL', 'REDIS_URL']) expect(names).not.toContain(name);
+    // It is connected with logins of its own: its Postgres role and its Redis user.
+    const role = await traderRoleName(d.db, 'dora');
+    const sessions = await sql<{ usename: string }>`select usename from pg_stat_activity where datname = current_database()`.execute(d.db);
+    expect(sessions.rows.map((x) => x.usename)).toContain(role);
+    expect(String(await r.redis.call('CLIENT', 'LIST'))).toContain(`user=${traderRedisUser('dora', r.prefix)}`);
     const visible = `${environ.join('\n')}\n${readFileSync(`/proc/${pid}/cmdline`, 'utf8')}`;
     for (const secret of [dora.apiKey, dora.apiSecret, 'exported-api-key-0123456789', 'local-runtime-test-master-key']) expect(visible).not.toContain(secret);
     expect(statSync(join(state, 'logs', 'dora.log')).mode & 0o777).toBe(0o600);

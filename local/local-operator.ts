@@ -11,6 +11,7 @@ import { planAccount } from '../operator/plan.js';
 import { buildStatus, readHeartbeat } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
 import { keyBoundElsewhere } from '../operator/key-binding.js';
+import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../operator/trader-logins.js';
 import type { ProcessSupervisor } from './process-supervisor.js';
 import { describeError } from '../core/errors.js';
 
@@ -55,6 +56,8 @@ export class LocalOperator {
       simulatorUrl?: string;
       /** Called for every valid account before its key is looked up (`ats up`: a demo key and a simulator account). */
       provision?: (accountId: string, spec: TradingAccountSpec) => void;
+      /** Admin connections: each trader start gets a fresh Postgres role and Redis user of its own (none: the supervisor's environment). */
+      logins?: AdminLogins;
     },
   ) {
     this.#folder = new ManifestFolder(o.dir);
@@ -105,6 +108,10 @@ export class LocalOperator {
       this.#known.delete(id);
       await this.o.supervisor.stop(id);
       await retireAccount(this.o, id);
+      if (this.o.logins)
+        await removeTraderLogins(this.o.logins, id).catch((err) =>
+          this.o.logger.warn({ account_id: id, err: describeError(err) }, 'could not remove the trader logins'),
+        );
       await this.o.redis.del(redisKeys.accountStatus(id));
       this.o.logger.info({ account_id: id }, 'manifest removed: trader stopped, records kept');
     }
@@ -148,7 +155,11 @@ export class LocalOperator {
       await this.o.supervisor.ensure({
         name: id,
         args: traderArgs(id, exchange),
-        stdin: () => JSON.stringify(this.o.keys.get(keyName)),
+        // Its key pair and its own logins, made anew (rotated) at every start.
+        stdin: async () => {
+          const logins = this.o.logins ? await provisionTraderLogins(this.o.logins, id) : {};
+          return JSON.stringify({ ...this.o.keys.get(keyName), ...logins });
+        },
         // A key stored again (a rotated secret, even with the same API key) restarts the trader.
         fingerprint: `${exchange}|${this.o.keys.version(keyName)}`,
         urgent: () => this.#holdsPositions(id),

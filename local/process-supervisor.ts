@@ -17,7 +17,7 @@ export interface ProcessLaunch {
    */
   readonly urgent?: () => Promise<boolean>;
   /** Written to the process's standard input at each start, then closed (a trader's own key pair). */
-  readonly stdin?: () => string;
+  readonly stdin?: () => string | Promise<string>;
 }
 
 /**
@@ -134,14 +134,14 @@ export class ProcessSupervisor {
     });
     if (launch.stdin) {
       child.stdin!.on('error', () => undefined); // a child that died at once: its exit is handled below
-      let input = '';
-      try {
-        input = launch.stdin();
-      } catch (err) {
-        // The child then says what it misses and exits; the restart backoff applies.
-        this.opts.logger.error({ process: launch.name, err: describeError(err) }, 'could not prepare the input of the process');
-      }
-      child.stdin!.end(input);
+      // Prepared while the child boots; on failure the child says what it misses and exits, and
+      // the restart backoff applies.
+      void (async () => launch.stdin!())()
+        .catch((err: unknown) => {
+          this.opts.logger.error({ process: launch.name, err: describeError(err) }, 'could not prepare the input of the process');
+          return '';
+        })
+        .then((input) => child.stdin!.end(input));
     }
     entry.child = child;
     entry.startedAt = Date.now();

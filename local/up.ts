@@ -72,13 +72,14 @@ export async function up(opts: UpOptions): Promise<void> {
         throw new AtsError('ATS_NO_REDIS', 'redis-server is not installed: install Redis (apt-get install redis-server) or set REDIS_URL.');
       }
       const port = await freePort();
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
-        detached: true,
-      });
+      // The admin password goes in on standard input (`-`), never on the command line `ps` shows:
+      // each trader logs in as a user of its own that reaches only its account's keys.
+      const password = randomBytes(24).toString('hex');
+      const child = spawn('redis-server', ['-'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      child.stdin!.end(`port ${port}\nbind 127.0.0.1\nsave ""\nappendonly no\nrequirepass ${password}\n`);
       stops.push(['redis-server', () => child.kill('SIGTERM')]);
       helpers.push({ name: 'redis-server', pid: child.pid!, command: 'redis-server' });
-      redisUrl = `redis://127.0.0.1:${port}`;
+      redisUrl = `redis://:${password}@127.0.0.1:${port}`;
       await waitForRedis(redisUrl, `redis-server did not start on ${redisUrl}`);
     } else {
       await waitForRedis(
@@ -151,8 +152,11 @@ export async function up(opts: UpOptions): Promise<void> {
     stops.push(['marketdata', () => marketdata.stopAll()]);
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
-    const supervisor = new ProcessSupervisor({ logDir, env: childEnv, logger });
-    const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision });
+    // Traders get their database and Redis logins (their own) on standard input, not these.
+    const { DATABASE_URL: _db, REDIS_URL: _redis, ...traderEnv } = childEnv;
+    const supervisor = new ProcessSupervisor({ logDir, env: traderEnv, logger });
+    const logins = { db, databaseUrl, redis, redisUrl, keyPrefix: env.REDIS_KEY_PREFIX };
+    const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision, logins });
     operator.start();
     stops.push(['operator and traders', () => operator.stop()]);
     say(`● operator    ${accounts.size} account(s) from ${opts.accounts}: ${[...accounts.keys()].join(', ')}`);

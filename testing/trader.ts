@@ -8,7 +8,10 @@ import { RateGovernor } from '../core/exchange/governor.js';
 import { REDACT_PATHS } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
 import { redisKeys } from '../core/redis-contract.js';
-import { createTestDatabase, createTestRedis, type TestRedis } from './services.js';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from './services.js';
+import { createDb } from '../core/db/connection.js';
+import { provisionTraderRole } from '../core/db/trader-role.js';
+import { provisionTraderRedisUser } from '../core/redis-acl.js';
 import { startTestSimulator, type TestAccount } from './simulator.js';
 import { until } from './until.js';
 import { configEntries, tradingConfigSchema } from '../core/trading-config.js';
@@ -26,8 +29,8 @@ export async function writeConfig(r: TestRedis, accountId: string, config: Recor
 }
 
 /** A trader in this process with its own Redis connection, capturing its log lines. */
-export function testTrader(r: TestRedis, exchange: string, db: Db, account: TestAccount, opts: Partial<TraderOptions> = {}) {
-  const redis = createRedis(r.env);
+export function testTrader(r: TestRedis, exchange: string, db: Db, account: TestAccount, opts: Partial<TraderOptions> = {}, redisUrl = r.env.REDIS_URL) {
+  const redis = createRedis({ ...r.env, REDIS_URL: redisUrl });
   redis.on('error', () => undefined); // Redis outages are part of some tests; ioredis reconnects
   const registry = new Registry();
   const lines: string[] = [];
@@ -77,6 +80,21 @@ export const recommendation = (over: Partial<Recommendation> & Pick<Recommendati
 });
 
 /**
+ * What the operator gives an account's trader: the account's row, its own Postgres role (a
+ * connection as that role) and its own Redis ACL user (a URL).
+ */
+export async function traderAccess(r: TestRedis, d: TestDatabase, accountId: string): Promise<{ db: Db; redisUrl: string }> {
+  await d.db
+    .insertInto('accounts')
+    .values({ id: accountId, name: accountId, exchange: 'simulator', key_fingerprint: null, last_error: null, updated_at: new Date().toISOString() })
+    .onConflict((c) => c.column('id').doNothing())
+    .execute();
+  const db = createDb(await provisionTraderRole(d.db, d.url, accountId));
+  const redisUrl = await provisionTraderRedisUser(r.redis, r.env.REDIS_URL, accountId, r.prefix);
+  return { db, redisUrl };
+}
+
+/**
  * A simulator, Redis prefix, database and one account with this config, traded by an
  * in-process trader that is already active.
  */
@@ -86,7 +104,9 @@ export async function startTraderFixture(config: Record<string, unknown>, balanc
   const d = await createTestDatabase();
   const acct = t.account(balance);
   await writeConfig(r, acct.id, config);
-  const tr = testTrader(r, t.url, d.db, acct);
+  // As in a deployment: the trader connects with its own Postgres role and Redis user.
+  const access = await traderAccess(r, d, acct.id);
+  const tr = testTrader(r, t.url, access.db, acct, {}, access.redisUrl);
   await tr.trader.start();
   await until(() => tr.trader.state === 'active');
   return {
@@ -97,6 +117,7 @@ export async function startTraderFixture(config: Record<string, unknown>, balanc
     tr,
     async close() {
       await tr.close();
+      await access.db.destroy();
       await r.cleanup();
       await d.drop();
       await t.close();

@@ -2,8 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { envSchema } from '../core/env.js';
 import { portOption } from '../core/cli-options.js';
 import { readKeyPairDir } from '../core/credentials/key-dir.js';
-import { readKeyPairStdin } from '../core/credentials/key-stdin.js';
-import { migrateToLatest } from '../core/db/migrate.js';
+import { readTraderHandoff } from '../core/credentials/key-stdin.js';
+import { assertMigrated } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
@@ -15,7 +15,10 @@ export const traderCommand = () =>
     .requiredOption('--account <id>', 'account id')
     .option('--credentials-dir <dir>', 'directory with the files apiKey and apiSecret (a mounted Secret); default: the local encrypted key store')
     .option('--key-name <name>', 'entry of the local key store to use (default: the account id)')
-    .option('--credentials-stdin', 'read the key pair as JSON from standard input once at start (how `ats up` hands each trader its own pair)')
+    .option(
+      '--credentials-stdin',
+      'read the key pair (and its own database and Redis logins) as JSON from standard input once at start (how `ats up` hands each trader its own)',
+    )
     .option('--exchange <target>', 'simulator, live, demo, testnet or a simulator URL (default: ATS_EXCHANGE)', (value: string) => {
       if (!envSchema.shape.ATS_EXCHANGE.safeParse(value).success)
         throw new InvalidArgumentError('expected simulator, live, demo, testnet or an http(s) URL of a simulator');
@@ -23,12 +26,18 @@ export const traderCommand = () =>
     })
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9465)
     .action(async (opts: { account: string; credentialsDir?: string; keyName?: string; credentialsStdin?: boolean; exchange?: string; port: number }) => {
-      const ctx = startProcess('trader', { account: opts.account });
-      const handed = opts.credentialsStdin ? await readKeyPairStdin() : undefined;
+      // Handed over before anything connects: the trader's own database and Redis logins.
+      const handed = opts.credentialsStdin ? await readTraderHandoff() : undefined;
+      const ctx = startProcess(
+        'trader',
+        { account: opts.account },
+        { ...(handed?.databaseUrl ? { DATABASE_URL: handed.databaseUrl } : {}), ...(handed?.redisUrl ? { REDIS_URL: handed.redisUrl } : {}) },
+      );
       const [{ RateGovernor }, { Trader }] = await Promise.all([import('../core/exchange/governor.js'), import('./trader.js')]);
       const log = ctx.root.logger;
       const database = await openDatabase(ctx.env);
-      await migrateToLatest(database.db);
+      // Its role may not change the schema: the operator (or `ats migrate`) migrates.
+      await assertMigrated(database.db);
       const store = opts.credentialsDir || handed ? undefined : localKeyStore(ctx.env);
       const trader = new Trader({
         accountId: opts.account,
@@ -39,7 +48,7 @@ export const traderCommand = () =>
         governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
         exchange: opts.exchange ?? ctx.env.ATS_EXCHANGE,
         wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
-        credentials: async () => handed ?? (opts.credentialsDir ? readKeyPairDir(opts.credentialsDir) : store!.get(opts.keyName ?? opts.account)),
+        credentials: async () => handed?.pair ?? (opts.credentialsDir ? readKeyPairDir(opts.credentialsDir) : store!.get(opts.keyName ?? opts.account)),
       });
       const ops = createOpsServer({
         registry: ctx.registry,

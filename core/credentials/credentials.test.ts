@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { LocalKeyStore } from './local-key-store.js';
 import { resolveMasterKey } from './master-key.js';
 import { readKeyPairDir } from './key-dir.js';
-import { readKeyPairStdin } from './key-stdin.js';
+import { readTraderHandoff } from './key-stdin.js';
+import { scrubSecrets } from '../secrets-scrub.js';
 import { tempDir as testTempDir } from '../../testing/temp.js';
 
 const pair = { apiKey: 'AKIA-test-key-0001', apiSecret: 'sEcReT-value-0001-xyz' };
@@ -75,14 +76,18 @@ describe('key pair on standard input', () => {
   const stream = (text: string) => Readable.from([Buffer.from(text)]);
 
   it('reads one pair and never echoes what it could not read', async () => {
-    expect(await readKeyPairStdin(stream(JSON.stringify(pair)))).toEqual(pair);
+    expect(await readTraderHandoff(stream(JSON.stringify(pair)))).toEqual({ pair });
+    const logins = { databaseUrl: 'postgres://ats_trader_1:pw1secret@127.0.0.1/ats', redisUrl: 'redis://ats-trader-1:pw2secret@127.0.0.1:6379' };
+    expect(await readTraderHandoff(stream(JSON.stringify({ ...pair, ...logins })))).toEqual({ pair, ...logins });
+    // The passwords are secrets from then on: no log line can print them.
+    expect(scrubSecrets('auth pw1secret pw2secret')).toBe('auth [REDACTED] [REDACTED]');
     const bad = `apiKey=${pair.apiKey}`;
-    const err = await readKeyPairStdin(stream(bad)).catch((e: Error) => e);
+    const err = await readTraderHandoff(stream(bad)).catch((e: Error) => e);
     expect((err as Error).message).toBe('the key pair on standard input is not JSON ({"apiKey":…,"apiSecret":…})');
   });
 
   it('gives up when nothing arrives', async () => {
     const silent = new Readable({ read: () => undefined });
-    await expect(readKeyPairStdin(silent, 200)).rejects.toThrow('no key pair arrived on standard input within 0.2 s (--credentials-stdin)');
+    await expect(readTraderHandoff(silent, 200)).rejects.toThrow('no key pair arrived on standard input within 0.2 s (--credentials-stdin)');
   });
 });

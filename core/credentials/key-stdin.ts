@@ -1,12 +1,24 @@
+import { z } from 'zod';
 import { AtsError } from '../errors.js';
+import { registerSecret } from '../secrets-scrub.js';
 import { acceptKeyPair, type KeyPair } from './key-pair.js';
 
+/** What the local runtime hands a trader: its key pair and its own database and Redis logins. */
+export interface TraderHandoff {
+  readonly pair: KeyPair;
+  readonly databaseUrl?: string | undefined;
+  readonly redisUrl?: string | undefined;
+}
+
+const loginsSchema = z.object({ databaseUrl: z.string().url().optional(), redisUrl: z.string().url().optional() });
+
 /**
- * Reads one key pair (`{"apiKey":…,"apiSecret":…}`) from standard input, as the local runtime
- * hands it to a trader: the child never sees the key store, the master key or another account's
- * keys, and nothing is written to disk or the environment.
+ * Reads one key pair (`{"apiKey":…,"apiSecret":…}`, with the trader's own `databaseUrl` and
+ * `redisUrl` when given) from standard input, as the local runtime hands them to a trader: the
+ * child never sees the key store, the master key, another account's keys or the admin logins,
+ * and nothing is written to disk or the environment.
  */
-export async function readKeyPairStdin(input: NodeJS.ReadableStream = process.stdin, timeoutMs = 10_000): Promise<KeyPair> {
+export async function readTraderHandoff(input: NodeJS.ReadableStream = process.stdin, timeoutMs = 10_000): Promise<TraderHandoff> {
   const chunks: Buffer[] = [];
   const text = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
@@ -30,5 +42,12 @@ export async function readKeyPairStdin(input: NodeJS.ReadableStream = process.st
     // Never echo the text: it is key material.
     throw new AtsError('ATS_CREDENTIALS_INVALID', 'the key pair on standard input is not JSON ({"apiKey":…,"apiSecret":…})');
   }
-  return acceptKeyPair(value as KeyPair, 'standard input');
+  const pair = acceptKeyPair(value as KeyPair, 'standard input');
+  const logins = loginsSchema.safeParse(value);
+  if (!logins.success) throw new AtsError('ATS_CREDENTIALS_INVALID', 'the databaseUrl or redisUrl on standard input is not a URL');
+  for (const url of [logins.data.databaseUrl, logins.data.redisUrl]) {
+    const password = url ? decodeURIComponent(new URL(url).password) : '';
+    if (password) registerSecret(password);
+  }
+  return { pair, ...logins.data };
 }

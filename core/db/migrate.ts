@@ -6,6 +6,7 @@ import * as snapshotUnique from './migrations/0002-snapshot-unique.js';
 import * as positionKey from './migrations/0003-position-key.js';
 import * as fundingPayments from './migrations/0004-funding-payments.js';
 import * as oneKeyOneAccount from './migrations/0005-one-key-one-account.js';
+import * as rowLevelSecurity from './migrations/0006-row-level-security.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003-position-key': positionKey,
   '0004-funding-payments': fundingPayments,
   '0005-one-key-one-account': oneKeyOneAccount,
+  '0006-row-level-security': rowLevelSecurity,
 };
 
 /** Applies every pending migration; a second run changes nothing. */
@@ -32,6 +34,29 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
     });
   }
   return result;
+}
+
+/**
+ * Fails unless every migration this code knows has been applied: a process that must not change
+ * the schema (a trader, with its own role) checks instead of migrating.
+ */
+export async function assertMigrated(db: Db): Promise<void> {
+  let applied: string[];
+  try {
+    applied = (
+      await db
+        .selectFrom('ats_migrations' as never)
+        .select('name' as never)
+        .execute()
+    ).map((r) => (r as { name: string }).name);
+  } catch (err) {
+    throw new AtsError('ATS_SCHEMA_BEHIND', `Cannot read the database's migrations (${describe(err)}): run \`ats migrate\` (or start the operator) first.`, {
+      cause: err,
+    });
+  }
+  const missing = Object.keys(migrations).filter((name) => !applied.includes(name));
+  if (missing.length > 0)
+    throw new AtsError('ATS_SCHEMA_BEHIND', `The database lacks migrations ${missing.join(', ')}: run \`ats migrate\` (or start the operator) first.`);
 }
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));

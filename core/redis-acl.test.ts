@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestRedis, type TestRedis } from '../testing/services.js';
+import { createRedis, type Redis } from './redis.js';
+import { redisKeys, statsDay } from './redis-contract.js';
+import { provisionTraderRedisUser, removeTraderRedisUser } from './redis-acl.js';
+
+describe("a trader's Redis user", () => {
+  let r: TestRedis;
+  let alice: Redis;
+  let aliceUrl: string;
+
+  beforeAll(async () => {
+    r = createTestRedis();
+    aliceUrl = await provisionTraderRedisUser(r.redis, r.env.REDIS_URL, 'alice', r.prefix);
+    await provisionTraderRedisUser(r.redis, r.env.REDIS_URL, 'bob', r.prefix);
+    alice = createRedis({ REDIS_URL: aliceUrl, REDIS_KEY_PREFIX: r.prefix });
+    await r.redis.hset(redisKeys.config('alice'), 'leverage', '2');
+    await r.redis.hset(redisKeys.config('bob'), 'leverage', '3');
+    await r.redis.hset(redisKeys.positions('bob'), 'BTCUSDT', '{}');
+    await r.redis.set(redisKeys.markPriceAll(), '{}');
+  });
+  afterAll(async () => {
+    alice.disconnect();
+    await r.cleanup();
+  });
+
+  it("reads its config and shared market data, writes its own runtime keys, and cannot touch another account's", async () => {
+    expect(await alice.hget(redisKeys.config('alice'), 'leverage')).toBe('2');
+    expect(await alice.get(redisKeys.markPriceAll())).toBe('{}');
+    await alice.hset(redisKeys.positions('alice'), 'ETHUSDT', '{}');
+    await alice.hincrby(redisKeys.stats('alice', statsDay()), 'orders_placed', 1);
+    await alice.xadd(redisKeys.logs('error'), '*', 'msg', 'x');
+
+    await expect(alice.hset(redisKeys.config('alice'), 'leverage', '125')).rejects.toThrow(/NOPERM/);
+    await expect(alice.hgetall(redisKeys.config('bob'))).rejects.toThrow(/NOPERM/);
+    await expect(alice.hgetall(redisKeys.positions('bob'))).rejects.toThrow(/NOPERM/);
+    await expect(alice.del(redisKeys.positions('bob'))).rejects.toThrow(/NOPERM/);
+    await expect(alice.hincrby(redisKeys.stats('bob', statsDay()), 'orders_placed', 1)).rejects.toThrow(/NOPERM/);
+    await expect(alice.xrange(redisKeys.logs('error'), '-', '+')).rejects.toThrow(/NOPERM/);
+    await expect(alice.set(redisKeys.recommendationsSnapshot(), '{}')).rejects.toThrow(/NOPERM/);
+    await expect(alice.keys('*')).rejects.toThrow(/NOPERM/);
+    await expect(alice.call('FLUSHALL')).rejects.toThrow(/NOPERM/);
+    await expect(alice.call('ACL', 'SETUSER', 'mallory', 'on', '~*', '+@all')).rejects.toThrow(/NOPERM/);
+    await expect(alice.eval("return redis.call('HGETALL', KEYS[1])", 1, redisKeys.positions('bob'))).rejects.toThrow(/access|NOPERM/);
+    expect(await r.redis.hgetall(redisKeys.positions('bob'))).toEqual({ BTCUSDT: '{}' });
+    expect(await r.redis.hget(redisKeys.config('alice'), 'leverage')).toBe('2');
+
+    const sub = createRedis({ REDIS_URL: aliceUrl, REDIS_KEY_PREFIX: r.prefix });
+    await sub.subscribe(redisKeys.recommendationsChannel(), redisKeys.configChannel('alice'));
+    await expect(sub.subscribe(redisKeys.configChannel('bob'))).rejects.toThrow(/NOPERM/);
+    sub.disconnect();
+  });
+
+  it('rotates: a new password per provisioning, and a removed user is refused', async () => {
+    const again = await provisionTraderRedisUser(r.redis, r.env.REDIS_URL, 'bob', r.prefix);
+    expect(new URL(again).password).not.toBe('');
+    const bob = createRedis({ REDIS_URL: again, REDIS_KEY_PREFIX: r.prefix });
+    expect(await bob.hgetall(redisKeys.positions('bob'))).toEqual({ BTCUSDT: '{}' });
+    bob.disconnect();
+    await removeTraderRedisUser(r.redis, 'bob', r.prefix);
+    const probe = r.redis.duplicate();
+    const { username, password } = new URL(again);
+    await expect(probe.call('AUTH', username, password)).rejects.toThrow(/WRONGPASS/);
+    probe.disconnect();
+  });
+});
