@@ -63,12 +63,12 @@ export function traderAclRules(accountId: string, keyPrefix = ''): string[] {
 
 /**
  * Makes (or re-keys) the account's trader user with a new random password and returns the Redis
- * URL for it: `adminUrl` with that user and password. Each call rotates the password (connections
- * already open stay open). Needs a connection allowed to run ACL SETUSER (the operator's).
+ * URL for it: `adminUrl` with that user and password. Each call rotates the password unless
+ * `keep` is given (after a Redis restart, which forgets its users); connections already open stay open. Needs a connection allowed to run ACL SETUSER (the operator's).
  */
-export async function provisionTraderRedisUser(redis: Redis, adminUrl: string, accountId: string, keyPrefix = ''): Promise<string> {
+export async function provisionTraderRedisUser(redis: Redis, adminUrl: string, accountId: string, keyPrefix = '', keep?: string): Promise<string> {
   const user = traderRedisUser(accountId, keyPrefix);
-  const password = randomBytes(24).toString('hex');
+  const password = keep && /^[0-9a-f]{48}$/.test(keep) ? keep : randomBytes(24).toString('hex');
   await redis.call('ACL', 'SETUSER', user, ...traderAclRules(accountId, keyPrefix), 'on', `>${password}`);
   const url = new URL(adminUrl);
   url.username = user;

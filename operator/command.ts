@@ -7,6 +7,7 @@ import { portOption } from '../core/cli-options.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
 import { describeError } from '../core/errors.js';
+import { DEFAULT_REDIS_URL } from '../core/env.js';
 
 export const operatorCommand = () =>
   new Command('operator')
@@ -52,6 +53,14 @@ export const operatorCommand = () =>
           redis: ctx.redis,
           logger: log,
           namespace: opts.namespace,
+          // Each trader gets a Postgres role and a Redis user of its own, made from these.
+          logins: {
+            db: database.db,
+            databaseUrl: database.url,
+            redis: ctx.redis,
+            redisUrl: ctx.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+            keyPrefix: ctx.env.REDIS_KEY_PREFIX,
+          },
           deployment: {
             image: opts.image,
             runtimeSecret: opts.runtimeSecret,

@@ -21,11 +21,13 @@ export interface TraderLogins {
 /**
  * Makes (or rotates) the account's trader logins: a Postgres role that row-level security holds
  * to the account's rows, and a Redis user that ACLs hold to the account's keys. The account's
- * row must exist (its role is mapped to it).
+ * row must exist (its role is mapped to it). With `keep`, the same passwords are set again: a
+ * Redis restarted without persistence has forgotten its users, and this brings them back.
  */
-export async function provisionTraderLogins(a: AdminLogins, accountId: string): Promise<TraderLogins> {
-  const databaseUrl = await provisionTraderRole(a.db, a.databaseUrl, accountId);
-  const redisUrl = await provisionTraderRedisUser(a.redis, a.redisUrl, accountId, a.keyPrefix ?? '');
+export async function provisionTraderLogins(a: AdminLogins, accountId: string, keep?: TraderLogins): Promise<TraderLogins> {
+  const password = (url: string | undefined) => (url ? decodeURIComponent(new URL(url).password) : undefined);
+  const databaseUrl = await provisionTraderRole(a.db, a.databaseUrl, accountId, password(keep?.databaseUrl));
+  const redisUrl = await provisionTraderRedisUser(a.redis, a.redisUrl, accountId, a.keyPrefix ?? '', password(keep?.redisUrl));
   return { databaseUrl, redisUrl };
 }
 

@@ -15,13 +15,13 @@ export async function traderRoleName(db: Db, accountId: string): Promise<string>
 
 /**
  * Makes (or re-keys) the account's trader role with a new random password and returns the
- * connection URL for it: `adminUrl` with that role and password. Each call rotates the password;
- * connections already open stay open. Needs a connection with CREATEROLE (the operator's).
+ * connection URL for it: `adminUrl` with that role and password. Each call rotates the password
+ * unless `keep` (a password this made before) is given; connections already open stay open. Needs a connection with CREATEROLE (the operator's).
  */
-export async function provisionTraderRole(db: Db, adminUrl: string, accountId: string): Promise<string> {
+export async function provisionTraderRole(db: Db, adminUrl: string, accountId: string, keep?: string): Promise<string> {
   const role = await traderRoleName(db, accountId);
   // Hex only: safe inside the SQL literal (CREATE ROLE takes no bind parameters).
-  const password = randomBytes(24).toString('hex');
+  const password = keep && /^[0-9a-f]{48}$/.test(keep) ? keep : randomBytes(24).toString('hex');
   await db.transaction().execute(async (tx) => {
     const exists = await sql<{ n: number }>`select 1 as n from pg_roles where rolname = ${role}`.execute(tx);
     const ident = sql.id(role);

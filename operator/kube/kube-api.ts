@@ -10,6 +10,7 @@ import {
   setHeaderOptions,
   type V1Deployment,
   type V1Lease,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../spec.js';
 import type { AccountStatus } from '../status.js';
@@ -88,6 +89,14 @@ export class KubeApi {
       if (notFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** A Secret the operator owns (a trader's logins), by server-side apply. */
+  async applySecret(s: V1Secret): Promise<void> {
+    await this.core.patchNamespacedSecret(
+      { name: s.metadata!.name!, namespace: s.metadata!.namespace!, body: s, fieldManager: FIELD_MANAGER, force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
   }
 
   /** Server-side apply with the operator's own field manager. */

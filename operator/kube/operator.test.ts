@@ -7,6 +7,9 @@ import { redisKeys } from '../../core/redis-contract.js';
 import { StandInApiServer } from '../../testing/kube-api-server.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../testing/services.js';
 import { until } from '../../testing/until.js';
+import { createDb } from '../../core/db/connection.js';
+import { traderRoleName, traderRoles } from '../../core/db/trader-role.js';
+import { traderRedisUser } from '../../core/redis-acl.js';
 import { parseAllDocuments } from 'yaml';
 import { helm } from '../../testing/helm.js';
 import { FINALIZER } from '../spec.js';
@@ -40,6 +43,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
       logger: pino({ level: 'silent' }),
       namespace: NS,
       resyncMs: 400,
+      logins: { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix },
       deployment: { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES },
     });
 
@@ -93,6 +97,33 @@ describe('operator against a stand-in Kubernetes API server', () => {
       { id: 'alice', name: 'alice account', exchange: 'demo', status: 'active' },
     ]);
     expect(await r.redis.hget(redisKeys.config('alice'), 'minScore')).toBe('0.6');
+  });
+
+  it('gives the trader logins of its own in a Secret it owns, and brings its Redis user back after a Redis restart', async () => {
+    const logins = api.get(secret('trader-alice-logins')) as any;
+    expect(logins.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'TradingAccount', name: 'alice', controller: true })]);
+    const pod = (api.get(dep('alice')) as any).spec.template.spec;
+    expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: 'trader-alice-logins' } }]);
+    const value = (k: string) => Buffer.from(logins.data[k], 'base64').toString('utf8');
+    expect(new URL(value('DATABASE_URL')).username).toBe(await traderRoleName(d.db, 'alice'));
+    expect(new URL(value('REDIS_URL')).username).toBe(traderRedisUser('alice', r.prefix));
+    // The role reaches only alice's rows.
+    const asAlice = createDb(value('DATABASE_URL'));
+    expect((await asAlice.selectFrom('accounts').select('id').execute()).map((a) => a.id)).toEqual(['alice']);
+    await asAlice.destroy();
+
+    // A Redis without persistence forgets its users: the next pass sets the same login again.
+    await r.redis.call('ACL', 'DELUSER', traderRedisUser('alice', r.prefix));
+    const { username, password } = new URL(value('REDIS_URL'));
+    await until(async () => {
+      const probe = r.redis.duplicate();
+      const ok = await probe.call('AUTH', username, password).then(
+        () => true,
+        () => false,
+      );
+      probe.disconnect();
+      return ok;
+    });
   });
 
   it('applies a spec change to Postgres and Redis without touching the Deployment', async () => {
@@ -224,6 +255,9 @@ describe('operator against a stand-in Kubernetes API server', () => {
     expect(await d.db.selectFrom('accounts').select('status').where('id', '=', 'alice').executeTakeFirst()).toEqual({ status: 'deleted' });
     expect(await d.db.selectFrom('trades').select('id').where('account_id', '=', 'alice').execute()).toHaveLength(1);
     expect(await r.redis.exists(redisKeys.config('alice'))).toBe(0);
+    // Its logins no longer work.
+    expect(await traderRoles(d.db)).not.toContain(await traderRoleName(d.db, 'alice'));
+    expect(String(await r.redis.call('ACL', 'USERS'))).not.toContain(traderRedisUser('alice', r.prefix));
   });
 
   it('elects one leader through a Lease; another takes over when it stops renewing', async () => {

@@ -9,7 +9,16 @@ import { planAccount } from '../plan.js';
 import { FINALIZER, parseSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type Condition } from '../status.js';
 import { isConflict, type KubeApi } from './kube-api.js';
-import { secretVersion, traderDeployment, traderName, type TraderDeploymentOptions } from './trader-deployment.js';
+import {
+  loginsSecret,
+  loginsSecretName,
+  secretVersion,
+  traderDeployment,
+  traderName,
+  type AccountRef,
+  type TraderDeploymentOptions,
+} from './trader-deployment.js';
+import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../trader-logins.js';
 import { describeError } from '../../core/errors.js';
 
 export interface ReconcilerDeps {
@@ -18,6 +27,8 @@ export interface ReconcilerDeps {
   readonly redis: Redis;
   readonly logger: Logger;
   readonly deployment: TraderDeploymentOptions;
+  /** Admin connections to make each trader's own logins with; none: traders use the runtime Secret's. */
+  readonly logins?: AdminLogins | undefined;
   readonly now?: () => number;
 }
 
@@ -47,6 +58,8 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
     if (!finalizers.includes(FINALIZER)) return {};
     await kube.deleteDeployment(namespace, traderName(name));
     await retireAccount(deps, name);
+    // Its logins stop working; their Secret goes with the account (owner reference).
+    if (deps.logins) await removeTraderLogins(deps.logins, name);
     try {
       await kube.setFinalizers(
         account,
@@ -120,7 +133,9 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   // 6. The trader Deployment (server-side apply; the Secret's digest rolls it on key rotation).
   if (plan.trader === 'stop') await kube.deleteDeployment(namespace, traderName(name));
   if (plan.trader === 'run' && plan.spec && secret) {
-    const desired = traderDeployment({ name, namespace, uid: account.metadata.uid }, plan.spec, secretVersion(secret), deps.deployment);
+    const ref = { name, namespace, uid: account.metadata.uid };
+    const loginsVersion = deps.logins ? await ensureLogins(deps.kube, deps.logins, ref) : '';
+    const desired = traderDeployment(ref, plan.spec, secretVersion(secret) + loginsVersion, { ...deps.deployment, ownLogins: deps.logins !== undefined });
     const current = await kube.getDeployment(namespace, traderName(name));
     await kube.applyDeployment(desired);
     const keyAnnotation = 'ats.dev/secret-version';
@@ -133,4 +148,18 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   // 7. Status from observation.
   await writeStatus(plan.specError, plan.keyProblem);
   return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
+}
+
+/**
+ * The trader's own Postgres role and Redis user, and the Secret that hands them to its pod. The
+ * passwords in an existing Secret are set again (a Redis restarted empty has forgotten its
+ * users); deleting the Secret rotates them, and the trader rolls. Returns the logins' digest.
+ */
+async function ensureLogins(kube: KubeApi, admin: AdminLogins, ref: AccountRef): Promise<string> {
+  const found = await kube.getSecret(ref.namespace, loginsSecretName(ref.name));
+  const text = (key: string) => (found?.data[key] ? Buffer.from(found.data[key], 'base64').toString('utf8') : undefined);
+  const [databaseUrl, redisUrl] = [text('DATABASE_URL'), text('REDIS_URL')];
+  const logins = await provisionTraderLogins(admin, ref.name, databaseUrl && redisUrl ? { databaseUrl, redisUrl } : undefined);
+  if (logins.databaseUrl !== databaseUrl || logins.redisUrl !== redisUrl) await kube.applySecret(loginsSecret(ref, logins, admin.keyPrefix));
+  return secretVersion({ ...logins });
 }

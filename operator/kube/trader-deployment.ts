@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { GROUP, KIND, VERSION, type TradingAccountSpec } from '../spec.js';
 
 export interface TraderDeploymentOptions {
   readonly image: string;
   /** Secret with DATABASE_URL and REDIS_URL for every ats process (made by the chart). */
   readonly runtimeSecret: string;
+  /** Give each trader logins of its own (a Secret the operator makes) instead of the runtime Secret's. */
+  readonly ownLogins?: boolean;
   readonly logLevel: string;
   readonly resources: { readonly requests: { cpu: string; memory: string }; readonly limits: { cpu: string; memory: string } };
   /** The Helm release the operator belongs to: its metrics Service selects the traders by it. */
@@ -21,6 +23,8 @@ export interface AccountRef {
 export const TRADER_PORT = 9465;
 export const CREDENTIALS_DIR = '/var/run/secrets/ats';
 export const traderName = (account: string) => `trader-${account}`;
+/** The Secret with a trader's own DATABASE_URL and REDIS_URL (its Postgres role and Redis user). */
+export const loginsSecretName = (account: string) => `trader-${account}-logins`;
 export const accountLabel = 'ats.dev/account';
 
 /** A digest of the Secret's data: in the pod template, so a rotated key rolls the trader (and reveals nothing). */
@@ -76,7 +80,7 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
               imagePullPolicy: 'IfNotPresent',
               args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
               env: [{ name: 'LOG_LEVEL', value: o.logLevel }],
-              envFrom: [{ secretRef: { name: o.runtimeSecret } }],
+              envFrom: [{ secretRef: { name: o.ownLogins ? loginsSecretName(account.name) : o.runtimeSecret } }],
               ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
               resources: { requests: { ...o.resources.requests }, limits: { ...o.resources.limits } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
@@ -109,3 +113,25 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
 }
 
 export const DEFAULT_TRADER_RESOURCES = { requests: { cpu: '20m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
+
+/** The trader's logins Secret, owned by its TradingAccount (it goes with it). */
+export function loginsSecret(account: AccountRef, logins: { databaseUrl: string; redisUrl: string }, keyPrefix: string | undefined): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: loginsSecretName(account.name),
+      namespace: account.namespace,
+      labels: { 'app.kubernetes.io/name': 'ats', 'app.kubernetes.io/managed-by': 'ats-operator', [accountLabel]: account.name },
+      ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: account.name, uid: account.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    // `data`, not `stringData`: what the operator reads back is exactly what it wrote.
+    data: Object.fromEntries(
+      Object.entries({ DATABASE_URL: logins.databaseUrl, REDIS_URL: logins.redisUrl, ...(keyPrefix ? { REDIS_KEY_PREFIX: keyPrefix } : {}) }).map(([k, v]) => [
+        k,
+        Buffer.from(v).toString('base64'),
+      ]),
+    ),
+  };
+}
