@@ -67,7 +67,8 @@ describe('Helm chart', () => {
     );
     const role = render([]).find((d) => d.kind === 'Role') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
     const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
-    expect(secrets.verbs).toEqual(['get']);
+    // Reads account Secrets by name and applies the traders' logins Secrets: never lists, watches or deletes them.
+    expect(secrets.verbs).toEqual(['get', 'create', 'patch']);
     expect(role.rules.flatMap((r) => r.verbs)).not.toContain('*');
   });
 
