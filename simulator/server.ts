@@ -167,6 +167,15 @@ export class Simulator {
       positions: positionRiskV3(this.engine, account).filter((p) => Number(p.positionAmt) !== 0),
       openOrders: this.engine.openOrders(account).length,
       openAlgoOrders: this.engine.openAlgos(account).length,
+      /** Symbols with an open stop-loss (STOP / STOP_MARKET) order. */
+      stopSymbols: [
+        ...new Set(
+          this.engine
+            .openAlgos(account)
+            .filter((a) => a.orderType.startsWith('STOP'))
+            .map((a) => a.symbol),
+        ),
+      ],
       ordersPlaced: account.ordersPlaced,
       trades: account.trades.length,
       fundingPayments: account.funding.length,
