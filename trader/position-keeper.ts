@@ -55,11 +55,12 @@ export class PositionKeeper {
   async #recordOpening(t: TrackedPosition): Promise<void> {
     this.#recordOpen(t);
     if (!t.recommendationId) return;
-    const entry = await this.c.account().findOrder(t.symbol, clientOrderId(this.c.accountId, t.recommendationId, 'entry'));
+    const id = clientOrderId(this.c.accountId, t.recommendationId, 'entry');
+    const entry = await this.c.account().findOrder(t.symbol, id);
     if (!entry) return;
     this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, t.symbol, 'entry', entry, t.recommendationId) });
     // Killed between tracking the position and forgetting the intent: the intent goes now.
-    if (entry.state !== 'open') await this.c.runtime.removePending(entry.clientOrderId ?? '');
+    if (entry.state !== 'open') await this.c.runtime.removePending(id);
   }
 
   #recordOpen(t: TrackedPosition): void {
