@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestRedis, type TestRedis } from '../testing/services.js';
 import { createRedis, type Redis } from './redis.js';
 import { redisKeys, statsDay } from './redis-contract.js';
-import { provisionTraderRedisUser, removeTraderRedisUser } from './redis-acl.js';
+import { provisionMarketdataRedisUser, provisionTraderRedisUser, removeTraderRedisUser } from './redis-acl.js';
 
 describe("a trader's Redis user", () => {
   let r: TestRedis;
@@ -62,5 +62,38 @@ describe("a trader's Redis user", () => {
     const { username, password } = new URL(again);
     await expect(probe.call('AUTH', username, password)).rejects.toThrow(/WRONGPASS/);
     probe.disconnect();
+  });
+});
+
+describe("marketdata's Redis user", () => {
+  let r: TestRedis;
+  let md: Redis;
+
+  beforeAll(async () => {
+    r = createTestRedis();
+    md = createRedis({ REDIS_URL: await provisionMarketdataRedisUser(r.redis, r.env.REDIS_URL, r.prefix), REDIS_KEY_PREFIX: r.prefix });
+    await r.redis.hset(redisKeys.config('alice'), 'leverage', '2');
+    await r.redis.hset(redisKeys.positions('alice'), 'BTCUSDT', '{}');
+  });
+  afterAll(async () => {
+    md.disconnect();
+    await r.cleanup();
+  });
+
+  it('writes the market data, recommendations and its lease, and reads or changes no account', async () => {
+    await md.set(redisKeys.markPriceAll(), '{}', 'PX', 5_000);
+    await md.set(redisKeys.recommendationsSnapshot(), '{}');
+    await md.incr(redisKeys.recommendationsVersion());
+    await md.set(redisKeys.marketdataLease(), 'me', 'PX', 3_000);
+    await md.publish(redisKeys.recommendationsChannel(), '1');
+    await md.xadd(redisKeys.logs('info'), '*', 'msg', 'x');
+
+    await expect(md.hgetall(redisKeys.config('alice'))).rejects.toThrow(/NOPERM/);
+    await expect(md.hset(redisKeys.config('alice'), 'leverage', '125')).rejects.toThrow(/NOPERM/);
+    await expect(md.hgetall(redisKeys.positions('alice'))).rejects.toThrow(/NOPERM/);
+    await expect(md.publish(redisKeys.configChannel('alice'), 'x')).rejects.toThrow(/NOPERM/);
+    await expect(md.keys('*')).rejects.toThrow(/NOPERM/);
+    await expect(md.call('ACL', 'SETUSER', 'mallory', 'on', '~*', '+@all')).rejects.toThrow(/NOPERM/);
+    expect(await r.redis.hget(redisKeys.config('alice'), 'leverage')).toBe('2');
   });
 });

@@ -1,9 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { loginPassword, loginUrl } from './login.js';
 import { redisKeys } from './redis-contract.js';
 
 /** Redis glob characters in a literal part of a pattern. */
 const literal = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+
+/**
+ * The commands of every ats process but the operator: data, pub/sub, transactions and scripts,
+ * and nothing that reaches other keys or the server (KEYS, SCAN, FLUSHALL, CONFIG, ACL, ...).
+ * INFO is the client's ready check.
+ */
+const COMMANDS = ['-@all', '+@read', '+@write', '+@pubsub', '+@transaction', '+@scripting', '+@connection', '-@dangerous', '+info', '-scan', '-randomkey'];
 
 /** The ACL user name of an account's trader; the key prefix keeps two installations on one Redis apart. */
 export const traderRedisUser = (accountId: string, keyPrefix = '') =>
@@ -32,19 +40,7 @@ export function traderAclRules(accountId: string, keyPrefix = ''): string[] {
   ]);
   return [
     'reset',
-    // Everything a trader sends, and nothing that reaches other keys or the server (KEYS, SCAN,
-    // FLUSHALL, CONFIG, ACL, ...): INFO is the client's ready check.
-    '-@all',
-    '+@read',
-    '+@write',
-    '+@pubsub',
-    '+@transaction',
-    '+@scripting',
-    '+@connection',
-    '-@dangerous',
-    '+info',
-    '-scan',
-    '-randomkey',
+    ...COMMANDS,
     ...own,
     `~${k(redisKeys.stats(accountId, ''))}*`,
     `%R~${k(redisKeys.config(accountId))}`,
@@ -67,13 +63,45 @@ export function traderAclRules(accountId: string, keyPrefix = ''): string[] {
  * `keep` is given (after a Redis restart, which forgets its users); connections already open stay open. Needs a connection allowed to run ACL SETUSER (the operator's).
  */
 export async function provisionTraderRedisUser(redis: Redis, adminUrl: string, accountId: string, keyPrefix = '', keep?: string): Promise<string> {
-  const user = traderRedisUser(accountId, keyPrefix);
-  const password = keep && /^[0-9a-f]{48}$/.test(keep) ? keep : randomBytes(24).toString('hex');
-  await redis.call('ACL', 'SETUSER', user, ...traderAclRules(accountId, keyPrefix), 'on', `>${password}`);
-  const url = new URL(adminUrl);
-  url.username = user;
-  url.password = password;
-  return url.toString();
+  return setUser(redis, adminUrl, traderRedisUser(accountId, keyPrefix), traderAclRules(accountId, keyPrefix), keep);
+}
+
+/** marketdata's ACL user name (one per key prefix). */
+export const marketdataRedisUser = (keyPrefix = '') => `ats-marketdata-${createHash('sha256').update(keyPrefix).digest('hex').slice(0, 24)}`;
+
+/**
+ * What marketdata may touch: the market-data caches and their refresh locks, the recommendations
+ * and their channel, its lease and heartbeat, the shared rate-limit budget, and the log streams
+ * (append). No account's keys.
+ */
+export function marketdataAclRules(keyPrefix = ''): string[] {
+  const k = (key: string) => literal(keyPrefix + key);
+  return [
+    'reset',
+    ...COMMANDS,
+    `~${k('ats:md:')}*`,
+    `~${k('ats:lock:ats:md:')}*`,
+    `~${k('ats:recommendations:')}*`,
+    `~${k(redisKeys.marketdataLease())}`,
+    `~${k(redisKeys.heartbeat('marketdata'))}`,
+    `~${k(redisKeys.governor('weight'))}`,
+    `~${k(redisKeys.governor('weight:'))}*`,
+    `~${k(redisKeys.governor('pause_until'))}`,
+    `~${k(redisKeys.governor('weight_limit'))}`,
+    `%W~${k('ats:logs:')}*`,
+    `&${literal(redisKeys.recommendationsChannel())}`,
+  ];
+}
+
+/** Makes (or re-keys, as `provisionTraderRedisUser`) marketdata's user and returns its Redis URL. */
+export async function provisionMarketdataRedisUser(redis: Redis, adminUrl: string, keyPrefix = '', keep?: string): Promise<string> {
+  return setUser(redis, adminUrl, marketdataRedisUser(keyPrefix), marketdataAclRules(keyPrefix), keep);
+}
+
+async function setUser(redis: Redis, adminUrl: string, user: string, rules: string[], keep: string | undefined): Promise<string> {
+  const password = loginPassword(keep);
+  await redis.call('ACL', 'SETUSER', user, ...rules, 'on', `>${password}`);
+  return loginUrl(adminUrl, user, password);
 }
 
 /** Removes the account's trader user and closes its connections (an account deleted). */

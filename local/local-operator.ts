@@ -11,7 +11,7 @@ import { planAccount } from '../operator/plan.js';
 import { buildStatus, readHeartbeat } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
 import { keyBoundElsewhere } from '../operator/key-binding.js';
-import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../operator/trader-logins.js';
+import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../operator/logins.js';
 import type { ProcessSupervisor } from './process-supervisor.js';
 import { describeError } from '../core/errors.js';
 

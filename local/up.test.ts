@@ -11,6 +11,8 @@ import { decimal } from '../core/decimal.js';
 import { readRuntimeFile } from '../core/runtime-file.js';
 import { recordedLedger } from '../testing/trader.js';
 import { DEFAULT_UP } from '../cli/up-command.js';
+import { sql } from 'kysely';
+import { marketdataRoleName } from '../core/db/marketdata-role.js';
 
 describe('ats up', () => {
   let r: TestRedis;
@@ -84,6 +86,11 @@ describe('ats up', () => {
         60_000,
         1_000,
       );
+
+      // marketdata records the recommendations as its own role, not as the admin.
+      const sessions = await sql<{ usename: string }>`select distinct usename from pg_stat_activity where datname = current_database()`.execute(d.db);
+      expect(sessions.rows.map((row) => row.usename)).toContain(await marketdataRoleName(d.db));
+      expect((await d.db.selectFrom('recommendations').select('id').execute()).length).toBeGreaterThan(0);
 
       up.child.kill('SIGINT');
       expect(await up.exited).toBe(0);

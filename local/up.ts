@@ -17,6 +17,7 @@ import { Simulator } from '../simulator/server.js';
 import { parseSpec, type TradingAccountSpec } from '../operator/spec.js';
 import { LiveFeed } from './live-feed.js';
 import { LocalOperator } from './local-operator.js';
+import { provisionMarketdataLogins } from '../operator/logins.js';
 import { ManifestFolder } from './manifests.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
@@ -131,31 +132,31 @@ export async function up(opts: UpOptions): Promise<void> {
       if (!atStart.has(id)) say(`● account     ${id} added: a demo key and ${opts.balance} USDT on the simulator`);
     };
 
-    // ATS_PARENT_PID: every child stops by itself when this process is gone.
+    // ATS_PARENT_PID: every child stops by itself when this process is gone. No DATABASE_URL or
+    // REDIS_URL: each child gets logins of its own on standard input.
     const feedSince = Date.now();
     const childEnv = {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX,
       ATS_EXCHANGE: simUrl,
       ATS_PARENT_PID: String(process.pid),
       // Metrics and probes of local processes are for this machine only.
       ATS_METRICS_HOST: '127.0.0.1',
     };
-    // A name of its own on the marketdata lease: restarted, it takes the lease back at once.
+    // marketdata logs in as itself (it may record recommendations and reach no account), under a
+    // name of its own on the marketdata lease: restarted, it takes the lease back at once.
+    const logins = { db, databaseUrl, redis, redisUrl, keyPrefix: env.REDIS_KEY_PREFIX };
+    const own = await provisionMarketdataLogins(logins);
     const marketdata = new ProcessSupervisor({ logDir, env: { ...childEnv, ATS_INSTANCE_ID: `marketdata-${process.pid}` }, logger });
     await marketdata.ensure({
       name: 'marketdata',
       fingerprint: 'marketdata',
-      args: ['marketdata', '--port', '0', '--scan-every', String(opts.scanEverySeconds / 60), '--validity', '3'],
+      args: ['marketdata', '--logins-stdin', '--port', '0', '--scan-every', String(opts.scanEverySeconds / 60), '--validity', '3'],
+      stdin: () => JSON.stringify(own),
     });
     stops.push(['marketdata', () => marketdata.stopAll()]);
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
-    // Traders get their database and Redis logins (their own) on standard input, not these.
-    const { DATABASE_URL: _db, REDIS_URL: _redis, ...traderEnv } = childEnv;
-    const supervisor = new ProcessSupervisor({ logDir, env: traderEnv, logger });
-    const logins = { db, databaseUrl, redis, redisUrl, keyPrefix: env.REDIS_KEY_PREFIX };
+    const supervisor = new ProcessSupervisor({ logDir, env: childEnv, logger });
     const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision, logins });
     operator.start();
     stops.push(['operator and traders', () => operator.stop()]);

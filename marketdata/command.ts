@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { portOption, positiveOption as positive } from '../core/cli-options.js';
-import { migrateToLatest } from '../core/db/migrate.js';
+import { assertMigrated, migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
+import { readLoginsHandoff } from '../core/credentials/key-stdin.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
 
@@ -13,12 +14,24 @@ export const marketdataCommand = () =>
     .option('--interval <interval>', 'kline interval the strategy reads', '1h')
     .option('--universe <n>', 'how many of the most traded USDT perpetuals to scan', positive('universe'), 20)
     .option('--validity <minutes>', 'minutes a recommendation stays actionable', positive('validity'), 60)
+    .option('--logins-stdin', 'read its own database and Redis logins as JSON from standard input once at start (how `ats up` hands them over)')
     .action(async (opts) => {
-      const ctx = startProcess('marketdata');
+      // Handed over before anything connects: marketdata's own database and Redis logins.
+      const handed = opts.loginsStdin ? await readLoginsHandoff() : undefined;
+      const ctx = startProcess(
+        'marketdata',
+        {},
+        {
+          ...(handed?.databaseUrl ? { DATABASE_URL: handed.databaseUrl } : {}),
+          ...(handed?.redisUrl ? { REDIS_URL: handed.redisUrl } : {}),
+        },
+      );
       const [{ RateGovernor }, { MarketdataService }] = await Promise.all([import('../core/exchange/governor.js'), import('./service.js')]);
       const log = ctx.root.logger;
       const database = await openDatabase(ctx.env, (m) => log.debug({ postgres: m }, 'embedded postgres'));
-      await migrateToLatest(database.db);
+      // With DATABASE_URL it has its own role, which may not change the schema: the operator (or
+      // `ats up`) migrates. Without, the embedded database is its own.
+      await (ctx.env.DATABASE_URL ? assertMigrated(database.db) : migrateToLatest(database.db));
       const service = new MarketdataService({
         redis: ctx.redis,
         db: database.db,

@@ -40,7 +40,7 @@ describe('recommendation scan over replayed data', () => {
   });
 
   it('publishes a snapshot, a row per recommendation and a notification; a re-scan of the bar adds no rows', async () => {
-    const md = testMarketdata(r, t.url, d.db, { scanIntervalMs: 3_600_000 });
+    const md = await testMarketdata(r, t.url, d, { scanIntervalMs: 3_600_000 });
     const subscriber = createRedis(r.env);
     const notes: string[] = [];
     await subscriber.subscribe(redisKeys.recommendationsChannel());

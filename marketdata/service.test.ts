@@ -14,12 +14,12 @@ import { until } from '../testing/until.js';
 describe('marketdata service', () => {
   let t: TestSimulator;
   let r: TestRedis;
-  let md: ReturnType<typeof testMarketdata>;
+  let md: Awaited<ReturnType<typeof testMarketdata>>;
 
   beforeAll(async () => {
     t = await startTestSimulator({ speed: 60 });
     r = createTestRedis();
-    md = testMarketdata(r, t.url, undefined, { tickerIntervalMs: 3_600_000, scanIntervalMs: 3_600_000 });
+    md = await testMarketdata(r, t.url, undefined, { tickerIntervalMs: 3_600_000, scanIntervalMs: 3_600_000 });
     md.service.start();
     await until(async () => (await r.redis.exists(redisKeys.markPriceAll(), redisKeys.ticker24hAll(), redisKeys.exchangeInfo())) === 3);
   });
@@ -122,8 +122,8 @@ describe('two marketdata instances', () => {
   });
 
   it('only one polls; when it dies the standby takes over within seconds', async () => {
-    const a = testMarketdata(r, t.url, undefined, { instanceId: 'md-a', leaseMs: 2_000, scanIntervalMs: 3_600_000 });
-    const b = testMarketdata(r, t.url, undefined, { instanceId: 'md-b', leaseMs: 2_000, scanIntervalMs: 3_600_000 });
+    const a = await testMarketdata(r, t.url, undefined, { instanceId: 'md-a', leaseMs: 2_000, scanIntervalMs: 3_600_000 });
+    const b = await testMarketdata(r, t.url, undefined, { instanceId: 'md-b', leaseMs: 2_000, scanIntervalMs: 3_600_000 });
     a.service.start();
     await until(() => a.service.active);
     b.service.start();
@@ -157,8 +157,8 @@ describe('two marketdata instances', () => {
   };
 
   it('with the default lease, a standby takes over before the mark prices lapse: traders never find them missing', { timeout: 30_000 }, async () => {
-    const a = testMarketdata(r, t.url, undefined, { instanceId: 'md-c', scanIntervalMs: 3_600_000 });
-    const b = testMarketdata(r, t.url, undefined, { instanceId: 'md-d', scanIntervalMs: 3_600_000 });
+    const a = await testMarketdata(r, t.url, undefined, { instanceId: 'md-c', scanIntervalMs: 3_600_000 });
+    const b = await testMarketdata(r, t.url, undefined, { instanceId: 'md-d', scanIntervalMs: 3_600_000 });
     a.service.start();
     await until(() => a.service.active);
     b.service.start();
@@ -171,11 +171,11 @@ describe('two marketdata instances', () => {
   });
 
   it('restarted under the same name (the pod name), it takes its lease back at once', { timeout: 30_000 }, async () => {
-    const first = testMarketdata(r, t.url, undefined, { instanceId: 'md-pod-1', scanIntervalMs: 3_600_000, leaseMs: 60_000 });
+    const first = await testMarketdata(r, t.url, undefined, { instanceId: 'md-pod-1', scanIntervalMs: 3_600_000, leaseMs: 60_000 });
     first.service.start();
     await until(() => first.service.active);
     await first.service.crash();
-    const again = testMarketdata(r, t.url, undefined, { instanceId: 'md-pod-1', scanIntervalMs: 3_600_000, leaseMs: 60_000 });
+    const again = await testMarketdata(r, t.url, undefined, { instanceId: 'md-pod-1', scanIntervalMs: 3_600_000, leaseMs: 60_000 });
     const restartedAt = Date.now();
     again.service.start();
     await until(() => again.service.active, 5_000, 20);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createDb, type Db } from '../core/db/connection.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { traderRoles } from '../core/db/trader-role.js';
+import { marketdataRoleName } from '../core/db/marketdata-role.js';
 import { freePort } from '../core/db/embedded.js';
 import { createRedis, type Redis } from '../core/redis.js';
 import { until } from './until.js';
@@ -34,8 +35,8 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
     url,
     db,
     drop: async () => {
-      // Trader roles belong to the server, not the database: they go too.
-      const roles = opts.migrate === false ? [] : await traderRoles(db).catch(() => []);
+      // Trader and marketdata roles belong to the server, not the database: they go too.
+      const roles = [...(await traderRoles(db).catch(() => [])), await marketdataRoleName(db)];
       await db.destroy();
       const c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
       await c.connect();
@@ -73,7 +74,7 @@ export function createTestRedis(): TestRedis {
       const raw = createRedis({ REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: '' });
       const found = await raw.keys(`${prefix}*`);
       if (found.length > 0) await raw.del(...found);
-      // Trader ACL users made under this prefix (their rules name it).
+      // Trader and marketdata ACL users made under this prefix (their rules name it).
       const users = (await raw.call('ACL', 'LIST')) as string[];
       for (const line of users) if (line.includes(`~${prefix}`)) await raw.call('ACL', 'DELUSER', line.split(' ')[1]!);
       raw.disconnect();

@@ -12,6 +12,9 @@ export interface TraderHandoff {
 
 const loginsSchema = z.object({ databaseUrl: z.string().url().optional(), redisUrl: z.string().url().optional() });
 
+/** What the local runtime hands marketdata: its own database and Redis logins. */
+export type LoginsHandoff = z.infer<typeof loginsSchema>;
+
 /**
  * Reads one key pair (`{"apiKey":…,"apiSecret":…}`, with the trader's own `databaseUrl` and
  * `redisUrl` when given) from standard input, as the local runtime hands them to a trader: the
@@ -19,10 +22,20 @@ const loginsSchema = z.object({ databaseUrl: z.string().url().optional(), redisU
  * and nothing is written to disk or the environment.
  */
 export async function readTraderHandoff(input: NodeJS.ReadableStream = process.stdin, timeoutMs = 10_000): Promise<TraderHandoff> {
+  const value = await readStdinJson(input, timeoutMs, 'key pair', '{"apiKey":…,"apiSecret":…}', '--credentials-stdin');
+  return { pair: acceptKeyPair(value as KeyPair, 'standard input'), ...acceptLogins(value) };
+}
+
+/** Reads `{"databaseUrl":…,"redisUrl":…}` from standard input, as the local runtime hands marketdata its own logins. */
+export async function readLoginsHandoff(input: NodeJS.ReadableStream = process.stdin, timeoutMs = 10_000): Promise<LoginsHandoff> {
+  return acceptLogins(await readStdinJson(input, timeoutMs, 'logins', '{"databaseUrl":…,"redisUrl":…}', '--logins-stdin'));
+}
+
+async function readStdinJson(input: NodeJS.ReadableStream, timeoutMs: number, what: string, shape: string, flag: string): Promise<unknown> {
   const chunks: Buffer[] = [];
   const text = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new AtsError('ATS_CREDENTIALS_MISSING', `no key pair arrived on standard input within ${timeoutMs / 1000} s (--credentials-stdin)`)),
+      () => reject(new AtsError('ATS_CREDENTIALS_MISSING', `no ${what} arrived on standard input within ${timeoutMs / 1000} s (${flag})`)),
       timeoutMs,
     );
     input.on('data', (c: Buffer) => chunks.push(c));
@@ -35,19 +48,21 @@ export async function readTraderHandoff(input: NodeJS.ReadableStream = process.s
       reject(err);
     });
   });
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     // Never echo the text: it is key material.
-    throw new AtsError('ATS_CREDENTIALS_INVALID', 'the key pair on standard input is not JSON ({"apiKey":…,"apiSecret":…})');
+    throw new AtsError('ATS_CREDENTIALS_INVALID', `the ${what} on standard input is not JSON (${shape})`);
   }
-  const pair = acceptKeyPair(value as KeyPair, 'standard input');
+}
+
+/** The logins in a handoff; their passwords are scrubbed from every log line from now on. */
+function acceptLogins(value: unknown): LoginsHandoff {
   const logins = loginsSchema.safeParse(value);
   if (!logins.success) throw new AtsError('ATS_CREDENTIALS_INVALID', 'the databaseUrl or redisUrl on standard input is not a URL');
   for (const url of [logins.data.databaseUrl, logins.data.redisUrl]) {
     const password = url ? decodeURIComponent(new URL(url).password) : '';
     if (password) registerSecret(password);
   }
-  return { pair, ...logins.data };
+  return logins.data;
 }

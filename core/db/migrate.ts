@@ -7,6 +7,7 @@ import * as positionKey from './migrations/0003-position-key.js';
 import * as fundingPayments from './migrations/0004-funding-payments.js';
 import * as oneKeyOneAccount from './migrations/0005-one-key-one-account.js';
 import * as rowLevelSecurity from './migrations/0006-row-level-security.js';
+import * as marketdataRole from './migrations/0007-marketdata-role.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0004-funding-payments': fundingPayments,
   '0005-one-key-one-account': oneKeyOneAccount,
   '0006-row-level-security': rowLevelSecurity,
+  '0007-marketdata-role': marketdataRole,
 };
 
 /** Applies every pending migration; a second run changes nothing. */

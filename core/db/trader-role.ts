@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { loginPassword, loginUrl } from '../login.js';
 import type { Db } from './connection.js';
 
 /**
@@ -20,8 +21,7 @@ export async function traderRoleName(db: Db, accountId: string): Promise<string>
  */
 export async function provisionTraderRole(db: Db, adminUrl: string, accountId: string, keep?: string): Promise<string> {
   const role = await traderRoleName(db, accountId);
-  // Hex only: safe inside the SQL literal (CREATE ROLE takes no bind parameters).
-  const password = keep && /^[0-9a-f]{48}$/.test(keep) ? keep : randomBytes(24).toString('hex');
+  const password = loginPassword(keep);
   await db.transaction().execute(async (tx) => {
     const exists = await sql<{ n: number }>`select 1 as n from pg_roles where rolname = ${role}`.execute(tx);
     const ident = sql.id(role);
@@ -31,10 +31,7 @@ export async function provisionTraderRole(db: Db, adminUrl: string, accountId: s
     await sql`insert into account_roles (role_name, account_id) values (${role}, ${accountId})
       on conflict (role_name) do update set account_id = excluded.account_id`.execute(tx);
   });
-  const url = new URL(adminUrl);
-  url.username = role;
-  url.password = password;
-  return url.toString();
+  return loginUrl(adminUrl, role, password);
 }
 
 /** Removes the account's trader role (an account deleted): it can no longer log in. */

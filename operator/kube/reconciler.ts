@@ -18,7 +18,7 @@ import {
   type AccountRef,
   type TraderDeploymentOptions,
 } from './trader-deployment.js';
-import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../trader-logins.js';
+import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../logins.js';
 import { describeError } from '../../core/errors.js';
 
 export interface ReconcilerDeps {
