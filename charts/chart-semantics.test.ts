@@ -86,7 +86,11 @@ describe.each(variants)('Helm chart semantics (%s)', (_name, extra) => {
   });
 
   it("references only Secrets, ConfigMaps, ServiceAccounts and Roles of the release (or the user's account Secrets)", () => {
-    const secrets = new Set([...names('Secret'), USER_SECRET]);
+    // The operator makes marketdata's logins Secret under the name its flag gives.
+    const operatorArgs: string[] = docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-operator'))!.spec.template.spec.containers[0].args;
+    const made = operatorArgs.filter((a) => a.startsWith('--marketdata-secret=')).map((a) => a.split('=')[1]!);
+    expect(made).toHaveLength(1);
+    const secrets = new Set([...names('Secret'), USER_SECRET, ...made]);
     for (const { owner, template } of pods(docs)) {
       const spec = template.spec;
       if (spec.serviceAccountName) expect(names('ServiceAccount'), owner).toContain(spec.serviceAccountName);

@@ -48,12 +48,22 @@ export const chartValuesSchema = z
         bundled: z.boolean().describe('true: a small Postgres in the release; false: set externalUrl'),
         image,
         storage: quantity.describe('Size of the bundled database volume'),
-        password: z.string().describe('Bundled database password; empty: generated at install and kept on upgrades'),
+        password: z
+          .string()
+          .describe("Password of the bundled database's workload role `ats` (not a superuser); empty: generated at install and kept on upgrades"),
         externalUrl: externalUrl('postgres'),
         resources,
       })
       .strict(),
-    redis: z.object({ bundled: z.boolean(), image, externalUrl: externalUrl('redis'), resources }).strict(),
+    redis: z
+      .object({
+        bundled: z.boolean().describe('true: a small Redis in the release (no persistence, ACLs); false: set externalUrl'),
+        image,
+        password: z.string().describe("Password of the bundled Redis's user `ats` (the operator's); empty: generated at install and kept on upgrades"),
+        externalUrl: externalUrl('redis'),
+        resources,
+      })
+      .strict(),
     metrics: z
       .object({
         serviceMonitor: z.object({ enabled: z.boolean(), interval: z.string().regex(/^[0-9]+(ms|s|m|h)$/), labels }).strict(),

@@ -15,14 +15,15 @@ helm upgrade --install ats charts/ats --namespace "$NS" --create-namespace \
   --set marketdata.scanEveryMinutes=1 --set marketdata.interval=1m
 kubectl -n "$NS" rollout status deploy/ats-sim deploy/ats-operator deploy/ats-marketdata --timeout=180s
 
-# Accounts on the simulator, their Secrets, and their TradingAccounts.
-kubectl -n "$NS" port-forward svc/ats-sim 18480:8480 >/dev/null 2>&1 &
+# Accounts on the simulator (its admin API listens on the pod's loopback: a port-forward reaches
+# it), their Secrets, and their TradingAccounts.
+kubectl -n "$NS" port-forward deploy/ats-sim 18481:8481 >/dev/null 2>&1 &
 PF=$!
 trap 'kill $PF' EXIT
 sleep 2
 for name in alice bob; do
   key=$(openssl rand -hex 24); secret=$(openssl rand -hex 32)
-  curl -fsS -X POST localhost:18480/_sim/accounts -H 'content-type: application/json' \
+  curl -fsS -X POST localhost:18481/_sim/accounts -H 'content-type: application/json' \
     -d "{\"id\":\"$name\",\"apiKey\":\"$key\",\"apiSecret\":\"$secret\",\"balance\":10000}" >/dev/null
   kubectl -n "$NS" create secret generic "$name-binance" --from-literal=apiKey="$key" --from-literal=apiSecret="$secret" \
     --dry-run=client -o yaml | kubectl label --local -f - ats.dev/account="$name" -o yaml | kubectl apply -f -

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
+import { sql } from 'kysely';
+import type { Db } from '../core/db/connection.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { portOption } from '../core/cli-options.js';
@@ -15,6 +17,7 @@ export const operatorCommand = () =>
     .requiredOption('--namespace <ns>', 'namespace to watch (where TradingAccounts, their Secrets and traders live)', process.env.ATS_NAMESPACE)
     .requiredOption('--image <image>', 'image of the trader pods (the same ats image)', process.env.ATS_IMAGE)
     .option('--runtime-secret <name>', 'Secret with DATABASE_URL and REDIS_URL for the traders', 'ats-runtime')
+    .option('--marketdata-secret <name>', "Secret to keep marketdata's own database and Redis logins in (the chart's marketdata reads it)")
     .option('--lease-name <name>', 'the Lease that elects one leader among operator replicas', 'ats-operator')
     .option('--instance <release>', 'the Helm release: trader pods carry it as app.kubernetes.io/instance')
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9466)
@@ -25,6 +28,7 @@ export const operatorCommand = () =>
         namespace: string;
         image: string;
         runtimeSecret: string;
+        marketdataSecret?: string;
         leaseName: string;
         instance?: string;
         port: number;
@@ -42,6 +46,10 @@ export const operatorCommand = () =>
         const log = ctx.root.logger;
         const database = await openDatabase(ctx.env);
         await migrateToLatest(database.db);
+        if (await isSuperuser(database.db))
+          log.warn(
+            'DATABASE_URL logs in as a superuser: ats needs only a role that owns the database and may create roles (CREATEROLE). Use such a role (README: Per-account logins).',
+          );
         const kc = new KubeConfig();
         kc.loadFromDefault();
         const kube = new KubeApi(kc);
@@ -53,7 +61,8 @@ export const operatorCommand = () =>
           redis: ctx.redis,
           logger: log,
           namespace: opts.namespace,
-          // Each trader gets a Postgres role and a Redis user of its own, made from these.
+          ...(opts.marketdataSecret ? { marketdataLogins: { secret: opts.marketdataSecret, runtimeSecret: opts.runtimeSecret } } : {}),
+          // Each trader (and marketdata) gets a Postgres role and a Redis user of its own, made from these.
           logins: {
             db: database.db,
             databaseUrl: database.url,
@@ -106,3 +115,6 @@ export const operatorCommand = () =>
         });
       },
     );
+
+const isSuperuser = async (db: Db) =>
+  (await sql<{ s: boolean }>`select rolsuper as s from pg_roles where rolname = current_user`.execute(db)).rows[0]?.s === true;

@@ -6,9 +6,11 @@ import { DEFAULT_SIM_PORT, DEFAULT_SYMBOLS } from './defaults.js';
 
 export const simCommand = () =>
   new Command('sim')
-    .description('run the Binance USD-M Futures simulator (REST + WebSocket + admin API on one port)')
+    .description('run the Binance USD-M Futures simulator (REST + WebSocket, and the admin API on the same port or --admin-port)')
     .option('--port <port>', 'port to listen on', portOption, DEFAULT_SIM_PORT)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--admin-port <port>', 'serve the admin API (/_sim) on this port of its own instead (in a cluster: out of reach of other pods)', portOption)
+    .option('--admin-host <host>', 'address of the admin port', '127.0.0.1')
     .option('--speed <x>', 'market time per wall-clock time (3600 = an hourly bar a second, 0 = frozen)', number('speed'), 60)
     .option('--data-dir <dir>', 'folder of <SYMBOL>-1h.csv klines to replay (default: ../shared/data when present, else the sample in simulator/data)')
     .option('--generate', 'use the seeded price generator instead of replaying data')
@@ -36,8 +38,12 @@ export const simCommand = () =>
         if (!id || !apiKey || !apiSecret) throw new InvalidArgumentError('--account takes id:apiKey:apiSecret[:balance]');
         sim.createAccount({ id, apiKey, apiSecret, balance: Number(balance ?? 10_000) });
       }
-      const { url, wsUrl } = await sim.listen(opts.port, opts.host);
-      logger.info({ url, wsUrl, source: sim.source, speed: opts.speed, symbols: sim.engine.book.symbols() }, 'simulator listening');
+      const { url, wsUrl, adminUrl } = await sim.listen(
+        opts.port,
+        opts.host,
+        opts.adminPort === undefined ? undefined : { port: opts.adminPort, host: opts.adminHost },
+      );
+      logger.info({ url, wsUrl, adminUrl, source: sim.source, speed: opts.speed, symbols: sim.engine.book.symbols() }, 'simulator listening');
       const stop = async () => {
         await sim.close();
         process.exit(0);

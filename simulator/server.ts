@@ -77,6 +77,8 @@ export class Simulator {
   /** The folder of the replayed klines, when replaying. */
   readonly dataDir: string | undefined;
   readonly #server: Server;
+  /** The admin API's own server, when `listen` was given an admin port. */
+  #adminServer: Server | undefined;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #sockets = new Set<WebSocket>();
   readonly #requests = new Map<string, number>();
@@ -127,23 +129,31 @@ export class Simulator {
     return Date.now() + this.faults.clockSkewMs;
   }
 
-  async listen(port = 0, host = '127.0.0.1'): Promise<{ url: string; wsUrl: string; port: number }> {
-    await new Promise<void>((resolveListen, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => resolveListen());
-    });
+  /**
+   * Serves the exchange on `port`. With `admin`, the admin API (`/_sim`) is served there instead,
+   * on a port of its own (in a cluster: bound to the pod's loopback, out of the cluster's reach),
+   * and the exchange's port answers `/_sim` with 404.
+   */
+  async listen(port = 0, host = '127.0.0.1', admin?: { port: number; host?: string }): Promise<{ url: string; wsUrl: string; port: number; adminUrl: string }> {
+    const actual = await listenOn(this.#server, port, host);
+    let adminUrl = `http://${host}:${actual}`;
+    if (admin) {
+      const adminHost = admin.host ?? '127.0.0.1';
+      this.#adminServer = createServer((req, res) => void this.#handleAdminOnly(req, res));
+      adminUrl = `http://${adminHost}:${await listenOn(this.#adminServer, admin.port, adminHost)}`;
+    }
     this.#start();
-    const address = this.#server.address();
-    const actual = typeof address === 'object' && address ? address.port : port;
-    return { url: `http://${host}:${actual}`, wsUrl: `ws://${host}:${actual}`, port: actual };
+    return { url: `http://${host}:${actual}`, wsUrl: `ws://${host}:${actual}`, port: actual, adminUrl };
   }
 
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     for (const s of this.#sockets) s.terminate();
     this.marketStreams.closeAll();
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    for (const server of [this.#server, this.#adminServer].filter((x): x is Server => x !== undefined)) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   }
 
   createAccount(opts: { id?: string | undefined; apiKey: string; apiSecret: string; balance: number }): SimAccount {
@@ -237,7 +247,7 @@ export class Simulator {
     } catch {
       return send(res, 400, { code: -1000, msg: 'bad request' });
     }
-    if (parsed.path.startsWith('/_sim/')) return this.#handleAdmin(parsed, req, res);
+    if (parsed.path.startsWith('/_sim/') && !this.#adminServer) return this.#handleAdmin(parsed, req, res);
     const key = `${parsed.method} ${parsed.path}`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
@@ -273,6 +283,17 @@ export class Simulator {
       if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
       send(res, error.status, error.body(), headers);
     }
+  }
+
+  async #handleAdminOnly(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let parsed;
+    try {
+      parsed = await parseRequest(req);
+    } catch {
+      return send(res, 400, { error: 'bad request' });
+    }
+    if (!parsed.path.startsWith('/_sim/')) return send(res, 404, { error: `the admin port serves /_sim only, not ${parsed.path}` });
+    return this.#handleAdmin(parsed, req, res);
   }
 
   #handleAdmin(parsed: Awaited<ReturnType<typeof parseRequest>>, req: IncomingMessage, res: ServerResponse): void {
@@ -331,4 +352,14 @@ function loadFundingRates(file: string | undefined): Map<string, number> {
   if (!file || !existsSync(file)) return new Map();
   const rows = JSON.parse(readFileSync(file, 'utf8')) as Array<{ symbol: string; lastFundingRate: string }>;
   return new Map(rows.map((r) => [r.symbol, Number(r.lastFundingRate)]));
+}
+
+/** Listens and returns the port (the one the system chose, for port 0). */
+async function listenOn(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
 }

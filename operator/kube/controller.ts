@@ -4,12 +4,15 @@ import { GROUP, PLURAL, VERSION } from '../spec.js';
 import type { TradingAccountResource } from './kube-api.js';
 import { reconcile, type ReconcilerDeps } from './reconciler.js';
 import { describeError } from '../../core/errors.js';
+import { ensureMarketdataLogins } from './logins-secret.js';
 
 export interface ControllerOptions extends ReconcilerDeps {
   readonly namespace: string;
   /** Everything is listed and reconciled again this often (Secrets, status, drift). */
   readonly resyncMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Also kept on every relist: marketdata's logins, in this Secret (owned by the runtime Secret). */
+  readonly marketdataLogins?: { readonly secret: string; readonly runtimeSecret: string };
 }
 
 /**
@@ -81,6 +84,11 @@ export class Controller {
   }
 
   async #relist(): Promise<string> {
+    const md = this.#o.marketdataLogins;
+    if (md && this.#o.logins)
+      await ensureMarketdataLogins(this.#o.kube, this.#o.logins, this.#o.namespace, md.secret, md.runtimeSecret).catch((err) =>
+        this.#log.warn({ err: describeError(err) }, "marketdata's logins could not be made or set again; the next relist retries"),
+      );
     const { items, resourceVersion } = await this.#o.kube.listAccounts(this.#o.namespace);
     for (const item of items) this.enqueue(item.metadata.name);
     return resourceVersion;

@@ -81,10 +81,14 @@ export class KubeApi {
   }
 
   /** A Secret's data (base64 values) and the account it is marked for (`ats.dev/account`, label or annotation). */
-  async getSecret(namespace: string, name: string): Promise<{ data: Record<string, string>; markedFor: string | undefined } | undefined> {
+  async getSecret(namespace: string, name: string): Promise<{ data: Record<string, string>; uid: string; markedFor: string | undefined } | undefined> {
     try {
       const secret = await this.core.readNamespacedSecret({ name, namespace });
-      return { data: secret.data ?? {}, markedFor: secret.metadata?.annotations?.[ACCOUNT_MARK] ?? secret.metadata?.labels?.[ACCOUNT_MARK] };
+      return {
+        data: secret.data ?? {},
+        uid: secret.metadata?.uid ?? '',
+        markedFor: secret.metadata?.annotations?.[ACCOUNT_MARK] ?? secret.metadata?.labels?.[ACCOUNT_MARK],
+      };
     } catch (err) {
       if (notFound(err)) return undefined;
       throw err;

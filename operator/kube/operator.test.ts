@@ -9,7 +9,8 @@ import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis 
 import { until } from '../../testing/until.js';
 import { createDb } from '../../core/db/connection.js';
 import { traderRoleName, traderRoles } from '../../core/db/trader-role.js';
-import { traderRedisUser } from '../../core/redis-acl.js';
+import { marketdataRedisUser, traderRedisUser } from '../../core/redis-acl.js';
+import { marketdataRoleName } from '../../core/db/marketdata-role.js';
 import { parseAllDocuments } from 'yaml';
 import { helm } from '../../testing/helm.js';
 import { FINALIZER } from '../spec.js';
@@ -43,6 +44,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
       logger: pino({ level: 'silent' }),
       namespace: NS,
       resyncMs: 400,
+      marketdataLogins: { secret: 'ats-marketdata-logins', runtimeSecret: 'ats-runtime' },
       logins: { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix },
       deployment: { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES },
     });
@@ -52,6 +54,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
     await api.start();
     r = createTestRedis();
     d = await createTestDatabase();
+    api.put(secret('ats-runtime'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ats-runtime', namespace: NS }, data: {} });
     controller = newController();
     await controller.start();
   });
@@ -124,6 +127,31 @@ describe('operator against a stand-in Kubernetes API server', () => {
       probe.disconnect();
       return ok;
     });
+  });
+
+  it("keeps marketdata's own logins in a Secret that goes with the release, and sets its Redis user again", async () => {
+    await until(() => api.get(secret('ats-marketdata-logins')) !== undefined);
+    const logins = api.get(secret('ats-marketdata-logins')) as any;
+    expect(logins.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Secret', name: 'ats-runtime', uid: api.get(secret('ats-runtime'))!.metadata.uid }),
+    ]);
+    const value = (k: string) => Buffer.from(logins.data[k], 'base64').toString('utf8');
+    expect(new URL(value('DATABASE_URL')).username).toBe(await marketdataRoleName(d.db));
+    expect(new URL(value('REDIS_URL')).username).toBe(marketdataRedisUser(r.prefix));
+    expect(value('REDIS_KEY_PREFIX')).toBe(r.prefix);
+    await r.redis.call('ACL', 'DELUSER', marketdataRedisUser(r.prefix));
+    const { username, password } = new URL(value('REDIS_URL'));
+    await until(async () => {
+      const probe = r.redis.duplicate();
+      const ok = await probe.call('AUTH', username, password).then(
+        () => true,
+        () => false,
+      );
+      probe.disconnect();
+      return ok;
+    });
+    // Same passwords: the Secret was not rewritten.
+    expect((api.get(secret('ats-marketdata-logins')) as any).data).toEqual(logins.data);
   });
 
   it('applies a spec change to Postgres and Redis without touching the Deployment', async () => {

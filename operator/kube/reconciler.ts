@@ -9,6 +9,7 @@ import { planAccount } from '../plan.js';
 import { FINALIZER, parseSpec } from '../spec.js';
 import { buildStatus, readHeartbeat, type Condition } from '../status.js';
 import { isConflict, type KubeApi } from './kube-api.js';
+import { loginsIn, sameLogins } from './logins-secret.js';
 import {
   loginsSecret,
   loginsSecretName,
@@ -156,10 +157,8 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
  * users); deleting the Secret rotates them, and the trader rolls. Returns the logins' digest.
  */
 async function ensureLogins(kube: KubeApi, admin: AdminLogins, ref: AccountRef): Promise<string> {
-  const found = await kube.getSecret(ref.namespace, loginsSecretName(ref.name));
-  const text = (key: string) => (found?.data[key] ? Buffer.from(found.data[key], 'base64').toString('utf8') : undefined);
-  const [databaseUrl, redisUrl] = [text('DATABASE_URL'), text('REDIS_URL')];
-  const logins = await provisionTraderLogins(admin, ref.name, databaseUrl && redisUrl ? { databaseUrl, redisUrl } : undefined);
-  if (logins.databaseUrl !== databaseUrl || logins.redisUrl !== redisUrl) await kube.applySecret(loginsSecret(ref, logins, admin.keyPrefix));
+  const found = loginsIn(await kube.getSecret(ref.namespace, loginsSecretName(ref.name)));
+  const logins = await provisionTraderLogins(admin, ref.name, found);
+  if (!sameLogins(found, logins)) await kube.applySecret(loginsSecret(ref, logins, admin.keyPrefix));
   return secretVersion({ ...logins });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { GROUP, KIND, VERSION, type TradingAccountSpec } from '../spec.js';
+import { loginsData } from './logins-secret.js';
 
 export interface TraderDeploymentOptions {
   readonly image: string;
@@ -126,12 +127,6 @@ export function loginsSecret(account: AccountRef, logins: { databaseUrl: string;
       labels: { 'app.kubernetes.io/name': 'ats', 'app.kubernetes.io/managed-by': 'ats-operator', [accountLabel]: account.name },
       ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: account.name, uid: account.uid, controller: true, blockOwnerDeletion: true }],
     },
-    // `data`, not `stringData`: what the operator reads back is exactly what it wrote.
-    data: Object.fromEntries(
-      Object.entries({ DATABASE_URL: logins.databaseUrl, REDIS_URL: logins.redisUrl, ...(keyPrefix ? { REDIS_KEY_PREFIX: keyPrefix } : {}) }).map(([k, v]) => [
-        k,
-        Buffer.from(v).toString('base64'),
-      ]),
-    ),
+    data: loginsData(logins, keyPrefix),
   };
 }

@@ -19,15 +19,34 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{ .Values.image.repository }}:{{ .Values.image.tag }}
 {{- end }}
 
-{{- define "ats.postgresPassword" -}}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (printf "%s-postgres" (include "ats.fullname" .)) -}}
-{{- if .Values.postgresql.password -}}
-{{ .Values.postgresql.password }}
-{{- else if $existing -}}
-{{ index $existing.data "password" | b64dec }}
+{{/*
+A generated password kept across upgrades: the value given, else the one already in the release's
+Secret (dict: ctx, secret, key, value), else a new random one.
+*/}}
+{{- define "ats.keptPassword" -}}
+{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .secret -}}
+{{- if .value -}}
+{{ .value }}
+{{- else if and $existing (index ($existing.data | default dict) .key) -}}
+{{ index $existing.data .key | b64dec }}
 {{- else -}}
 {{ randAlphaNum 24 }}
 {{- end -}}
+{{- end }}
+
+{{/* The password of the workloads' Postgres role `ats` (not a superuser). */}}
+{{- define "ats.postgresPassword" -}}
+{{ include "ats.keptPassword" (dict "ctx" . "secret" (printf "%s-postgres" (include "ats.fullname" .)) "key" "password" "value" .Values.postgresql.password) }}
+{{- end }}
+
+{{/* The password of the bundled Postgres's superuser `postgres` (used by nothing but its init script and an admin). */}}
+{{- define "ats.postgresSuperuserPassword" -}}
+{{ include "ats.keptPassword" (dict "ctx" . "secret" (printf "%s-postgres" (include "ats.fullname" .)) "key" "superuserPassword" "value" "") }}
+{{- end }}
+
+{{/* The password of the bundled Redis's user `ats` (the operator's; traders and marketdata get users of their own). */}}
+{{- define "ats.redisPassword" -}}
+{{ include "ats.keptPassword" (dict "ctx" . "secret" (printf "%s-redis" (include "ats.fullname" .)) "key" "password" "value" .Values.redis.password) }}
 {{- end }}
 
 {{- define "ats.podSecurity" -}}
