@@ -71,6 +71,7 @@ function children(parent: number): Array<{ pid: number; cmd: string[] }> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const EXCHANGE_FAULTS = ['503', '429', '418', 'latency', 'drop'] as const;
 const pick = <T>(xs: T[]): T | undefined => xs[Math.floor(Math.random() * xs.length)];
 
 async function main(): Promise<void> {
@@ -94,7 +95,8 @@ async function main(): Promise<void> {
     });
     return (await res.json()) as T;
   };
-  const counts = { traderKills: 0, killsAtEntry: 0, marketdataKills: 0, redisWipes: 0, postgresCuts: 0, exchangeFaults: 0, badManifests: 0 };
+  const counts = { traderKills: 0, killsAtEntry: 0, marketdataKills: 0, redisWipes: 0, postgresCuts: 0, badManifests: 0 };
+  const exchangeFaults = Object.fromEntries(EXCHANGE_FAULTS.map((k) => [k, 0])) as Record<(typeof EXCHANGE_FAULTS)[number], number>;
   const unprotectedSince = new Map<string, number>();
   let unprotectedOver5s = 0;
   let longestUnprotectedMs = 0;
@@ -154,8 +156,7 @@ async function main(): Promise<void> {
         await server.end();
         counts.postgresCuts += 1;
       },
-      async () => {
-        const kind = pick(['503', '429', '418', 'latency', 'drop'])!;
+      ...EXCHANGE_FAULTS.map((kind) => async () => {
         if (kind === '503') await admin('POST', '/faults', { fail5xx: { count: 30, status: 503 } });
         if (kind === '429') await admin('POST', '/faults', { reject429: { count: 10, retryAfterSeconds: 2 } });
         if (kind === '418') await admin('POST', '/faults', { ban418: { seconds: 3 } });
@@ -163,8 +164,8 @@ async function main(): Promise<void> {
         if (kind === 'drop') await admin('POST', '/faults', { dropSockets: true });
         await sleep(5_000);
         await admin('DELETE', '/faults');
-        counts.exchangeFaults += 1;
-      },
+        exchangeFaults[kind] += 1;
+      }),
       async () => {
         const file = join(accountsDir, pick(['alice.yaml', 'bob.yaml', 'chaos1.yaml'])!);
         const good = readFileSync(file, 'utf8');
@@ -188,7 +189,8 @@ async function main(): Promise<void> {
         process.kill(victim.pid, 'SIGKILL');
         counts.traderKills += 1;
       }
-      if (k % 5 === 4) await pick(faults)!();
+      // After every fifth kill the next fault kind, in turn: every kind comes up.
+      if (k % 5 === 4) await faults[Math.floor(k / 5) % faults.length]!();
       process.stdout.write(`\r${counts.traderKills}/${KILLS} kills`);
     }
     // Every fault kind at least once.
@@ -232,7 +234,7 @@ async function main(): Promise<void> {
       ['marketdata kill -9', counts.marketdataKills],
       ['Redis wiped', counts.redisWipes],
       ['Postgres cut and refused 20 s', counts.postgresCuts],
-      ['exchange faults (503/429/418/latency/drop)', counts.exchangeFaults],
+      ['exchange faults (503 / 429 / 418 / latency / drop)', EXCHANGE_FAULTS.map((k) => exchangeFaults[k]).join(' / ')],
       ['bad manifests', counts.badManifests],
       ['exchange answered 429 / 418 / 5xx', `${counters.sent429} / ${counters.sent418} / ${counters.sent5xx}`],
       ['longest without a stop-loss (s)', (longestUnprotectedMs / 1000).toFixed(1)],
