@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { portOption, positiveOption as positive } from '../core/cli-options.js';
+import { nonNegativeOption as nonNegative, portOption, positiveOption as positive } from '../core/cli-options.js';
 import { resolve } from 'node:path';
 import { DEFAULT_SIM_PORT } from '../simulator/defaults.js';
 
@@ -13,12 +13,16 @@ export const upCommand = () =>
     .option('--speed <x>', 'market time per wall-clock time', positive('speed'), DEFAULT_UP.speed)
     .option('--scan-every <seconds>', 'seconds between recommendation scans', positive('scan-every'), DEFAULT_UP.scanEverySeconds)
     .option('--balance <usdt>', 'starting balance of each simulator account', positive('balance'), DEFAULT_UP.balance)
-    .action(async (opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number }) =>
+    .option('--demo-accounts <n>', 'also run N generated demo accounts with varied configs (manifests in .ats/demo-accounts)', nonNegative('demo-accounts'), 0)
+    .option('--no-examples', 'leave out the --accounts folder: only the generated demo accounts')
+    .action(async (opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number; demoAccounts: number; examples: boolean }) =>
       (await import('../local/up.js')).up({
         accounts: resolve(opts.accounts),
         simPort: opts.simPort,
         speed: opts.speed,
         scanEverySeconds: opts.scanEvery,
         balance: opts.balance,
+        demoAccounts: opts.demoAccounts,
+        folder: opts.examples,
       }),
     );

@@ -64,7 +64,7 @@ describe('local runtime', () => {
       env: { REDIS_KEY_PREFIX: r.prefix },
     });
     operator = new LocalOperator({
-      dir,
+      dirs: [dir],
       db: d.db,
       redis: r.redis,
       keys,

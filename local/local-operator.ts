@@ -39,14 +39,15 @@ export class LocalOperator {
   readonly #folder: ManifestFolder;
   readonly #known = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
-  #watcher: FSWatcher | undefined;
+  readonly #watchers: FSWatcher[] = [];
   #running: Promise<void> | undefined;
   #again = false;
   #reported = new Set<string>();
 
   constructor(
     private readonly o: {
-      dir: string;
+      /** Folders of manifests (`ats up`: the --accounts folder, and the generated demo accounts). */
+      dirs: readonly string[];
       db: Db;
       redis: Redis;
       keys: LocalKeyStore;
@@ -60,22 +61,24 @@ export class LocalOperator {
       logins?: AdminLogins;
     },
   ) {
-    this.#folder = new ManifestFolder(o.dir);
+    this.#folder = new ManifestFolder(o.dirs);
   }
 
   start(): void {
     this.#timer = setInterval(() => void this.reconcileAll(), this.o.intervalMs ?? 2_000);
-    try {
-      this.#watcher = watch(this.o.dir, () => void this.reconcileAll());
-    } catch {
-      // Polling alone is enough.
+    for (const dir of this.o.dirs) {
+      try {
+        this.#watchers.push(watch(dir, () => void this.reconcileAll()));
+      } catch {
+        // Polling alone is enough.
+      }
     }
     void this.reconcileAll();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    this.#watcher?.close();
+    for (const w of this.#watchers.splice(0)) w.close();
     await this.#running?.catch(() => undefined); // a pass logs its own failure
     await this.o.supervisor.stopAll();
   }

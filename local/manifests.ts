@@ -27,8 +27,8 @@ interface FileRead {
 }
 
 /**
- * TradingAccount manifests from a folder (`*.yaml`, `*.yml`, several documents per file), as
- * `kubectl apply -f DIR` would take them. A spec change bumps the account's generation. A file
+ * TradingAccount manifests from one or more folders (`*.yaml`, `*.yml`, several documents per
+ * file), as `kubectl apply -f DIR` would take them. A spec change bumps the account's generation. A file
  * is parsed again only when it changes; one that stops parsing keeps its accounts as they were
  * (like a refused `kubectl apply`), and a name claimed by two files is an error for the second.
  */
@@ -38,20 +38,30 @@ export class ManifestFolder {
   /** Which file each account came from, so that a later file naming it again cannot take it over. */
   readonly #owners = new Map<string, string>();
 
-  constructor(readonly dir: string) {}
+  readonly dirs: readonly string[];
+
+  constructor(dirs: string | readonly string[]) {
+    this.dirs = typeof dirs === 'string' ? [dirs] : dirs;
+  }
 
   read(): { accounts: Map<string, ManifestAccount>; problems: string[] } {
     const accounts = new Map<string, ManifestAccount>();
     const problems: string[] = [];
-    if (!existsSync(this.dir)) return { accounts, problems: [`folder ${this.dir} does not exist`] };
-    const names = readdirSync(this.dir)
-      .filter((f) => /\.ya?ml$/.test(f))
-      .sort();
-    for (const gone of [...this.#files.keys()]) if (!names.includes(gone)) this.#files.delete(gone);
+    const files: string[] = [];
+    for (const dir of this.dirs) {
+      if (!existsSync(dir)) {
+        problems.push(`folder ${dir} does not exist`);
+        continue;
+      }
+      const names = readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort();
+      files.push(...names.map((name) => join(dir, name)));
+    }
+    for (const gone of [...this.#files.keys()]) if (!files.includes(gone)) this.#files.delete(gone);
     const claims: Array<{ file: string; read: FileRead; account: FileRead['accounts'][number] }> = [];
-    for (const name of names) {
-      const file = join(this.dir, name);
-      const read = this.#readFile(name, file);
+    for (const file of files) {
+      const read = this.#readFile(file);
       problems.push(...read.problems);
       for (const account of read.accounts) claims.push({ file, read, account });
     }
@@ -81,9 +91,9 @@ export class ManifestFolder {
   }
 
   /** The file's accounts, parsed again only when its size or modification time changed. */
-  #readFile(name: string, file: string): FileRead {
+  #readFile(file: string): FileRead {
     const stat = statSync(file);
-    const cached = this.#files.get(name);
+    const cached = this.#files.get(file);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return { ...cached, problems: [] };
     const previous = cached?.accounts ?? [];
     let read: FileRead;
@@ -93,7 +103,7 @@ export class ManifestFolder {
     } else {
       read = parseManifest(file, readFileSync(file, 'utf8'), stat, previous);
     }
-    this.#files.set(name, read);
+    this.#files.set(file, read);
     // Problems are reported when the file changes, not on every pass.
     return read;
   }

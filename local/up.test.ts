@@ -35,22 +35,27 @@ describe('ats up', () => {
   });
 
   it(
-    'brings every example account to Running, trades within minutes, takes an account added while it runs, and stops cleanly on Ctrl-C',
+    'brings every example account and a generated demo account to Running, trades within minutes, takes an account added while it runs, and stops cleanly on Ctrl-C',
     { timeout: 300_000 },
     async () => {
       state = tempDir('ats-up');
       const accounts = join(state, 'accounts');
       cpSync('examples', accounts, { recursive: true });
-      up = spawnAts(['up', '--accounts', accounts, '--sim-port', String(await freePort())], { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state });
+      up = spawnAts(['up', '--accounts', accounts, '--demo-accounts', '1', '--sim-port', String(await freePort())], {
+        ...r.env,
+        DATABASE_URL: d.url,
+        ATS_STATE_DIR: state,
+      });
       await until(
         async () => {
           const statuses = await readStatuses(r.redis);
-          return statuses.length === 3 && statuses.every((s) => s.phase === 'Running');
+          return statuses.length === 4 && statuses.every((s) => s.phase === 'Running');
         },
         90_000,
         500,
       );
       expect(up.output.join('')).toContain('ats is up.');
+      expect(up.output.join('')).toMatch(/4 account\(s\) from .*: alice, bob, carol; 1 demo account\(s\) demo-0001 \(manifests in /);
 
       // A manifest dropped in while it runs gets a demo key and a simulator account, and trades.
       writeFileSync(join(accounts, 'dave.yaml'), DAVE);
@@ -81,7 +86,7 @@ describe('ats up', () => {
             if (ledger.fills !== a.trades || ledger.fundingPayments !== a.fundingPayments) return false;
             expect(decimal.eq(ledger.walletNet, decimal.sub(a.walletBalance, DEFAULT_UP.balance)), a.id).toBe(true);
           }
-          return simAccounts.length === 4;
+          return simAccounts.length === 5;
         },
         60_000,
         1_000,

@@ -19,6 +19,7 @@ import { LiveFeed } from './live-feed.js';
 import { LocalOperator } from './local-operator.js';
 import { provisionMarketdataLogins } from '../operator/logins.js';
 import { ManifestFolder } from './manifests.js';
+import { writeDemoAccounts } from './demo-accounts.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
 export interface UpOptions {
@@ -27,6 +28,10 @@ export interface UpOptions {
   readonly speed: number;
   readonly scanEverySeconds: number;
   readonly balance: number;
+  /** Generated demo accounts to run beside (or, without `folder`, instead of) the folder's. */
+  readonly demoAccounts?: number;
+  /** Run the accounts of the `accounts` folder (default true). */
+  readonly folder?: boolean;
 }
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -37,12 +42,14 @@ const say = (text: string) => process.stdout.write(`${text}\n`);
  * operator with the local runtime for the accounts in a folder. Ctrl-C stops it all.
  */
 export async function up(opts: UpOptions): Promise<void> {
+  if (opts.folder === false && !opts.demoAccounts)
+    throw new AtsError('ATS_BAD_OPTION', '--no-examples leaves no accounts: add --demo-accounts N, or drop --no-examples to run the --accounts folder.');
   const env = loadEnv();
   const stateDir = resolve(env.ATS_STATE_DIR);
   const logDir = join(stateDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   // The project's logger (redaction and secret scrubbing), to the runtime's own log file.
-  const { logger } = createRootLogger({ component: 'up', env, destination: createWriteStream(join(logDir, 'up.log'), { flags: 'a' }) });
+  const { logger } = createRootLogger({ component: 'up', env, destination: createWriteStream(join(logDir, 'up.log'), { flags: 'a', mode: 0o600 }) });
   const stops: Array<[string, () => Promise<unknown> | unknown]> = [];
   const stopAll = async () => {
     for (const [name, stop] of stops.reverse()) {
@@ -115,7 +122,10 @@ export async function up(opts: UpOptions): Promise<void> {
     // Accounts on the simulator get a demo key pair, stored encrypted, and an account on it with
     // the starting balance: those in the folder now, and any added while this runs.
     const keys = localKeyStore(env);
-    const { accounts, problems } = new ManifestFolder(opts.accounts).read();
+    const demoDir = join(stateDir, 'demo-accounts');
+    const demo = writeDemoAccounts(demoDir, opts.demoAccounts ?? 0);
+    const dirs = [...(opts.folder === false ? [] : [opts.accounts]), ...(demo.length > 0 ? [demoDir] : [])];
+    const { accounts, problems } = new ManifestFolder(dirs).read();
     for (const p of problems) say(`  ! ${p}`);
     for (const [id, { object }] of accounts) {
       const parsed = parseSpec(object.spec);
@@ -157,10 +167,15 @@ export async function up(opts: UpOptions): Promise<void> {
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
     const supervisor = new ProcessSupervisor({ logDir, env: childEnv, logger });
-    const operator = new LocalOperator({ dir: opts.accounts, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision, logins });
+    const operator = new LocalOperator({ dirs, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision, logins });
     operator.start();
     stops.push(['operator and traders', () => operator.stop()]);
-    say(`● operator    ${accounts.size} account(s) from ${opts.accounts}: ${[...accounts.keys()].join(', ')}`);
+    const fromFolder = [...accounts.keys()].filter((id) => !demo.includes(id));
+    const parts = [
+      ...(opts.folder === false ? [] : [`from ${opts.accounts}: ${fromFolder.join(', ')}`]),
+      ...(demo.length > 0 ? [`${demo.length} demo account(s) ${demo.length === 1 ? demo[0] : `${demo[0]}…${demo.at(-1)}`} (manifests in ${demoDir})`] : []),
+    ];
+    say(`● operator    ${accounts.size} account(s) ${parts.join('; ')}`);
 
     writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl, helpers });
     stops.push(['runtime file', () => removeRuntime(stateDir)]);
@@ -168,7 +183,7 @@ export async function up(opts: UpOptions): Promise<void> {
       `\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`,
     );
     say(`Logs: ${logDir}/ (one file per process). Metrics: each process serves /metrics; its address is shown below when it starts.`);
-    say(`Add or edit a manifest in ${opts.accounts} while this runs. Ctrl-C stops everything.\n`);
+    say(`Add or edit a manifest in ${dirs.join(' or ')} while this runs. Ctrl-C stops everything.\n`);
     say('Live: entries, exits with their PnL, errors (all of it: npx ats logs)');
     const feed = new LiveFeed({ redis: createRedis({ REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX }), write: say, since: feedSince });
     feed.start();
