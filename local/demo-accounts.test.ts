@@ -16,7 +16,7 @@ describe('generated demo accounts (ats up --demo-accounts N)', () => {
     const specs = names.map((n) => tradingAccountSpecSchema.parse(parse(readFileSync(join(dir, `${n}.yaml`), 'utf8')).spec));
     for (const key of ['minScore', 'maxOpenPositions', 'leverage', 'marginMode', 'entryType', 'dailyLossLimitPercent'] as const)
       expect(new Set(specs.map((s) => JSON.stringify(s.config[key]))).size, key).toBeGreaterThan(1);
-    expect(new Set(specs.map((s) => s.config.sizing.mode))).toEqual(new Set(['fixed', 'equity']));
+    expect(new Set(specs.map((s) => s.config.sizing?.mode))).toEqual(new Set(['fixed', 'equity']));
     expect(new Set(specs.map((s) => s.secretRef.name)).size).toBe(40);
 
     const again = tempDir('demo');

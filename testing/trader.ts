@@ -98,7 +98,7 @@ export async function traderAccess(r: TestRedis, d: TestDatabase, accountId: str
  * A simulator, Redis prefix, database and one account with this config, traded by an
  * in-process trader that is already active.
  */
-export async function startTraderFixture(config: Record<string, unknown>, balance = 5_000) {
+export async function startTraderFixture(config: Record<string, unknown>, balance = 5_000, traderOpts: Partial<TraderOptions> = {}) {
   const t = await startTestSimulator();
   const r = createTestRedis();
   const d = await createTestDatabase();
@@ -106,7 +106,7 @@ export async function startTraderFixture(config: Record<string, unknown>, balanc
   await writeConfig(r, acct.id, config);
   // As in a deployment: the trader connects with its own Postgres role and Redis user.
   const access = await traderAccess(r, d, acct.id);
-  const tr = testTrader(r, t.url, access.db, acct, {}, access.redisUrl);
+  const tr = testTrader(r, t.url, access.db, acct, traderOpts, access.redisUrl);
   await tr.trader.start();
   await until(() => tr.trader.state === 'active');
   return {

@@ -11,6 +11,21 @@ import { orderRow, rejectedOrderRow } from './rows.js';
 /** Denials that depend only on the recommendation: decided once, never looked at again. */
 const FINAL_DENIALS: ReadonlySet<DenialReason> = new Set(['expired', 'symbol_not_allowed', 'score_below_threshold', 'unknown_market']);
 const TAKER_FEE = 0.0005;
+/**
+ * Denials that change only with the account (its positions, orders, margin, config) or slowly
+ * with prices: while nothing happened to the account, the same recommendations get the same
+ * answer, so they are looked at again only after an account event or this long.
+ */
+const ACCOUNT_BOUND: ReadonlySet<DenialReason> = new Set([
+  'trading_disabled',
+  'position_exists',
+  'max_open_positions',
+  'max_orders_per_day',
+  'insufficient_margin',
+  'size_below_minimum',
+  'daily_loss_limit',
+]);
+const RECHECK_MS = 60_000;
 
 /**
  * Entries: each new global recommendation goes through the risk checks once, and an allowed
@@ -19,11 +34,20 @@ const TAKER_FEE = 0.0005;
  */
 export class EntryDesk {
   readonly #lastDenial = new Map<string, DenialReason>();
+  /** Bumped by every account event: the answers of the last look may have changed. */
+  #epoch = 0;
+  /** The last look that asked the exchange and denied every recommendation for account-bound reasons. */
+  #settled: { ids: string; epoch: number; at: number } | undefined;
 
   constructor(
     private readonly c: TraderContext,
     private readonly keeper: PositionKeeper,
   ) {}
+
+  /** Something that can change an entry's answer happened: an order or account event, a config change. */
+  changed(): void {
+    this.#epoch += 1;
+  }
 
   async onRecommendations(): Promise<void> {
     if (!this.c.state.connected) return;
@@ -33,6 +57,12 @@ export class EntryDesk {
     const decided = new Set(await this.c.redis.smembers(redisKeys.decisions(this.c.accountId)));
     const fresh = snapshot.recommendations.filter((r) => !decided.has(r.id));
     if (fresh.length === 0) return;
+    // Undecided recommendations cost no exchange request per poll while nothing has changed.
+    const ids = fresh.map((r) => r.id).join(',');
+    const settled = this.#settled;
+    if (settled && settled.ids === ids && settled.epoch === this.#epoch && Date.now() - settled.at < RECHECK_MS) return;
+    const epoch = this.#epoch;
+    let allAccountBound = true;
     const account = this.c.account();
     const balance = await account.balance();
     this.c.balance = balance;
@@ -61,9 +91,11 @@ export class EntryDesk {
       });
       if (!decision.ok) {
         if (decision.reason === 'daily_loss_limit') this.c.state.decide(config, balance.equity, dayStartEquity);
+        if (!ACCOUNT_BOUND.has(decision.reason) && !FINAL_DENIALS.has(decision.reason)) allAccountBound = false;
         await this.#deny(rec, decision.reason, decision.detail);
         continue;
       }
+      allAccountBound = false;
       if (this.c.state.current !== 'active') continue;
       await this.c.runtime.decideOnce(rec.id);
       const placed = await this.#enter(rec, decision.plan, config);
@@ -73,6 +105,7 @@ export class EntryDesk {
         ordersToday += 3;
       }
     }
+    this.#settled = allAccountBound ? { ids, epoch, at: Date.now() } : undefined;
   }
 
   async #deny(rec: Recommendation, reason: DenialReason, detail: string): Promise<void> {

@@ -143,7 +143,9 @@ export class Trader {
     await this.#subscriber.connect();
     await this.#subscriber.subscribe(redisKeys.recommendationsChannel(), redisKeys.configChannel(this.accountId));
     this.#subscriber.on('message', (channel) => {
-      void this.#task(channel === redisKeys.recommendationsChannel() ? 'recommendations' : 'config', () => this.#entries.onRecommendations());
+      const config = channel !== redisKeys.recommendationsChannel();
+      if (config) this.#entries.changed();
+      void this.#task(config ? 'config' : 'recommendations', () => this.#entries.onRecommendations());
     });
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), 5_000);
     this.#state.starting();
@@ -232,6 +234,7 @@ export class Trader {
       try {
         const orders = await account.orderUpdates();
         backoff = 1_000;
+        if (orders.length > 0) this.#entries.changed();
         let ended = false;
         for (const o of orders) {
           const purpose = o.clientOrderId && isOurs(o.clientOrderId) ? purposeOf(o.clientOrderId) : undefined;

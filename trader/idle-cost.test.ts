@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishSnapshot } from '../core/recommendations.js';
+import { redisKeys, statsDay } from '../core/redis-contract.js';
+import { until } from '../testing/until.js';
+import { recommendation, startTraderFixture, writeConfig } from '../testing/trader.js';
+
+type Counters = { requestsByEndpoint: Record<string, number> };
+
+describe('an undecided recommendation', () => {
+  let f: Awaited<ReturnType<typeof startTraderFixture>>;
+  const config = { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2, minScore: 0, maxOpenPositions: 0 };
+
+  beforeAll(async () => {
+    // Polls every second; the periodic reconciliation and snapshots are out of the way.
+    f = await startTraderFixture(config, 5_000, { recommendationPollMs: 1_000, reconcileMs: 3_600_000, snapshotMs: 3_600_000 });
+  });
+  afterAll(async () => f.close());
+
+  it('costs no exchange request per poll while nothing changes, and is looked at again when the config changes', { timeout: 60_000 }, async () => {
+    const { t, r, acct } = f;
+    const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;
+    const rec = recommendation({ symbol: 'ETHUSDT', entry: mark, stopLoss: Math.round(mark * 0.97), takeProfit: Math.round(mark * 1.04) });
+    await publishSnapshot(r.redis, [rec]);
+    // maxOpenPositions 0: denied, and not for good (a later config may allow it).
+    await until(async () => (await r.redis.hget(redisKeys.stats(acct.id, statsDay()), 'denied:max_open_positions')) === '1');
+
+    await t.admin('DELETE', '/counters');
+    await new Promise((res) => setTimeout(res, 6_000));
+    const { requestsByEndpoint } = await t.admin<Counters>('GET', '/counters');
+    const reads = Object.entries(requestsByEndpoint).filter(([endpoint]) => endpoint.startsWith('GET /fapi/'));
+    expect(reads, 'requests during six polls').toEqual([]);
+
+    // A config change is an account event: the same recommendation is looked at again, and entered.
+    await writeConfig(r, acct.id, { ...config, maxOpenPositions: 3 });
+    await until(async () => (await t.admin<{ positions: unknown[] }>('GET', `/accounts/${acct.id}`)).positions.length === 1, 20_000);
+  });
+});
