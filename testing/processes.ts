@@ -18,9 +18,13 @@ export const ATS_PROGRAM = ['--import', 'tsx', join(ROOT, 'cli', 'main.ts')] as 
 
 const spawned = new Set<AtsProcess>();
 
-/** Runs `ats <args>` from the TypeScript sources as a real child process, capturing its output. */
-export function spawnAts(args: string[], env: Record<string, string>): AtsProcess {
-  const child = spawn(process.execPath, [...ATS_PROGRAM, ...args], {
+/**
+ * Runs `ats <args>` as a real child process, capturing its output: from the TypeScript sources,
+ * or with `built` from `dist/` as the image runs it (`npm run build` first).
+ */
+export function spawnAts(args: string[], env: Record<string, string>, opts: { built?: boolean } = {}): AtsProcess {
+  const program = opts.built ? [join(ROOT, 'dist', 'cli', 'main.js')] : ATS_PROGRAM;
+  const child = spawn(process.execPath, [...program, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,8 +26,10 @@ const { values: args } = parseArgs({
     kills: { type: 'string', default: '50' },
     accounts: { type: 'string', default: '6' },
     speed: { type: 'string', default: '1800' },
+    'fault-every': { type: 'string', default: '5' },
   },
 });
+const FAULT_EVERY = Number(args['fault-every']);
 const KILLS = Number(args.kills);
 const ACCOUNTS = Number(args.accounts);
 
@@ -82,11 +84,12 @@ async function main(): Promise<void> {
   cpSync('examples', accountsDir, { recursive: true });
   for (let i = 1; i <= ACCOUNTS - 3; i += 1) writeFileSync(join(accountsDir, `chaos${i}.yaml`), manifest(`chaos${i}`));
   const simPort = await freePort();
-  const up = spawnAts(['up', '--accounts', accountsDir, '--sim-port', String(simPort), '--speed', args.speed!], {
-    ...r.env,
-    DATABASE_URL: d.url,
-    ATS_STATE_DIR: state,
-  });
+  // From dist/, as deployed (`npm run chaos` builds first).
+  const up = spawnAts(
+    ['up', '--accounts', accountsDir, '--sim-port', String(simPort), '--speed', args.speed!],
+    { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state },
+    { built: true },
+  );
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`http://127.0.0.1:${simPort}/_sim${path}`, {
       method,
@@ -98,6 +101,10 @@ async function main(): Promise<void> {
   const counts = { traderKills: 0, killsAtEntry: 0, marketdataKills: 0, redisWipes: 0, postgresCuts: 0, badManifests: 0 };
   const exchangeFaults = Object.fromEntries(EXCHANGE_FAULTS.map((k) => [k, 0])) as Record<(typeof EXCHANGE_FAULTS)[number], number>;
   const unprotectedSince = new Map<string, number>();
+  // What the campaign did and when: printed beside every position unprotected over 5 s.
+  const events: Array<{ at: number; what: string }> = [];
+  const note = (what: string) => events.push({ at: Date.now(), what });
+  const episodes: string[] = [];
   let unprotectedOver5s = 0;
   let longestUnprotectedMs = 0;
   let sampling = true;
@@ -122,7 +129,11 @@ async function main(): Promise<void> {
             const since = unprotectedSince.get(key) ?? now;
             unprotectedSince.set(key, since);
             longestUnprotectedMs = Math.max(longestUnprotectedMs, now - since);
-            if (now - since > 5_000 && now - since <= 6_000) unprotectedOver5s += 1;
+            if (now - since > 5_000 && now - since <= 6_000) {
+              unprotectedOver5s += 1;
+              const recent = events.filter((e) => e.at >= since - 10_000).map((e) => `${((e.at - since) / 1000).toFixed(1)}s ${e.what}`);
+              episodes.push(`${key} unprotected since ${new Date(since).toISOString()}; around it: ${recent.join(', ') || 'nothing'}`);
+            }
           }
           for (const key of unprotectedSince.keys())
             if (key.startsWith(`${a.id}/`) && !a.positions.some((p) => key === `${a.id}/${p.symbol}`)) unprotectedSince.delete(key);
@@ -136,12 +147,14 @@ async function main(): Promise<void> {
       async () => {
         const md = children(up.child.pid!).find((c) => c.cmd.includes('marketdata'));
         if (md) process.kill(md.pid, 'SIGKILL');
+        note('marketdata kill -9');
         counts.marketdataKills += 1;
       },
       async () => {
         // Redis back empty: every key of this installation is gone.
         const keys = await adminRedis.keys(`${r.prefix}*`);
         if (keys.length > 0) await adminRedis.del(...keys);
+        note('Redis wiped');
         counts.redisWipes += 1;
       },
       async () => {
@@ -151,7 +164,9 @@ async function main(): Promise<void> {
         await server.connect();
         await server.query(`alter database "${name}" allow_connections false`);
         await server.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
+        note('Postgres cut');
         await sleep(20_000);
+        note('Postgres back');
         await server.query(`alter database "${name}" allow_connections true`);
         await server.end();
         counts.postgresCuts += 1;
@@ -162,14 +177,17 @@ async function main(): Promise<void> {
         if (kind === '418') await admin('POST', '/faults', { ban418: { seconds: 3 } });
         if (kind === 'latency') await admin('POST', '/faults', { latencyMs: 800 });
         if (kind === 'drop') await admin('POST', '/faults', { dropSockets: true });
+        note(`exchange ${kind}`);
         await sleep(5_000);
         await admin('DELETE', '/faults');
+        note(`exchange ${kind} over`);
         exchangeFaults[kind] += 1;
       }),
       async () => {
         const file = join(accountsDir, pick(['alice.yaml', 'bob.yaml', 'chaos1.yaml'])!);
         const good = readFileSync(file, 'utf8');
         writeFileSync(file, Math.random() < 0.5 ? `${good}\n  : [broken` : good.replace(/leverage: \d+/, 'leverage: -1'));
+        note(`bad manifest ${file}`);
         await sleep(4_000);
         writeFileSync(file, good);
         counts.badManifests += 1;
@@ -187,10 +205,11 @@ async function main(): Promise<void> {
       const victim = pick(traders());
       if (victim) {
         process.kill(victim.pid, 'SIGKILL');
+        note(`kill -9 ${victim.cmd[victim.cmd.indexOf('--account') + 1] ?? victim.pid}`);
         counts.traderKills += 1;
       }
       // After every fifth kill the next fault kind, in turn: every kind comes up.
-      if (k % 5 === 4) await faults[Math.floor(k / 5) % faults.length]!();
+      if (k % FAULT_EVERY === FAULT_EVERY - 1) await faults[Math.floor(k / FAULT_EVERY) % faults.length]!();
       process.stdout.write(`\r${counts.traderKills}/${KILLS} kills`);
     }
     // Every fault kind at least once.
@@ -244,6 +263,7 @@ async function main(): Promise<void> {
       ['FAIL fills missing in Postgres', fillsMissing],
       ['FAIL open positions wrong in Postgres', positionsWrong],
     ];
+    for (const e of episodes) console.log(`unprotected over 5 s: ${e}`);
     console.log('\n| measure | value |\n|---|---|');
     for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
     process.exitCode = rows.some(([k, v]) => k.startsWith('FAIL') && v !== 0) ? 1 : 0;
