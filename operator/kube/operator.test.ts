@@ -49,6 +49,18 @@ describe('operator against a stand-in Kubernetes API server', () => {
       deployment: { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES },
     });
 
+  /** Whether the Redis user and password in this URL log in now. */
+  const canLogIn = async (url: string) => {
+    const { username, password } = new URL(url);
+    const probe = r.redis.duplicate();
+    const ok = await probe.call('AUTH', username, password).then(
+      () => true,
+      () => false,
+    );
+    probe.disconnect();
+    return ok;
+  };
+
   beforeAll(async () => {
     api = new StandInApiServer();
     await api.start();
@@ -117,16 +129,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
 
     // A Redis without persistence forgets its users: the next pass sets the same login again.
     await r.redis.call('ACL', 'DELUSER', traderRedisUser('alice', r.prefix));
-    const { username, password } = new URL(value('REDIS_URL'));
-    await until(async () => {
-      const probe = r.redis.duplicate();
-      const ok = await probe.call('AUTH', username, password).then(
-        () => true,
-        () => false,
-      );
-      probe.disconnect();
-      return ok;
-    });
+    await until(() => canLogIn(value('REDIS_URL')));
   });
 
   it("keeps marketdata's own logins in a Secret that goes with the release, and sets its Redis user again", async () => {
@@ -140,16 +143,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
     expect(new URL(value('REDIS_URL')).username).toBe(marketdataRedisUser(r.prefix));
     expect(value('REDIS_KEY_PREFIX')).toBe(r.prefix);
     await r.redis.call('ACL', 'DELUSER', marketdataRedisUser(r.prefix));
-    const { username, password } = new URL(value('REDIS_URL'));
-    await until(async () => {
-      const probe = r.redis.duplicate();
-      const ok = await probe.call('AUTH', username, password).then(
-        () => true,
-        () => false,
-      );
-      probe.disconnect();
-      return ok;
-    });
+    await until(() => canLogIn(value('REDIS_URL')));
     // Same passwords: the Secret was not rewritten.
     expect((api.get(secret('ats-marketdata-logins')) as any).data).toEqual(logins.data);
   });
