@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { portOption, positiveOption as positive } from '../core/cli-options.js';
-import { assertMigrated, migrateToLatest } from '../core/db/migrate.js';
+import { awaitSchema, migrateToLatest, START_DATABASE_GRACE_MS } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { readLoginsHandoff } from '../core/credentials/key-stdin.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
@@ -29,9 +29,8 @@ export const marketdataCommand = () =>
       const [{ RateGovernor }, { MarketdataService }] = await Promise.all([import('../core/exchange/governor.js'), import('./service.js')]);
       const log = ctx.root.logger;
       const database = await openDatabase(ctx.env, (m) => log.debug({ postgres: m }, 'embedded postgres'));
-      // With DATABASE_URL it has its own role, which may not change the schema: the operator (or
-      // `ats up`) migrates. Without, the embedded database is its own.
-      await (ctx.env.DATABASE_URL ? assertMigrated(database.db) : migrateToLatest(database.db));
+      // Without DATABASE_URL the embedded database is its own to migrate.
+      if (!ctx.env.DATABASE_URL) await migrateToLatest(database.db);
       const service = new MarketdataService({
         redis: ctx.redis,
         db: database.db,
@@ -59,4 +58,7 @@ export const marketdataCommand = () =>
         ops.close();
       });
       ctx.onShutdown(() => service.stop());
+      // With DATABASE_URL its own role may not change the schema (the operator or `ats up`
+      // migrates): checked beside the start, so that mark prices flow even while Postgres is down.
+      if (ctx.env.DATABASE_URL) await awaitSchema(database.db, START_DATABASE_GRACE_MS);
     });

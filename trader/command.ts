@@ -3,7 +3,7 @@ import { envSchema } from '../core/env.js';
 import { portOption } from '../core/cli-options.js';
 import { readKeyPairDir } from '../core/credentials/key-dir.js';
 import { readTraderHandoff } from '../core/credentials/key-stdin.js';
-import { assertMigrated } from '../core/db/migrate.js';
+import { awaitSchema, START_DATABASE_GRACE_MS } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
@@ -35,9 +35,8 @@ export const traderCommand = () =>
       );
       const [{ RateGovernor }, { Trader }] = await Promise.all([import('../core/exchange/governor.js'), import('./trader.js')]);
       const log = ctx.root.logger;
+      // Connects lazily: nothing here waits on Postgres.
       const database = await openDatabase(ctx.env);
-      // Its role may not change the schema: the operator (or `ats migrate`) migrates.
-      await assertMigrated(database.db);
       const store = opts.credentialsDir || handed ? undefined : localKeyStore(ctx.env);
       const trader = new Trader({
         accountId: opts.account,
@@ -64,5 +63,9 @@ export const traderCommand = () =>
         ops.close();
       });
       ctx.onShutdown(() => trader.stop());
-      await trader.start();
+      // Its role may not change the schema: the operator (or `ats migrate`) migrates. The check
+      // runs beside the start, so that open positions get their stop-loss at once even while
+      // Postgres is down (records wait in the Redis outbox); a schema behind, or a Postgres still
+      // unreachable after the grace, fails the start: the process exits and is started again.
+      await Promise.all([trader.start(), awaitSchema(database.db, START_DATABASE_GRACE_MS)]);
     });

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishSnapshot } from '../core/recommendations.js';
 import { redisKeys } from '../core/redis-contract.js';
 import { credentialsDir, spawnAts, type AtsProcess } from '../testing/processes.js';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
+import pg from 'pg';
+import { createTestDatabase, createTestRedis, TEST_PG_ADMIN_URL, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';
 import { until } from '../testing/until.js';
 import { recommendation, writeConfig } from '../testing/trader.js';
@@ -39,8 +40,8 @@ describe('trader killed between entry and protection', () => {
     await t.close();
   });
 
-  const start = () => {
-    const p = spawnAts(['trader', '--account', acct.id, '--credentials-dir', credentialsDir(acct.apiKey, acct.apiSecret), '--port', '0'], {
+  const start = (a: TestAccount = acct) => {
+    const p = spawnAts(['trader', '--account', a.id, '--credentials-dir', credentialsDir(a.apiKey, a.apiSecret), '--port', '0'], {
       ...r.env,
       DATABASE_URL: d.url,
       ATS_EXCHANGE: t.url,
@@ -91,4 +92,49 @@ describe('trader killed between entry and protection', () => {
     // SIGTERM leaves the protection on the exchange.
     expect((await view()).openAlgoOrders).toBe(2);
   });
+
+  it(
+    'restarted while Postgres refuses connections, protects the position at once and writes the records when Postgres is back',
+    { timeout: 120_000 },
+    async () => {
+      await publishSnapshot(r.redis, []);
+      const bob = t.account(5_000);
+      await writeConfig(r, bob.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
+      const bobView = () => t.admin<SimAccountView>('GET', `/accounts/${bob.id}`);
+      await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v1/algoOrder' } });
+      const first = start(bob);
+      await until(async () => JSON.parse((await r.redis.get(redisKeys.heartbeat(`trader:${bob.id}`))) ?? '{}').state === 'active', 30_000);
+      const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=SOLUSDT')).markPrice;
+      await publishSnapshot(r.redis, [recommendation({ symbol: 'SOLUSDT', entry: mark, stopLoss: mark * 0.95, takeProfit: mark * 1.08 })]);
+      await until(async () => (await bobView()).positions.length === 1, 15_000);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      await t.admin('DELETE', '/faults');
+
+      // Postgres refuses the trader's database, as a restart or failover of Postgres would.
+      const refuse = async (off: boolean) => {
+        const name = new URL(d.url).pathname.slice(1);
+        const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+        await admin.connect();
+        await admin.query(`alter database "${name}" allow_connections ${off ? 'false' : 'true'}`);
+        if (off) await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+        await admin.end();
+      };
+      await refuse(true);
+      try {
+        const started = Date.now();
+        const second = start(bob);
+        await until(async () => (await bobView()).openAlgoOrders === 2, 10_000, 100);
+        console.log(`protected ${Date.now() - started} ms after the start, with Postgres refusing connections`);
+        expect(Date.now() - started).toBeLessThan(8_000);
+        await new Promise((res) => setTimeout(res, 2_000));
+        expect(second.child.exitCode).toBeNull();
+      } finally {
+        await refuse(false);
+      }
+      const rows = async () => (await d.db.selectFrom('orders').select('purpose').where('account_id', '=', bob.id).execute()).map((o) => o.purpose).sort();
+      await until(async () => (await rows()).length === 3, 30_000);
+      expect(await rows()).toEqual(['entry', 'stop_loss', 'take_profit']);
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../../testing/services.js';
-import { migrateToLatest } from './migrate.js';
+import { awaitSchema, migrateToLatest } from './migrate.js';
 
 describe('database migrations', () => {
   let t: TestDatabase;
@@ -74,5 +74,18 @@ describe('database migrations', () => {
     const pos = { account_id: 'alice', position_key: 'rec-1', symbol: 'ETHUSDT', side: 'long' as const, quantity: 1, entry_price: 3000 };
     await t.db.insertInto('positions').values(pos).execute();
     await expect(t.db.insertInto('positions').values(pos).execute()).rejects.toThrow(/positions_account_key/);
+  });
+});
+
+describe('awaitSchema (a trader or marketdata starting)', () => {
+  it('refuses a database ats has not set up at once, without waiting out the grace', async () => {
+    const empty = await createTestDatabase({ migrate: false });
+    try {
+      const started = Date.now();
+      await expect(awaitSchema(empty.db, 30_000)).rejects.toMatchObject({ code: 'ATS_SCHEMA_BEHIND' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await empty.drop();
+    }
   });
 });

@@ -52,13 +52,41 @@ export async function assertMigrated(db: Db): Promise<void> {
         .execute()
     ).map((r) => (r as { name: string }).name);
   } catch (err) {
-    throw new AtsError('ATS_SCHEMA_BEHIND', `Cannot read the database's migrations (${describe(err)}): run \`ats migrate\` (or start the operator) first.`, {
-      cause: err,
-    });
+    // No migrations table, or no right to read it: a database ats has not set up.
+    const notSetUp = ['42P01', '42501'].includes((err as { code?: string }).code ?? '');
+    throw new AtsError(
+      notSetUp ? 'ATS_SCHEMA_BEHIND' : 'ATS_DATABASE_UNREACHABLE',
+      notSetUp
+        ? `Cannot read the database's migrations (${describe(err)}): run \`ats migrate\` (or start the operator) first.`
+        : `Cannot reach the database (${describe(err)}): check DATABASE_URL and that Postgres runs.`,
+      { cause: err },
+    );
   }
   const missing = Object.keys(migrations).filter((name) => !applied.includes(name));
   if (missing.length > 0)
     throw new AtsError('ATS_SCHEMA_BEHIND', `The database lacks migrations ${missing.join(', ')}: run \`ats migrate\` (or start the operator) first.`);
 }
+
+/**
+ * `assertMigrated` for a process that must not wait on Postgres to start working (a trader
+ * protecting its open positions, marketdata keeping mark prices fresh): it keeps trying while
+ * the database is unreachable, for up to `graceMs`. Rejects at once when the schema is behind,
+ * and when the database is still unreachable after `graceMs`: the process then exits and its
+ * supervisor starts it again.
+ */
+export async function awaitSchema(db: Db, graceMs: number, retryMs = 1_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    try {
+      return await assertMigrated(db);
+    } catch (err) {
+      if (!(err instanceof AtsError) || err.code !== 'ATS_DATABASE_UNREACHABLE' || Date.now() + retryMs > deadline) throw err;
+      await new Promise((r) => setTimeout(r, retryMs));
+    }
+  }
+}
+
+/** How long a trader or marketdata works on while Postgres is unreachable at its start before it exits (and is restarted). */
+export const START_DATABASE_GRACE_MS = 15_000;
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
