@@ -7,7 +7,7 @@ import { classify, describeError, isWouldTrigger } from './errors.js';
 import type { ExchangeOrder, ExchangePosition } from './exchange-account.js';
 import { fillsOfPosition, summarize, type Fill } from './position-fills.js';
 import { orderRow, tradeRow } from './rows.js';
-import { positionKey, type RuntimeState } from './runtime-state.js';
+import { positionKey, type PendingOrder } from './runtime-state.js';
 
 /** How long a flat position waits for its closing fills to be listed before it is settled anyway. */
 const SETTLE_WAIT_MS = 60_000;
@@ -36,9 +36,10 @@ export class PositionKeeper {
   async reconcile(full: boolean): Promise<void> {
     const account = this.c.account();
     const tracked = await this.c.runtime.positions();
-    const positions = await account.positions();
+    // A full pass (at start) asks for positions and every open trigger at once: one round trip before the stop-losses.
+    const [positions, all] = await Promise.all([account.positions(), full ? account.openTriggers() : undefined]);
     const symbols = [...new Set([...positions.keys(), ...tracked.keys()])];
-    const triggers = full ? await account.openTriggers() : (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
+    const triggers = all ?? (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
     await this.#settle(positions, tracked, triggers);
     // On start, what a previous run tracked may not be in the records yet: it can be killed
     // between tracking a position and writing its rows. After protection: a stop-loss never waits
@@ -97,7 +98,8 @@ export class PositionKeeper {
     for (const [symbol, p] of positions) {
       let t = tracked.get(symbol);
       const adopted = !t;
-      if (!t) t = await this.#adopt(symbol, p, pending, config);
+      const intent = pending.find((x) => x.purpose === 'entry' && x.symbol === symbol);
+      if (!t) t = await this.#adopt(symbol, p, intent, config);
       else if (t.amount !== p.amount || t.entryPrice !== p.entryPrice) {
         this.c.records.write({
           kind: 'position_update',
@@ -113,6 +115,7 @@ export class PositionKeeper {
       );
       if (!protectedNow) unprotected += 1;
       if (adopted) {
+        if (intent) await this.#recordEntry(symbol, intent);
         await this.#recordFills(symbol, fillsSince(current));
         // The entry's fee moved the wallet: the live equity starts from the new balance.
         this.c.balance = await this.c
@@ -152,11 +155,14 @@ export class PositionKeeper {
     await this.c.heartbeat();
   }
 
-  /** A position found on the exchange that is not tracked: from an entry cut short by a restart, or opened outside ats. */
-  async #adopt(symbol: string, p: ExchangePosition, pending: Awaited<ReturnType<RuntimeState['pending']>>, config: TradingConfig): Promise<TrackedPosition> {
-    const intent = pending.find((x) => x.purpose === 'entry' && x.symbol === symbol);
+  /**
+   * A position found on the exchange that is not tracked: from an entry cut short by a restart,
+   * or opened outside ats. Tracked at once with its stop-loss and take-profit (the entry intent's,
+   * or the fallback stop) and no request: its protection comes next, its bookkeeping after that.
+   */
+  async #adopt(symbol: string, p: ExchangePosition, intent: PendingOrder | undefined, config: TradingConfig): Promise<TrackedPosition> {
     const stopDistance = (p.entryPrice * config.fallbackStopPercent) / 100;
-    let t: TrackedPosition = {
+    const t: TrackedPosition = {
       symbol,
       side: p.side,
       amount: p.amount,
@@ -172,14 +178,6 @@ export class PositionKeeper {
     // stop-loss and take-profit, whenever the process is killed.
     await this.c.runtime.setPosition(t);
     if (intent) {
-      const entry = await this.c.account().findOrder(symbol, intent.clientOrderId);
-      if (entry) {
-        t = { ...t, entryOrderId: entry.id };
-        await this.c.runtime.setPosition(t);
-        this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, symbol, 'entry', entry, intent.recommendationId) });
-      }
-      // A partly filled limit entry keeps its intent: the rest is cancelled when the recommendation expires.
-      if (entry?.state !== 'open') await this.c.runtime.removePending(intent.clientOrderId);
       this.c.log.info(
         { symbol, side: p.side, amount: p.amount, entryPrice: p.entryPrice, recommendation: intent.recommendationId },
         'entry filled: placing its stop-loss and take-profit',
@@ -189,6 +187,18 @@ export class PositionKeeper {
     }
     this.#recordOpen(t);
     return t;
+  }
+
+  /** An adopted position's entry order, once the position is protected: its row, its id on the position, and the intent forgotten. */
+  async #recordEntry(symbol: string, intent: PendingOrder): Promise<void> {
+    const entry = await this.c.account().findOrder(symbol, intent.clientOrderId);
+    if (entry) {
+      const t = (await this.c.runtime.positions()).get(symbol);
+      if (t) await this.c.runtime.setPosition({ ...t, entryOrderId: entry.id });
+      this.c.records.write({ kind: 'order', row: orderRow(this.c.accountId, symbol, 'entry', entry, intent.recommendationId) });
+    }
+    // A partly filled limit entry keeps its intent: the rest is cancelled when the recommendation expires.
+    if (entry?.state !== 'open') await this.c.runtime.removePending(intent.clientOrderId);
   }
 
   /** Makes sure the position has its stop-loss (and take-profit when known); false if it still lacks a stop. */

@@ -189,13 +189,16 @@ export class Trader {
       const account = await ExchangeAccount.connect(client, () => this.#reader.exchangeInfo());
       await this.#o.governor.setLimits((await this.#reader.exchangeInfo()).rateLimits);
       this.#account = account;
+      if (generation !== this.#generation) return;
+      // Open positions get their stop-loss first: as few requests as can be before it (the
+      // exchange may be answering 429s), and the balance after.
+      await this.#exclusive(() => this.#keeper.reconcile(true));
       this.#context.balance = await account.balance();
       if (generation !== this.#generation) return;
       this.#failures = 0;
       const dayStartEquity = await this.#runtime.dayStartEquity(this.#context.balance.equity);
       this.#state.decide(await this.#config(), this.#context.balance.equity, dayStartEquity);
       this.#log.info({ equity: this.#context.balance.equity }, 'trader connected');
-      await this.#exclusive(() => this.#keeper.reconcile(true));
       await this.#exclusive(() => this.#snapshot());
       await this.#exclusive(() => this.#funding.start());
       this.#every(this.#o.reconcileMs ?? 30_000, 'reconcile', () => this.#keeper.reconcile(false));
