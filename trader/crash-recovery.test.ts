@@ -137,4 +137,33 @@ describe('trader killed between entry and protection', () => {
       expect(await rows()).toEqual(['entry', 'stop_loss', 'take_profit']);
     },
   );
+
+  it(
+    'restarted with an unprotected position, places its stop-loss before anything it can do without (the account read fails here)',
+    { timeout: 120_000 },
+    async () => {
+      await publishSnapshot(r.redis, []);
+      const carol = t.account(5_000);
+      await writeConfig(r, carol.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
+      const carolView = () => t.admin<SimAccountView>('GET', `/accounts/${carol.id}`);
+      await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v1/algoOrder' } });
+      const first = start(carol);
+      await until(async () => JSON.parse((await r.redis.get(redisKeys.heartbeat(`trader:${carol.id}`))) ?? '{}').state === 'active', 30_000);
+      const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=XRPUSDT')).markPrice;
+      await publishSnapshot(r.redis, [recommendation({ symbol: 'XRPUSDT', entry: mark, stopLoss: mark * 0.95, takeProfit: mark * 1.08 })]);
+      await until(async () => (await carolView()).positions.length === 1, 15_000);
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      // The account (balance) read fails from now on; the stop-loss needs only positions and open orders.
+      await t.admin('DELETE', '/faults');
+      await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v3/account' } });
+      try {
+        start(carol);
+        await until(async () => (await carolView()).openAlgoOrders === 2, 10_000, 100);
+      } finally {
+        await t.admin('DELETE', '/faults');
+      }
+    },
+  );
 });
