@@ -2,7 +2,23 @@ import type { RateGovernor } from './governor.js';
 import { isOrderPlacement, requestWeight } from './request-weight.js';
 import type { BinanceClient } from './binance-client.js';
 
-type FetchFn = (url: string, method?: string, headers?: unknown, body?: unknown) => Promise<unknown>;
+type Fetch2Fn = (
+  path: unknown,
+  api?: unknown,
+  method?: string,
+  params?: Record<string, unknown>,
+  headers?: unknown,
+  body?: unknown,
+  config?: unknown,
+) => Promise<unknown>;
+type SignFn = (
+  path: unknown,
+  api: unknown,
+  method: string,
+  params: Record<string, unknown>,
+  headers?: unknown,
+  body?: unknown,
+) => { url: string; method: string; body?: unknown };
 type OnRestResponse = (
   status: number,
   statusText: string,
@@ -15,22 +31,27 @@ type OnRestResponse = (
 
 /**
  * Routes every REST call of a ccxt client through the governor: the request's weight (and, for
- * new orders, the account's order count) is reserved before it is sent; every answer reports the
- * exchange's count back; a 429 or 418 pauses the node for its Retry-After. ccxt's own throttle
- * is switched off, since the governor meters the whole node.
+ * new orders, the account's order count) is reserved before it is signed and sent, so a request
+ * that waited for budget carries a fresh timestamp (signed before a long wait, Binance refuses it
+ * with -1021, outside recvWindow); every answer reports the exchange's count back; a 429 or 418
+ * pauses the node for its Retry-After. ccxt's own throttle is switched off, since the governor
+ * meters the whole node.
  */
 export function governClient(exchange: BinanceClient, governor: RateGovernor, opts: { accountId?: string } = {}): BinanceClient {
-  const ex = exchange as unknown as { fetch: FetchFn; onRestResponse: OnRestResponse; enableRateLimit: boolean };
-  const originalFetch = ex.fetch.bind(exchange);
+  const ex = exchange as unknown as { fetch2: Fetch2Fn; sign: SignFn; onRestResponse: OnRestResponse; enableRateLimit: boolean };
+  const originalFetch2 = ex.fetch2.bind(exchange);
+  const sign = ex.sign.bind(exchange);
   const originalOnResponse = ex.onRestResponse.bind(exchange);
   ex.enableRateLimit = false;
-  ex.fetch = async (url, method = 'GET', headers, body) => {
-    const parsed = new URL(url);
-    const params = new URLSearchParams(parsed.search);
-    if (typeof body === 'string') for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
-    await governor.acquire(requestWeight(method, parsed.pathname, params));
-    if (opts.accountId && isOrderPlacement(method, parsed.pathname)) await governor.acquireOrder(opts.accountId);
-    return originalFetch(url, method, headers, body);
+  ex.fetch2 = async (path, api = 'public', method = 'GET', params = {}, headers, body, config) => {
+    // The request as it would go out, for its path and parameters only; ccxt signs it again after the wait.
+    const request = sign(path, api, method, { ...params }, headers, body);
+    const parsed = new URL(request.url);
+    const query = new URLSearchParams(parsed.search);
+    if (typeof request.body === 'string') for (const [k, v] of new URLSearchParams(request.body)) query.set(k, v);
+    await governor.acquire(requestWeight(request.method, parsed.pathname, query));
+    if (opts.accountId && isOrderPlacement(request.method, parsed.pathname)) await governor.acquireOrder(opts.accountId);
+    return originalFetch2(path, api, method, params, headers, body, config);
   };
   ex.onRestResponse = (status, statusText, url, method, headers, body, ...rest) => {
     const used = Number(header(headers, 'x-mbx-used-weight-1m'));

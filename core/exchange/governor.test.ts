@@ -73,6 +73,23 @@ describe('rate-limit governor', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_700);
   });
 
+  it('signs a request after its wait for budget: one that waited longer than recvWindow is not refused (-1021)', async () => {
+    await t.admin('POST', '/limits', { requestWeightPerMinute: 6000 });
+    const account = t.account(1_000);
+    const redis = createRedis(r.env);
+    const governor = new RateGovernor({ redis, maxWaitMs: 30_000 });
+    const client = await createGovernedClient({ exchange: t.url, governor, apiKey: account.apiKey, apiSecret: account.apiSecret });
+    opened.push({ redis, client });
+    (client.options as Record<string, unknown>).recvWindow = 1_000;
+    await client.loadMarkets();
+    // The node is paused (as after a 429) for longer than the request's recvWindow.
+    await governor.pauseFor(2, 429);
+    const started = Date.now();
+    const balance = await client.fetchBalance();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(balance.total.USDT).toBe(1_000);
+  });
+
   it('counts orders per account and waits instead of exceeding the order limit', async () => {
     const redis = createRedis(r.env);
     // A clock fixed at the start of a 10 s window, so the four orders cannot straddle two windows.
