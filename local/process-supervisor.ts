@@ -1,3 +1,4 @@
+import { NODE_FLAGS } from '../core/node-flags.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -123,8 +124,8 @@ export class ProcessSupervisor {
 
   #spawn(entry: Running): void {
     const { launch } = entry;
-    // The same program that runs this process, from sources (tsx) or from dist/.
-    const program = this.opts.program ?? [...process.execArgv, process.argv[1]!];
+    // The same program that runs this process, from sources (tsx) or from dist/, with ats's V8 flags.
+    const program = this.opts.program ?? [...NODE_FLAGS, ...process.execArgv.filter((a) => !NODE_FLAGS.includes(a as never)), process.argv[1]!];
     const args = [...program, ...launch.args];
     // A process group of its own: a Ctrl-C reaches only the supervisor, which stops them in order.
     const child = spawn(process.execPath, args, {

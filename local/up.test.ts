@@ -1,4 +1,5 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { NODE_FLAGS } from '../core/node-flags.js';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../core/db/embedded.js';
@@ -91,6 +92,22 @@ describe('ats up', () => {
         60_000,
         1_000,
       );
+
+      // Every child runs with ats's V8 flags (a smaller young generation).
+      const children = readdirSync('/proc')
+        .filter((e) => /^\d+$/.test(e))
+        .flatMap((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+            return ppid === up.child.pid ? [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')] : [];
+          } catch {
+            return [];
+          }
+        })
+        .filter((cmd) => cmd.includes('trader') || cmd.includes('marketdata'));
+      expect(children.length).toBeGreaterThanOrEqual(6);
+      for (const cmd of children) expect(cmd).toEqual(expect.arrayContaining([...NODE_FLAGS]));
 
       // marketdata records the recommendations as its own role, not as the admin.
       const sessions = await sql<{ usename: string }>`select distinct usename from pg_stat_activity where datname = current_database()`.execute(d.db);

@@ -20,6 +20,7 @@ import { createTestDatabase, createTestRedis } from '../services.js';
 import { Simulator } from '../../simulator/server.js';
 import { ProcessSupervisor } from '../../local/process-supervisor.js';
 import { traderArgs } from '../../local/local-operator.js';
+import { NODE_FLAGS } from '../../core/node-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -92,8 +93,11 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     ATS_PARENT_PID: String(process.pid),
   };
   const keys = new LocalKeyStore(join(state, 'keys'), env.ATS_MASTER_KEY);
-  const md = spawn(process.execPath, [CLI, 'marketdata', '--port', '0', '--scan-every', '1000'], { env: { ...process.env, ...env }, stdio: 'ignore' });
-  const supervisor = new ProcessSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [CLI] });
+  const md = spawn(process.execPath, [...NODE_FLAGS, CLI, 'marketdata', '--port', '0', '--scan-every', '1000'], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+  const supervisor = new ProcessSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [...NODE_FLAGS, CLI] });
   try {
     // marketdata publishes a first scan at start; clear it so traders only see the benchmark's.
     while ((await r.redis.get(redisKeys.recommendationsVersion())) === null) await sleep(200);
@@ -227,7 +231,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     await sim.close();
     await r.cleanup();
     await db.drop();
-    rmSync(state, { recursive: true, force: true });
+    if (!process.env.ATS_BENCH_KEEP) rmSync(state, { recursive: true, force: true });
   }
 }
 
