@@ -72,7 +72,10 @@ export class EntryDesk {
     // A tracked position whose records are not settled yet also holds its symbol: a new entry
     // there waits, so two positions never share the symbol's fills.
     const tracked = await this.c.runtime.positions();
-    const openSymbols = new Set([...positions.keys(), ...tracked.keys(), ...pendingEntries.map((p) => p.symbol)]);
+    const openSymbols = new Set([...positions.keys(), ...tracked.keys()]);
+    // An entry sent (or being sent) holds its symbol too, except for its own recommendation: a
+    // retry of that one finds the order by its client id instead of sending another.
+    const pendingFor = (rec: Recommendation) => pendingEntries.filter((p) => p.recommendationId !== rec.id).map((p) => p.symbol);
     let available = balance.available;
     let ordersToday = Number((await this.c.runtime.today()).orders_placed ?? 0);
     for (const rec of fresh) {
@@ -85,7 +88,7 @@ export class EntryDesk {
         equity: balance.equity,
         available,
         dayStartEquity,
-        openSymbols,
+        openSymbols: new Set([...openSymbols, ...pendingFor(rec)]),
         ordersToday,
         takerFee: TAKER_FEE,
       });
@@ -98,7 +101,15 @@ export class EntryDesk {
       allAccountBound = false;
       if (this.c.state.current !== 'active') continue;
       await this.c.runtime.decideOnce(rec.id);
-      const placed = await this.#enter(rec, decision.plan, config);
+      let placed: boolean;
+      try {
+        placed = await this.#enter(rec, decision.plan, config);
+      } catch (err) {
+        // A step before or after the entry failed (a lookup, a 5xx): looked at again next time.
+        // The client id keeps it to one entry, and an open position denies a second.
+        if (classify(err) !== 'auth') await this.c.runtime.reopen(rec.id).catch(() => undefined);
+        throw err;
+      }
       if (placed) {
         openSymbols.add(rec.symbol);
         available -= decision.plan.margin;
@@ -160,6 +171,9 @@ export class EntryDesk {
         if (!order) {
           await this.c.runtime.removePending(id);
           if (failure === 'auth') throw err;
+          // It did not reach the exchange for a passing reason: the recommendation is looked at
+          // again at the next look (until it expires); the same client id keeps it to one entry.
+          if (failure === 'temporary' || failure === 'rate_limited') await this.c.runtime.reopen(rec.id);
           this.c.records.write({
             kind: 'order',
             row: rejectedOrderRow(this.c.accountId, plan.symbol, 'entry', id, plan.side, plan.amount, rec.id, describeError(err)),

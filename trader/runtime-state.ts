@@ -123,6 +123,11 @@ export class RuntimeState {
     return added === 1;
   }
 
+  /** Takes a decision back: the recommendation is looked at again (an entry that did not reach the exchange). */
+  async reopen(recommendationId: string): Promise<void> {
+    await this.redis.srem(redisKeys.decisions(this.accountId), recommendationId);
+  }
+
   async heartbeat(h: TraderHeartbeat): Promise<void> {
     await this.redis.set(redisKeys.heartbeat(`trader:${this.accountId}`), JSON.stringify(h), 'PX', 30_000);
   }
