@@ -93,23 +93,29 @@ describe('trader killed between entry and protection', () => {
     expect((await view()).openAlgoOrders).toBe(2);
   });
 
+  /** A new account whose trader entered `symbol` and was killed before the stop-loss went in (the exchange refused it until now). */
+  const killedUnprotected = async (symbol: string) => {
+    await publishSnapshot(r.redis, []);
+    const account = t.account(5_000);
+    await writeConfig(r, account.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
+    const accountView = () => t.admin<SimAccountView>('GET', `/accounts/${account.id}`);
+    await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v1/algoOrder' } });
+    const first = start(account);
+    await until(async () => JSON.parse((await r.redis.get(redisKeys.heartbeat(`trader:${account.id}`))) ?? '{}').state === 'active', 30_000);
+    const mark = (await t.admin<{ markPrice: number }>('GET', `/price?symbol=${symbol}`)).markPrice;
+    await publishSnapshot(r.redis, [recommendation({ symbol, entry: mark, stopLoss: mark * 0.95, takeProfit: mark * 1.08 })]);
+    await until(async () => (await accountView()).positions.length === 1, 15_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await t.admin('DELETE', '/faults');
+    return { account, view: accountView };
+  };
+
   it(
     'restarted while Postgres refuses connections, protects the position at once and writes the records when Postgres is back',
     { timeout: 120_000 },
     async () => {
-      await publishSnapshot(r.redis, []);
-      const bob = t.account(5_000);
-      await writeConfig(r, bob.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
-      const bobView = () => t.admin<SimAccountView>('GET', `/accounts/${bob.id}`);
-      await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v1/algoOrder' } });
-      const first = start(bob);
-      await until(async () => JSON.parse((await r.redis.get(redisKeys.heartbeat(`trader:${bob.id}`))) ?? '{}').state === 'active', 30_000);
-      const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=SOLUSDT')).markPrice;
-      await publishSnapshot(r.redis, [recommendation({ symbol: 'SOLUSDT', entry: mark, stopLoss: mark * 0.95, takeProfit: mark * 1.08 })]);
-      await until(async () => (await bobView()).positions.length === 1, 15_000);
-      first.child.kill('SIGKILL');
-      await first.exited;
-      await t.admin('DELETE', '/faults');
+      const { account: bob, view: bobView } = await killedUnprotected('SOLUSDT');
 
       // Postgres refuses the trader's database, as a restart or failover of Postgres would.
       const refuse = async (off: boolean) => {
@@ -142,21 +148,8 @@ describe('trader killed between entry and protection', () => {
     'restarted with an unprotected position, places its stop-loss before anything it can do without (the account read fails here)',
     { timeout: 120_000 },
     async () => {
-      await publishSnapshot(r.redis, []);
-      const carol = t.account(5_000);
-      await writeConfig(r, carol.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
-      const carolView = () => t.admin<SimAccountView>('GET', `/accounts/${carol.id}`);
-      await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v1/algoOrder' } });
-      const first = start(carol);
-      await until(async () => JSON.parse((await r.redis.get(redisKeys.heartbeat(`trader:${carol.id}`))) ?? '{}').state === 'active', 30_000);
-      const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=XRPUSDT')).markPrice;
-      await publishSnapshot(r.redis, [recommendation({ symbol: 'XRPUSDT', entry: mark, stopLoss: mark * 0.95, takeProfit: mark * 1.08 })]);
-      await until(async () => (await carolView()).positions.length === 1, 15_000);
-      first.child.kill('SIGKILL');
-      await first.exited;
-
+      const { account: carol, view: carolView } = await killedUnprotected('XRPUSDT');
       // The account (balance) read fails from now on; the stop-loss needs only positions and open orders.
-      await t.admin('DELETE', '/faults');
       await t.admin('POST', '/faults', { fail5xx: { count: 10_000, status: 503, pathPrefix: '/fapi/v3/account' } });
       try {
         start(carol);
