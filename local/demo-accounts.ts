@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { tradingAccountSpecSchema, type TradingAccountSpec } from '../operator/spec.js';
 import { DEFAULT_SYMBOLS } from '../simulator/defaults.js';
+import { accountManifest } from './manifests.js';
 
 /** The name of the i-th generated demo account (1-based): demo-0001, demo-0002, … */
 export const demoAccountName = (i: number) => `demo-${String(i).padStart(4, '0')}`;
@@ -19,8 +19,7 @@ export function writeDemoAccounts(dir: string, count: number): string[] {
   for (let i = 1; i <= count; i += 1) {
     const name = demoAccountName(i);
     const spec = tradingAccountSpecSchema.parse(demoSpec(name, i));
-    const manifest = { apiVersion: 'ats.dev/v1alpha1', kind: 'TradingAccount', metadata: { name }, spec };
-    writeFileSync(join(dir, `${name}.yaml`), stringify(manifest), { mode: 0o600 });
+    writeFileSync(join(dir, `${name}.yaml`), accountManifest(name, spec), { mode: 0o600 });
     names.push(name);
   }
   return names;

@@ -13,20 +13,13 @@ import { publishSnapshot } from '../core/recommendations.js';
 import { until } from '../testing/until.js';
 import { LocalOperator, type LocalAccountStatus } from './local-operator.js';
 import { ProcessSupervisor } from './process-supervisor.js';
+import { accountManifest } from './manifests.js';
 import { sql } from 'kysely';
 import { traderRoleName } from '../core/db/trader-role.js';
 import { traderRedisUser } from '../core/redis-acl.js';
 
-const manifest = (name: string, secret: string, config: Record<string, unknown> = {}) => `apiVersion: ats.dev/v1alpha1
-kind: TradingAccount
-metadata:
-  name: ${name}
-spec:
-  displayName: ${name}
-  exchange: simulator
-  secretRef: { name: ${secret} }
-  config: ${JSON.stringify(config)}
-`;
+const manifest = (name: string, secret: string, config: Record<string, unknown> = {}) =>
+  accountManifest(name, { displayName: name, exchange: 'simulator', secretRef: { name: secret }, config });
 
 describe('local runtime', () => {
   let t: TestSimulator;

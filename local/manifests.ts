@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { GROUP, KIND, type AccountObject } from '../operator/spec.js';
+import { parseAllDocuments, stringify } from 'yaml';
+import { GROUP, KIND, VERSION, type AccountObject } from '../operator/spec.js';
 
 export interface ManifestAccount {
   readonly object: AccountObject;
@@ -12,6 +12,11 @@ export interface ManifestAccount {
    * object is the last one read from it, which keeps running, and this says why the change is refused.
    */
   readonly problem?: string;
+}
+
+/** A TradingAccount manifest's YAML, as a user writes one for `kubectl apply` or `ats up`. */
+export function accountManifest(name: string, spec: Record<string, unknown>): string {
+  return stringify({ apiVersion: `${GROUP}/${VERSION}`, kind: KIND, metadata: { name }, spec });
 }
 
 /** A manifest larger than this is refused (TradingAccounts are a few hundred bytes). */

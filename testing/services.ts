@@ -36,7 +36,10 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
     db,
     drop: async () => {
       // Trader and marketdata roles belong to the server, not the database: they go too.
-      const roles = [...(await traderRoles(db).catch(() => [])), await marketdataRoleName(db)];
+      const roles = [
+        ...(await traderRoles(db).catch(() => [])),
+        ...[await marketdataRoleName(db).catch(() => undefined)].filter((x): x is string => x !== undefined),
+      ];
       await db.destroy();
       const c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
       await c.connect();

@@ -16,6 +16,7 @@ import { freePort } from '../../core/db/embedded.js';
 import { readRuntimeFile } from '../../core/runtime-file.js';
 import { createRedis } from '../../core/redis.js';
 import { spawnAts } from '../processes.js';
+import { accountManifest } from '../../local/manifests.js';
 import pg from 'pg';
 import { createTestDatabase, createTestRedis, TEST_PG_ADMIN_URL } from '../services.js';
 import { tempDir } from '../temp.js';
@@ -40,21 +41,13 @@ interface SimAccount {
   trades: number;
 }
 
-const manifest = (name: string) => `apiVersion: ats.dev/v1alpha1
-kind: TradingAccount
-metadata:
-  name: ${name}
-spec:
-  displayName: ${name}
-  exchange: simulator
-  secretRef:
-    name: ${name}-binance
-  config:
-    minScore: 0.1
-    maxOpenPositions: 4
-    sizing: { mode: fixed, usdt: 200 }
-    leverage: 3
-`;
+const manifest = (name: string) =>
+  accountManifest(name, {
+    displayName: name,
+    exchange: 'simulator',
+    secretRef: { name: `${name}-binance` },
+    config: { minScore: 0.1, maxOpenPositions: 4, sizing: { mode: 'fixed', usdt: 200 }, leverage: 3 },
+  });
 
 /** The children of `ats up` (by parent pid) with their command lines. */
 function children(parent: number): Array<{ pid: number; cmd: string[] }> {
