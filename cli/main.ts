@@ -8,6 +8,7 @@ import { keysCommand } from './keys-command.js';
 import { simCommand } from '../simulator/command.js';
 import { marketdataCommand } from '../marketdata/command.js';
 import { traderCommand } from '../trader/command.js';
+import { poolCommand } from '../trader/pool-command.js';
 import { upCommand } from './up-command.js';
 import { reapCommand } from '../local/reap-command.js';
 import { operatorCommand } from '../operator/command.js';
@@ -36,6 +37,7 @@ program.addCommand(keysCommand());
 program.addCommand(simCommand());
 program.addCommand(marketdataCommand());
 program.addCommand(traderCommand());
+program.addCommand(poolCommand());
 for (const command of [operatorCommand(), upCommand(), statusCommand(), tradesCommand(), logsCommand(), recommendationsCommand()]) program.addCommand(command);
 
 try {

@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 
 export interface OpsServerOptions {
   readonly registry: Registry;
+  /** The /metrics text when it is more than the registry's (a pool: every account's registry too). */
+  readonly metrics?: () => Promise<{ contentType: string; text: string }>;
   /** Alive: the process is not stuck. */
   readonly healthy?: () => boolean;
   /** Ready: it does its job now (e.g. connected, or a standby that is ready to take over). */
@@ -16,8 +18,9 @@ export function createOpsServer(opts: OpsServerOptions): Server {
   return createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      res.writeHead(200, { 'Content-Type': opts.registry.contentType });
-      res.end(await opts.registry.metrics());
+      const { contentType, text } = opts.metrics ? await opts.metrics() : { contentType: opts.registry.contentType, text: await opts.registry.metrics() };
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.end(text);
       return;
     }
     if (path === '/healthz' || path === '/readyz') {

@@ -24,6 +24,16 @@ export const traderRedisUser = (accountId: string, keyPrefix = '') =>
  * (append), and the two channels it listens on. Nothing of another account.
  */
 export function traderAclRules(accountId: string, keyPrefix = ''): string[] {
+  return ['reset', ...COMMANDS, ...sharedTraderRules(keyPrefix), ...accountRules(accountId, keyPrefix)];
+}
+
+/** A trader pool's rules: what a trader may touch, for each of the pool's accounts and no other. */
+export function poolAclRules(accountIds: readonly string[], keyPrefix = ''): string[] {
+  return ['reset', ...COMMANDS, ...sharedTraderRules(keyPrefix), ...accountIds.flatMap((id) => accountRules(id, keyPrefix))];
+}
+
+/** One account's keys and channel, and its order counters at the governor. */
+function accountRules(accountId: string, keyPrefix: string): string[] {
   const k = (key: string) => literal(keyPrefix + key);
   const own = [
     redisKeys.positions(accountId),
@@ -34,26 +44,34 @@ export function traderAclRules(accountId: string, keyPrefix = ''): string[] {
     redisKeys.heartbeat(`trader:${accountId}`),
   ].map((key) => `~${k(key)}`);
   // The governor's counters: a key per window (`<name>:<window>`); scripts also name `<name>`.
-  const windows = [redisKeys.governor('weight'), redisKeys.governor(`orders10s:${accountId}`), redisKeys.governor(`orders1m:${accountId}`)].flatMap((key) => [
+  const windows = [redisKeys.governor(`orders10s:${accountId}`), redisKeys.governor(`orders1m:${accountId}`)].flatMap((key) => [
     `~${k(key)}`,
     `~${k(`${key}:`)}*`,
   ]);
   return [
-    'reset',
-    ...COMMANDS,
     ...own,
     `~${k(redisKeys.stats(accountId, ''))}*`,
     `%R~${k(redisKeys.config(accountId))}`,
+    ...windows,
+    // Channels are not prefixed by the client.
+    `&${literal(redisKeys.configChannel(accountId))}`,
+  ];
+}
+
+/** What every trader shares: market data, recommendations, the node's budget, the log streams. */
+function sharedTraderRules(keyPrefix: string): string[] {
+  const k = (key: string) => literal(keyPrefix + key);
+  const weight = redisKeys.governor('weight');
+  return [
     `%R~${k('ats:recommendations:')}*`,
     `~${k('ats:md:')}*`,
     `~${k('ats:lock:ats:md:')}*`,
-    ...windows,
+    `~${k(weight)}`,
+    `~${k(`${weight}:`)}*`,
     `~${k(redisKeys.governor('pause_until'))}`,
     `~${k(redisKeys.governor('weight_limit'))}`,
     `%W~${k('ats:logs:')}*`,
-    // Channels are not prefixed by the client.
     `&${literal(redisKeys.recommendationsChannel())}`,
-    `&${literal(redisKeys.configChannel(accountId))}`,
   ];
 }
 
@@ -64,6 +82,26 @@ export function traderAclRules(accountId: string, keyPrefix = ''): string[] {
  */
 export async function provisionTraderRedisUser(redis: Redis, adminUrl: string, accountId: string, keyPrefix = '', keep?: string): Promise<string> {
   return setUser(redis, adminUrl, traderRedisUser(accountId, keyPrefix), traderAclRules(accountId, keyPrefix), keep);
+}
+
+/** A trader pool's ACL user name; the key prefix keeps two installations on one Redis apart. */
+export const poolRedisUser = (pool: string, keyPrefix = '') => `ats-pool-${createHash('sha256').update(`${keyPrefix}\0${pool}`).digest('hex').slice(0, 24)}`;
+
+/** Makes (or re-keys, as `provisionTraderRedisUser`) a pool's user for exactly these accounts and returns its Redis URL. */
+export async function provisionPoolRedisUser(
+  redis: Redis,
+  adminUrl: string,
+  pool: string,
+  accountIds: readonly string[],
+  keyPrefix = '',
+  keep?: string,
+): Promise<string> {
+  return setUser(redis, adminUrl, poolRedisUser(pool, keyPrefix), poolAclRules(accountIds, keyPrefix), keep);
+}
+
+/** Removes a pool's user and closes its connections (the pool is gone). */
+export async function removePoolRedisUser(redis: Redis, pool: string, keyPrefix = ''): Promise<void> {
+  await redis.call('ACL', 'DELUSER', poolRedisUser(pool, keyPrefix));
 }
 
 /** marketdata's ACL user name (one per key prefix). */

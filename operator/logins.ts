@@ -1,9 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../core/db/connection.js';
 import { provisionMarketdataRole } from '../core/db/marketdata-role.js';
+import { dropPoolRole, provisionPoolRole } from '../core/db/pool-role.js';
 import { dropTraderRole, provisionTraderRole } from '../core/db/trader-role.js';
 import { passwordOf } from '../core/login.js';
-import { provisionMarketdataRedisUser, provisionTraderRedisUser, removeTraderRedisUser } from '../core/redis-acl.js';
+import {
+  provisionMarketdataRedisUser,
+  provisionPoolRedisUser,
+  provisionTraderRedisUser,
+  removePoolRedisUser,
+  removeTraderRedisUser,
+} from '../core/redis-acl.js';
 
 /** The operator's own (admin) connections, from which each trader and marketdata get logins of their own. */
 export interface AdminLogins {
@@ -46,4 +53,21 @@ export async function provisionMarketdataLogins(a: AdminLogins, keep?: Logins): 
   const databaseUrl = await provisionMarketdataRole(a.db, a.databaseUrl, passwordOf(keep?.databaseUrl));
   const redisUrl = await provisionMarketdataRedisUser(a.redis, a.redisUrl, a.keyPrefix ?? '', passwordOf(keep?.redisUrl));
   return { databaseUrl, redisUrl };
+}
+
+/**
+ * Makes (or, with `keep`, sets again) a trader pool's logins for exactly these accounts: a
+ * Postgres role that may become each account's own role and no other, and a Redis user held to
+ * their keys. An account that left the pool loses its place in both.
+ */
+export async function provisionPoolLogins(a: AdminLogins, pool: string, accountIds: readonly string[], keep?: Logins): Promise<Logins> {
+  const databaseUrl = await provisionPoolRole(a.db, a.databaseUrl, pool, accountIds, passwordOf(keep?.databaseUrl));
+  const redisUrl = await provisionPoolRedisUser(a.redis, a.redisUrl, pool, accountIds, a.keyPrefix ?? '', passwordOf(keep?.redisUrl));
+  return { databaseUrl, redisUrl };
+}
+
+/** The pool is gone: its logins stop working. */
+export async function removePoolLogins(a: AdminLogins, pool: string): Promise<void> {
+  await removePoolRedisUser(a.redis, pool, a.keyPrefix ?? '');
+  await dropPoolRole(a.db, pool);
 }

@@ -1,3 +1,4 @@
+import { poolRoles } from '../core/db/pool-role.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -37,6 +38,7 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
     drop: async () => {
       // Trader and marketdata roles belong to the server, not the database: they go too.
       const roles = [
+        ...(await poolRoles(db).catch(() => [])),
         ...(await traderRoles(db).catch(() => [])),
         ...[await marketdataRoleName(db).catch(() => undefined)].filter((x): x is string => x !== undefined),
       ];

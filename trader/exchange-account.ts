@@ -1,3 +1,4 @@
+import type { SharedMarkets } from './shared-markets.js';
 import type { ExchangePosition } from '../core/runtime-values.js';
 import { ccxtErrors as ccxt } from '../core/exchange/ccxt-binance.js';
 import type { BinanceClient } from '../core/exchange/binance-client.js';
@@ -67,11 +68,12 @@ export class ExchangeAccount {
 
   /**
    * An account on a signed client whose markets come from `exchangeInfo` (marketdata's shared
-   * cache) instead of one more exchangeInfo request per trader.
+   * cache) instead of one more exchangeInfo request per trader; in a pool, parsed once for all
+   * its accounts (`shared`).
    */
-  static async connect(client: BinanceClient, exchangeInfo: () => Promise<unknown>): Promise<ExchangeAccount> {
+  static async connect(client: BinanceClient, exchangeInfo: () => Promise<unknown>, shared?: SharedMarkets): Promise<ExchangeAccount> {
     (client as unknown as { fapiPublicGetExchangeInfo: () => Promise<unknown> }).fapiPublicGetExchangeInfo = exchangeInfo;
-    await client.loadMarkets();
+    await (shared ? shared.load(client) : client.loadMarkets());
     return new ExchangeAccount(client);
   }
 

@@ -6,6 +6,8 @@ import type { Db } from '../core/db/connection.js';
 import { createGovernedClient } from '../core/exchange/governed-factory.js';
 import type { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
+import { ChannelHub } from './channel-hub.js';
+import type { SharedMarkets } from './shared-markets.js';
 import { AtsError } from '../core/errors.js';
 import { redisKeys } from '../core/redis-contract.js';
 import type { OrderPurpose } from '../core/runtime-values.js';
@@ -38,6 +40,12 @@ export interface TraderOptions {
   readonly reconcileMs?: number;
   readonly snapshotMs?: number;
   readonly recommendationPollMs?: number;
+  /** Shared by the accounts of a pool: one subscriber connection (default: one of its own). */
+  readonly channels?: ChannelHub;
+  /** Shared by the accounts of a pool: one market-data reader per exchange (default: one of its own). */
+  readonly reader?: MarketDataReader;
+  /** Shared by the accounts of a pool: markets parsed once (default: each client parses its own). */
+  readonly markets?: SharedMarkets;
 }
 
 /**
@@ -55,7 +63,10 @@ export class Trader {
   readonly #records: RecordWriter;
   readonly #reader: MarketDataReader;
   readonly #metrics: TraderMetrics;
-  readonly #subscriber: Redis;
+  readonly #channels: ChannelHub;
+  readonly #ownChannels: boolean;
+  readonly #ownReader: boolean;
+  #unlisten: (() => Promise<void>) | undefined;
   readonly #state: TradingState;
   readonly #context: TraderContext;
   readonly #keeper: PositionKeeper;
@@ -94,14 +105,17 @@ export class Trader {
         },
       },
     );
-    this.#reader = new MarketDataReader({
-      redis: opts.redis,
-      upstream: () => createGovernedClient({ exchange: opts.exchange, wsUrl: opts.wsUrl, governor: opts.governor }),
-    });
+    this.#ownReader = !opts.reader;
+    this.#reader =
+      opts.reader ??
+      new MarketDataReader({
+        redis: opts.redis,
+        upstream: () => createGovernedClient({ exchange: opts.exchange, wsUrl: opts.wsUrl, governor: opts.governor }),
+      });
     this.#metrics = traderMetrics(opts.registry);
     this.#state = new TradingState({ log: this.#log, metrics: this.#metrics, onChange: () => void this.#heartbeat() });
-    this.#subscriber = opts.redis.duplicate({ lazyConnect: true });
-    this.#subscriber.on('error', (err) => this.#log.debug({ err: describeError(err) }, 'recommendation subscriber connection problem (ioredis reconnects)'));
+    this.#ownChannels = !opts.channels;
+    this.#channels = opts.channels ?? new ChannelHub(opts.redis, this.#log);
     this.#context = {
       accountId: opts.accountId,
       log: this.#log,
@@ -138,11 +152,7 @@ export class Trader {
   async start(): Promise<void> {
     await this.#records.restore().catch((err) => this.#log.warn({ err: describeError(err) }, 'could not read the record outbox'));
     this.#records.write({ kind: 'account', row: { id: this.accountId, name: this.accountId, exchange: this.#o.exchange ?? 'simulator' } });
-    // Connect first, then subscribe: a SUBSCRIBE queued while the connection was still being
-    // made was seen to get lost, leaving the trader deaf to notifications.
-    await this.#subscriber.connect();
-    await this.#subscriber.subscribe(redisKeys.recommendationsChannel(), redisKeys.configChannel(this.accountId));
-    this.#subscriber.on('message', (channel) => {
+    this.#unlisten = await this.#channels.listen([redisKeys.recommendationsChannel(), redisKeys.configChannel(this.accountId)], (channel) => {
       const config = channel !== redisKeys.recommendationsChannel();
       if (config) this.#entries.changed();
       void this.#task(config ? 'config' : 'recommendations', () => this.#entries.onRecommendations());
@@ -165,9 +175,10 @@ export class Trader {
     if (!flushed) this.#log.warn({ waiting: this.#records.waiting }, 'stopping with records still waiting for Postgres (kept in the outbox)');
     this.#records.stop();
     await this.#account?.close().catch((err) => this.#log.debug({ err: describeError(err) }, 'exchange client did not close cleanly'));
-    await this.#reader.close();
+    if (this.#ownReader) await this.#reader.close();
     await this.#heartbeat();
-    this.#subscriber.disconnect();
+    await this.#unlisten?.();
+    if (this.#ownChannels) this.#channels.close();
     this.#log.info('trader stopped');
   }
 
@@ -186,7 +197,7 @@ export class Trader {
         apiSecret: keys.apiSecret,
         accountId: this.accountId,
       });
-      const account = await ExchangeAccount.connect(client, () => this.#reader.exchangeInfo());
+      const account = await ExchangeAccount.connect(client, () => this.#reader.exchangeInfo(), this.#o.markets);
       await this.#o.governor.setLimits((await this.#reader.exchangeInfo()).rateLimits);
       this.#account = account;
       if (generation !== this.#generation) return;
