@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { redisKeys } from './redis-contract.js';
+import { channelOf, redisKeys } from './redis-contract.js';
 
 /** One global trade recommendation, as marketdata publishes it and traders read it. */
 export const recommendationSchema = z.object({
@@ -38,6 +38,6 @@ export async function publishSnapshot(redis: Redis, recommendations: Recommendat
   const version = await redis.incr(redisKeys.recommendationsVersion());
   const snapshot = recommendationsSnapshotSchema.parse({ version, generatedAt, recommendations });
   await redis.set(redisKeys.recommendationsSnapshot(), JSON.stringify(snapshot));
-  await redis.publish(redisKeys.recommendationsChannel(), JSON.stringify({ version }));
+  await redis.publish(channelOf(redis, redisKeys.recommendationsChannel()), JSON.stringify({ version }));
   return snapshot;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestRedis, type TestRedis } from '../testing/services.js';
 import { createRedis, type Redis } from './redis.js';
-import { redisKeys, statsDay } from './redis-contract.js';
+import { channelOf, redisKeys, statsDay } from './redis-contract.js';
 import { provisionMarketdataRedisUser, provisionTraderRedisUser, removeTraderRedisUser } from './redis-acl.js';
 
 describe("a trader's Redis user", () => {
@@ -46,8 +46,10 @@ describe("a trader's Redis user", () => {
     expect(await r.redis.hget(redisKeys.config('alice'), 'leverage')).toBe('2');
 
     const sub = createRedis({ REDIS_URL: aliceUrl, REDIS_KEY_PREFIX: r.prefix });
-    await sub.subscribe(redisKeys.recommendationsChannel(), redisKeys.configChannel('alice'));
-    await expect(sub.subscribe(redisKeys.configChannel('bob'))).rejects.toThrow(/NOPERM/);
+    await sub.subscribe(channelOf(sub, redisKeys.recommendationsChannel()), channelOf(sub, redisKeys.configChannel('alice')));
+    await expect(sub.subscribe(channelOf(sub, redisKeys.configChannel('bob')))).rejects.toThrow(/NOPERM/);
+    // Another installation's (or prefix's) channels are not its own.
+    await expect(sub.subscribe(redisKeys.configChannel('alice'))).rejects.toThrow(/NOPERM/);
     sub.disconnect();
   });
 
@@ -85,13 +87,13 @@ describe("marketdata's Redis user", () => {
     await md.set(redisKeys.recommendationsSnapshot(), '{}');
     await md.incr(redisKeys.recommendationsVersion());
     await md.set(redisKeys.marketdataLease(), 'me', 'PX', 3_000);
-    await md.publish(redisKeys.recommendationsChannel(), '1');
+    await md.publish(channelOf(md, redisKeys.recommendationsChannel()), '1');
     await md.xadd(redisKeys.logs('info'), '*', 'msg', 'x');
 
     await expect(md.hgetall(redisKeys.config('alice'))).rejects.toThrow(/NOPERM/);
     await expect(md.hset(redisKeys.config('alice'), 'leverage', '125')).rejects.toThrow(/NOPERM/);
     await expect(md.hgetall(redisKeys.positions('alice'))).rejects.toThrow(/NOPERM/);
-    await expect(md.publish(redisKeys.configChannel('alice'), 'x')).rejects.toThrow(/NOPERM/);
+    await expect(md.publish(channelOf(md, redisKeys.configChannel('alice')), 'x')).rejects.toThrow(/NOPERM/);
     await expect(md.keys('*')).rejects.toThrow(/NOPERM/);
     await expect(md.call('ACL', 'SETUSER', 'mallory', 'on', '~*', '+@all')).rejects.toThrow(/NOPERM/);
     expect(await r.redis.hget(redisKeys.config('alice'), 'leverage')).toBe('2');

@@ -53,8 +53,8 @@ function accountRules(accountId: string, keyPrefix: string): string[] {
     `~${k(redisKeys.stats(accountId, ''))}*`,
     `%R~${k(redisKeys.config(accountId))}`,
     ...windows,
-    // Channels are not prefixed by the client.
-    `&${literal(redisKeys.configChannel(accountId))}`,
+    // Channels carry the prefix too (`channelOf`).
+    `&${k(redisKeys.configChannel(accountId))}`,
   ];
 }
 
@@ -71,7 +71,7 @@ function sharedTraderRules(keyPrefix: string): string[] {
     `~${k(redisKeys.governor('pause_until'))}`,
     `~${k(redisKeys.governor('weight_limit'))}`,
     `%W~${k('ats:logs:')}*`,
-    `&${literal(redisKeys.recommendationsChannel())}`,
+    `&${k(redisKeys.recommendationsChannel())}`,
   ];
 }
 
@@ -127,7 +127,7 @@ export function marketdataAclRules(keyPrefix = ''): string[] {
     `~${k(redisKeys.governor('pause_until'))}`,
     `~${k(redisKeys.governor('weight_limit'))}`,
     `%W~${k('ats:logs:')}*`,
-    `&${literal(redisKeys.recommendationsChannel())}`,
+    `&${k(redisKeys.recommendationsChannel())}`,
   ];
 }
 

@@ -57,6 +57,13 @@ export const redisKeys = {
   configChannel: (accountId: string) => `ats:events:cfg:${accountId}`,
 } as const;
 
+/**
+ * A channel's name on the wire: ioredis prefixes keys but not channels, so the connection's key
+ * prefix is put in front here; two installations (or two test runs) sharing a Redis then never
+ * hear each other's events.
+ */
+export const channelOf = (redis: Pick<Redis, 'options'>, channel: string) => `${redis.options.keyPrefix ?? ''}${channel}`;
+
 /** Day bucket (UTC) used for `ats:stats:{account}:{day}`. */
 export const statsDay = (at: Date = new Date()) => at.toISOString().slice(0, 10);
 

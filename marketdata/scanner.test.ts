@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recommendationsSnapshotSchema } from '../core/recommendations.js';
 import { createRedis } from '../core/redis.js';
-import { redisKeys } from '../core/redis-contract.js';
+import { channelOf, redisKeys } from '../core/redis-contract.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { startTestSimulator, type TestSimulator } from '../testing/simulator.js';
 import { klineFile, readKlineCsv } from '../simulator/market/bars.js';
@@ -43,7 +43,7 @@ describe('recommendation scan over replayed data', () => {
     const md = await testMarketdata(r, t.url, d, { scanIntervalMs: 3_600_000 });
     const subscriber = createRedis(r.env);
     const notes: string[] = [];
-    await subscriber.subscribe(redisKeys.recommendationsChannel());
+    await subscriber.subscribe(channelOf(subscriber, redisKeys.recommendationsChannel()));
     subscriber.on('message', (_channel, message) => notes.push(message));
     md.service.start();
     await until(async () => (await r.redis.exists(redisKeys.recommendationsSnapshot())) === 1, 15_000);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Db } from '../core/db/connection.js';
-import { redisKeys } from '../core/redis-contract.js';
+import { channelOf, redisKeys } from '../core/redis-contract.js';
 import { configEntries } from '../core/trading-config.js';
 import { tradingConfigOf, type TradingAccountSpec } from './spec.js';
 
@@ -58,7 +58,7 @@ export async function syncAccount(deps: SyncDeps, id: string, spec: TradingAccou
   const changed = Object.keys(current).length !== Object.keys(entries).length || Object.entries(entries).some(([k, v]) => current[k] !== v);
   if (changed) {
     await deps.redis.multi().del(key).hset(key, entries).exec();
-    await deps.redis.publish(redisKeys.configChannel(id), 'changed');
+    await deps.redis.publish(channelOf(deps.redis, redisKeys.configChannel(id)), 'changed');
   }
   return { configChanged: changed };
 }

@@ -7,7 +7,7 @@ import { decimal } from '../core/decimal.js';
 import { RateGovernor } from '../core/exchange/governor.js';
 import { REDACT_PATHS } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
-import { redisKeys } from '../core/redis-contract.js';
+import { channelOf, redisKeys } from '../core/redis-contract.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from './services.js';
 import { createDb } from '../core/db/connection.js';
 import { provisionTraderRole } from '../core/db/trader-role.js';
@@ -25,7 +25,7 @@ export async function writeConfig(r: TestRedis, accountId: string, config: Recor
   const key = redisKeys.config(accountId);
   await r.redis.del(key);
   await r.redis.hset(key, configEntries(tradingConfigSchema.parse(config)));
-  await r.redis.publish(redisKeys.configChannel(accountId), 'changed');
+  await r.redis.publish(channelOf(r.redis, redisKeys.configChannel(accountId)), 'changed');
 }
 
 /** A trader in this process with its own Redis connection, capturing its log lines. */

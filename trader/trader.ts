@@ -9,7 +9,7 @@ import { MarketDataReader } from '../core/market-data/reader.js';
 import { ChannelHub } from './channel-hub.js';
 import type { SharedMarkets } from './shared-markets.js';
 import { AtsError } from '../core/errors.js';
-import { redisKeys } from '../core/redis-contract.js';
+import { channelOf, redisKeys } from '../core/redis-contract.js';
 import type { OrderPurpose } from '../core/runtime-values.js';
 import { parseConfigEntries, tradingConfigSchema, type TradingConfig } from '../core/trading-config.js';
 import { isOurs, purposeOf } from './client-order-id.js';
@@ -152,8 +152,9 @@ export class Trader {
   async start(): Promise<void> {
     await this.#records.restore().catch((err) => this.#log.warn({ err: describeError(err) }, 'could not read the record outbox'));
     this.#records.write({ kind: 'account', row: { id: this.accountId, name: this.accountId, exchange: this.#o.exchange ?? 'simulator' } });
-    this.#unlisten = await this.#channels.listen([redisKeys.recommendationsChannel(), redisKeys.configChannel(this.accountId)], (channel) => {
-      const config = channel !== redisKeys.recommendationsChannel();
+    const recommendations = channelOf(this.#o.redis, redisKeys.recommendationsChannel());
+    this.#unlisten = await this.#channels.listen([recommendations, channelOf(this.#o.redis, redisKeys.configChannel(this.accountId))], (channel) => {
+      const config = channel !== recommendations;
       if (config) this.#entries.changed();
       void this.#task(config ? 'config' : 'recommendations', () => this.#entries.onRecommendations());
     });
