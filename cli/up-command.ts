@@ -1,7 +1,13 @@
-import { Command } from 'commander';
-import { nonNegativeOption as nonNegative, portOption, positiveOption as positive } from '../core/cli-options.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { countOption, nonNegativeOption as nonNegative, portOption, positiveOption as positive } from '../core/cli-options.js';
+import { DEFAULT_POOL_MAX_ACCOUNTS, PLACEMENTS, type Placement } from '../operator/pools.js';
 import { resolve } from 'node:path';
 import { DEFAULT_SIM_PORT } from '../simulator/defaults.js';
+
+const placementOption = (value: string): Placement => {
+  if (!(PLACEMENTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${PLACEMENTS.join(' or ')}`);
+  return value as Placement;
+};
 
 export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;
 
@@ -15,14 +21,34 @@ export const upCommand = () =>
     .option('--balance <usdt>', 'starting balance of each simulator account', positive('balance'), DEFAULT_UP.balance)
     .option('--demo-accounts <n>', 'also run N generated demo accounts with varied configs (manifests in .ats/demo-accounts)', nonNegative('demo-accounts'), 0)
     .option('--no-examples', 'leave out the --accounts folder: only the generated demo accounts')
-    .action(async (opts: { accounts: string; simPort: number; speed: number; scanEvery: number; balance: number; demoAccounts: number; examples: boolean }) =>
-      (await import('../local/up.js')).up({
-        accounts: resolve(opts.accounts),
-        simPort: opts.simPort,
-        speed: opts.speed,
-        scanEverySeconds: opts.scanEvery,
-        balance: opts.balance,
-        demoAccounts: opts.demoAccounts,
-        folder: opts.examples,
-      }),
+    .option(
+      '--placement <where>',
+      'where an account whose manifest names no placement trades: dedicated (a process each) or pooled (trader pools)',
+      placementOption,
+      'dedicated',
+    )
+    .option('--pool-size <n>', 'accounts per trader pool', countOption('pool-size'), DEFAULT_POOL_MAX_ACCOUNTS)
+    .action(
+      async (opts: {
+        accounts: string;
+        simPort: number;
+        speed: number;
+        scanEvery: number;
+        balance: number;
+        demoAccounts: number;
+        examples: boolean;
+        placement: Placement;
+        poolSize: number;
+      }) =>
+        (await import('../local/up.js')).up({
+          accounts: resolve(opts.accounts),
+          simPort: opts.simPort,
+          speed: opts.speed,
+          scanEverySeconds: opts.scanEvery,
+          balance: opts.balance,
+          demoAccounts: opts.demoAccounts,
+          folder: opts.examples,
+          placement: opts.placement,
+          poolMaxAccounts: opts.poolSize,
+        }),
     );

@@ -40,6 +40,8 @@ export const accountStatusSchema = z.object({
   pnlToday: z.number().optional(),
   lastError: z.string().optional(),
   lastHeartbeat: z.iso.datetime().optional(),
+  /** The trader pool the account trades in (pooled placement); none: a trader of its own. */
+  pool: z.string().optional(),
   conditions: z.array(conditionSchema),
 });
 export type AccountStatus = Readonly<z.infer<typeof accountStatusSchema>> & { readonly conditions: Condition[] };

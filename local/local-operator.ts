@@ -11,13 +11,13 @@ import { planAccount } from '../operator/plan.js';
 import { buildStatus, readHeartbeat } from '../operator/status.js';
 import { ManifestFolder } from './manifests.js';
 import { keyBoundElsewhere } from '../operator/key-binding.js';
-import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../operator/logins.js';
+import { provisionPoolLogins, provisionTraderLogins, removePoolLogins, removeTraderLogins, type AdminLogins, type Logins } from '../operator/logins.js';
+import { assignPools, DEFAULT_POOL_MAX_ACCOUNTS, poolMembers, type Placement } from '../operator/pools.js';
 import type { ProcessSupervisor } from './process-supervisor.js';
 import { describeError } from '../core/errors.js';
 
 export type { LocalAccountStatus } from '../core/account-status.js';
 
-/** `ats trader` for an account, with its key from the local key store. */
 /** A trader's arguments: its key pair arrives on standard input, never through the key store. */
 export const traderArgs = (accountId: string, exchange: string): string[] => [
   'trader',
@@ -29,6 +29,33 @@ export const traderArgs = (accountId: string, exchange: string): string[] => [
   '--port',
   '0',
 ];
+
+/** A pool's arguments: its accounts (and logins) arrive on standard input, a line per change. */
+export const poolArgs = (pool: string): string[] => ['pool', '--pool', pool, '--credentials-stdin', '--port', '0'];
+
+/** A pooled account that is to trade: where its key is and which exchange it trades on. */
+interface PooledAccount {
+  readonly id: string;
+  readonly keyName: string;
+  readonly exchange: string;
+  /** The pool its status names (kept while that pool has room). */
+  readonly previous: string | undefined;
+}
+
+/** A running pool: what its accounts were last told to be, its logins, and whom they cover. */
+interface PoolEntry {
+  state: string;
+  logins?: Logins;
+  /** The accounts its logins cover: those it runs, and for a while those it was just told to let go. */
+  covers: readonly string[];
+  changedAt: number;
+}
+
+/**
+ * An account leaving a pool keeps its place in the pool's logins this long, so that its last
+ * records and heartbeat (written as the pool stops it) still go through.
+ */
+const LEAVING_GRACE_MS = 30_000;
 
 /**
  * The operator's reconcile logic with a local runtime: TradingAccount manifests from a folder,
@@ -43,6 +70,14 @@ export class LocalOperator {
   #running: Promise<void> | undefined;
   #again = false;
   #reported = new Set<string>();
+  /** Per running pool: what its accounts were last told to be, and its logins (kept across changes). */
+  readonly #pools = new Map<string, PoolEntry>();
+  /** Pooled accounts removed, by when: their logins go once their pool has surely let them go. */
+  readonly #retiring = new Map<string, number>();
+  #pooled = new Map<string, PooledAccount>();
+  #assignment = new Map<string, string>();
+  /** Logins are provisioned one at a time: two GRANTs on one table at once fail in Postgres. */
+  #provisioning: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly o: {
@@ -59,6 +94,10 @@ export class LocalOperator {
       provision?: (accountId: string, spec: TradingAccountSpec) => void;
       /** Admin connections: each trader start gets a fresh Postgres role and Redis user of its own (none: the supervisor's environment). */
       logins?: AdminLogins;
+      /** Where an account whose spec names no placement trades (default dedicated). */
+      placement?: Placement;
+      /** Accounts per trader pool (default 100). */
+      poolMaxAccounts?: number;
     },
   ) {
     this.#folder = new ManifestFolder(o.dirs);
@@ -105,18 +144,37 @@ export class LocalOperator {
     // Each problem is logged once, when it appears, not on every pass.
     for (const p of problems) if (!this.#reported.has(p)) this.o.logger.warn({ problem: p }, 'manifest refused');
     this.#reported = new Set(problems);
-    for (const { object, problem } of accounts.values()) await this.#reconcile(object, problem);
+    const wasPooled = new Set(this.#pooled.keys());
+    const pooled: PooledAccount[] = [];
+    const statuses: Array<() => Promise<void>> = [];
+    for (const { object, problem } of accounts.values()) {
+      const seen = await this.#reconcile(object, problem);
+      if (seen.pooled) pooled.push(seen.pooled);
+      statuses.push(seen.status);
+    }
+    await this.#placePools(pooled);
+    for (const status of statuses) await status();
     for (const id of [...this.#known.keys()]) {
       if (accounts.has(id)) continue;
       this.#known.delete(id);
       await this.o.supervisor.stop(id);
       await retireAccount(this.o, id);
-      if (this.o.logins)
+      if (wasPooled.has(id)) this.#retiring.set(id, Date.now());
+      else if (this.o.logins)
         await removeTraderLogins(this.o.logins, id).catch((err) =>
           this.o.logger.warn({ account_id: id, err: describeError(err) }, 'could not remove the trader logins'),
         );
       await this.o.redis.del(redisKeys.accountStatus(id));
       this.o.logger.info({ account_id: id }, 'manifest removed: trader stopped, records kept');
+    }
+    for (const [id, since] of this.#retiring) {
+      if (accounts.has(id)) this.#retiring.delete(id);
+      else if (Date.now() - since > LEAVING_GRACE_MS && this.o.logins) {
+        this.#retiring.delete(id);
+        await removeTraderLogins(this.o.logins, id).catch((err) =>
+          this.o.logger.warn({ account_id: id, err: describeError(err) }, 'could not remove the trader logins'),
+        );
+      }
     }
   }
 
@@ -128,8 +186,12 @@ export class LocalOperator {
     return open.length > 0;
   }
 
-  /** `fileProblem`: the account's manifest no longer reads; the last valid spec keeps running. */
-  async #reconcile(account: AccountObject, fileProblem?: string): Promise<void> {
+  /**
+   * `fileProblem`: the account's manifest no longer reads; the last valid spec keeps running.
+   * A dedicated account's trader is started or stopped here; a pooled one is returned, to be
+   * placed with the others. The status is written once the pools are placed.
+   */
+  async #reconcile(account: AccountObject, fileProblem?: string): Promise<{ pooled?: PooledAccount; status: () => Promise<void> }> {
     const id = account.name;
     if (!this.#known.has(id)) this.#known.set(id, new Date().toISOString());
     const parsed = fileProblem ? ({ ok: false, message: fileProblem } as const) : parseSpec(account.spec);
@@ -151,41 +213,122 @@ export class LocalOperator {
         : await keyBoundElsewhere(this.o.db, id, fingerprint);
     const plan = planAccount({ deleting: false, spec: parsed, keyProblem });
     if (plan.records === 'sync' && plan.spec) await syncAccount(this.o, id, plan.spec, plan.keyProblem ? undefined : fingerprint);
-    if (plan.trader === 'stop') await this.o.supervisor.stop(id);
+    // Only to keep the conditions' transition times and the account's pool: a damaged one is rebuilt.
+    const previous = await readJson(this.o.redis, redisKeys.accountStatus(id), localAccountStatusSchema).catch(() => undefined);
+    // A spec that no longer reads leaves the account where it trades.
+    const placement = plan.spec ? (plan.spec.placement ?? this.o.placement ?? 'dedicated') : this.#pooled.has(id) ? 'pooled' : 'dedicated';
+    let pooled: PooledAccount | undefined;
+    if (plan.trader === 'stop' || (plan.trader === 'run' && placement === 'pooled')) await this.o.supervisor.stop(id);
+    if (plan.trader === 'leave' && placement === 'pooled' && this.#pooled.has(id)) pooled = this.#pooled.get(id);
     if (plan.trader === 'run' && plan.spec && keyName) {
       // `simulator` means the simulator this runtime started, wherever it listens.
       const exchange = plan.spec.exchange === 'simulator' && this.o.simulatorUrl ? this.o.simulatorUrl : plan.spec.exchange;
-      await this.o.supervisor.ensure({
-        name: id,
-        args: traderArgs(id, exchange),
-        // Its key pair and its own logins, made anew (rotated) at every start.
-        stdin: async () => {
-          const logins = this.o.logins ? await provisionTraderLogins(this.o.logins, id) : {};
-          return JSON.stringify({ ...this.o.keys.get(keyName), ...logins });
-        },
-        // A key stored again (a rotated secret, even with the same API key) restarts the trader.
-        fingerprint: `${exchange}|${this.o.keys.version(keyName)}`,
-        urgent: () => this.#holdsPositions(id),
-      });
+      if (placement === 'pooled') pooled = { id, keyName, exchange, previous: previous?.pool };
+      else
+        await this.o.supervisor.ensure({
+          name: id,
+          args: traderArgs(id, exchange),
+          // Its key pair and its own logins, made anew (rotated) at every start.
+          stdin: async () => {
+            const logins = this.o.logins ? await provisionTraderLogins(this.o.logins, id) : {};
+            return JSON.stringify({ ...this.o.keys.get(keyName), ...logins });
+          },
+          // A key stored again (a rotated secret, even with the same API key) restarts the trader.
+          fingerprint: `${exchange}|${this.o.keys.version(keyName)}`,
+          urgent: () => this.#holdsPositions(id),
+        });
     }
-    const stats = await this.o.redis.hget(redisKeys.stats(id, statsDay()), 'day_start_equity');
-    // Only to keep the conditions' transition times: a damaged one is rebuilt.
-    const previous = await readJson(this.o.redis, redisKeys.accountStatus(id), localAccountStatusSchema).catch(() => undefined);
-    const status: LocalAccountStatus = {
-      name: id,
-      createdAt: this.#known.get(id)!,
-      ...(parsed.ok ? { displayName: parsed.spec.displayName, exchange: parsed.spec.exchange } : {}),
-      ...buildStatus({
-        generation: account.generation,
-        specError: plan.specError,
-        secretProblem: plan.keyProblem,
-        heartbeat: await readHeartbeat(this.o.redis, id),
-        dayStartEquity: stats === null ? undefined : Number(stats),
-        deleting: false,
-        now: Date.now(),
-        previous: previous?.conditions ?? [],
-      }),
+    const status = async () => {
+      const stats = await this.o.redis.hget(redisKeys.stats(id, statsDay()), 'day_start_equity');
+      const value: LocalAccountStatus = {
+        name: id,
+        createdAt: this.#known.get(id)!,
+        ...(parsed.ok ? { displayName: parsed.spec.displayName, exchange: parsed.spec.exchange } : {}),
+        ...buildStatus({
+          generation: account.generation,
+          specError: plan.specError,
+          secretProblem: plan.keyProblem,
+          heartbeat: await readHeartbeat(this.o.redis, id),
+          dayStartEquity: stats === null ? undefined : Number(stats),
+          deleting: false,
+          now: Date.now(),
+          previous: previous?.conditions ?? [],
+          pool: pooled ? this.#assignment.get(id) : undefined,
+        }),
+      };
+      await this.o.redis.set(redisKeys.accountStatus(id), JSON.stringify(value));
     };
-    await this.o.redis.set(redisKeys.accountStatus(id), JSON.stringify(status));
+    return { ...(pooled ? { pooled } : {}), status };
+  }
+
+  /**
+   * Places the pooled accounts into pools (stably, `assignPools`) and converges the pool processes:
+   * a new pool starts with its accounts on its standard input; a running one is told of every
+   * change in a line of its own (it starts, stops or restarts only the accounts concerned); a pool
+   * left without accounts stops. Each pool has its own logins, which cover exactly its accounts.
+   */
+  async #placePools(pooled: readonly PooledAccount[]): Promise<void> {
+    this.#pooled = new Map(pooled.map((p) => [p.id, p]));
+    this.#assignment = assignPools(pooled, this.o.poolMaxAccounts ?? DEFAULT_POOL_MAX_ACCOUNTS);
+    const members = poolMembers(this.#assignment);
+    for (const [pool, ids] of members) {
+      const state = ids.map((id) => `${id}|${this.#pooled.get(id)!.exchange}|${this.o.keys.version(this.#pooled.get(id)!.keyName)}`).join('\n');
+      const known = this.#pools.get(pool);
+      if (!known) this.#pools.set(pool, { state, covers: [], changedAt: Date.now() });
+      await this.o.supervisor.ensure({
+        name: pool,
+        args: poolArgs(pool),
+        stdin: () => this.#poolHandoff(pool),
+        keepStdinOpen: true,
+        fingerprint: pool,
+        urgent: async () => (await Promise.all((poolMembers(this.#assignment).get(pool) ?? []).map((id) => this.#holdsPositions(id)))).some(Boolean),
+      });
+      if (known && known.state !== state) {
+        known.state = state;
+        this.o.supervisor.send(pool, await this.#poolHandoff(pool));
+        this.o.logger.info({ pool, accounts: ids.length }, 'pool accounts changed');
+      } else if (known && known.covers.length > ids.length && Date.now() - known.changedAt > LEAVING_GRACE_MS) {
+        // The accounts that left are stopped by now: the logins cover the pool's own only.
+        await this.#poolLogins(pool, known, ids);
+      }
+    }
+    for (const pool of [...this.#pools.keys()]) {
+      if (members.has(pool)) continue;
+      this.#pools.delete(pool);
+      await this.o.supervisor.stop(pool);
+      if (this.o.logins)
+        await removePoolLogins(this.o.logins, pool).catch((err) => this.o.logger.warn({ pool, err: describeError(err) }, 'could not remove the pool logins'));
+      this.o.logger.info({ pool }, 'pool has no accounts left: stopped');
+    }
+  }
+
+  /** What a pool is handed: its accounts' key pairs and exchanges, and its logins (covering exactly them). */
+  async #poolHandoff(pool: string): Promise<string> {
+    const ids = poolMembers(this.#assignment).get(pool) ?? [];
+    const entry = this.#pools.get(pool) ?? { state: '', covers: [], changedAt: 0 };
+    // Those just leaving stay covered a while (LEAVING_GRACE_MS); an account removed since is not.
+    await this.#poolLogins(
+      pool,
+      entry,
+      [...new Set([...ids, ...entry.covers])].filter((id) => this.#known.has(id)),
+    );
+    entry.changedAt = Date.now();
+    const accounts = Object.fromEntries(
+      ids.map((id) => {
+        const a = this.#pooled.get(id)!;
+        return [id, { ...this.o.keys.get(a.keyName), exchange: a.exchange }];
+      }),
+    );
+    return JSON.stringify({ ...(entry.logins ?? {}), accounts });
+  }
+
+  /** Sets the pool's logins (same passwords once made) to cover exactly `covers`. */
+  async #poolLogins(pool: string, entry: PoolEntry, covers: readonly string[]): Promise<void> {
+    const admin = this.o.logins;
+    if (!admin) return;
+    const made = this.#provisioning.then(() => provisionPoolLogins(admin, pool, covers, entry.logins));
+    this.#provisioning = made.catch(() => undefined); // the caller gets the error
+    entry.logins = await made;
+    entry.covers = covers;
   }
 }

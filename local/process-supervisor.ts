@@ -19,6 +19,8 @@ export interface ProcessLaunch {
   readonly urgent?: () => Promise<boolean>;
   /** Written to the process's standard input at each start, then closed (a trader's own key pair). */
   readonly stdin?: () => string | Promise<string>;
+  /** Standard input stays open after `stdin`'s text (as a line): `send` writes more lines (a pool's account changes). */
+  readonly keepStdinOpen?: boolean;
 }
 
 /**
@@ -48,6 +50,8 @@ interface Running {
   stopping: boolean;
   timer: NodeJS.Timeout | undefined;
   log: WriteStream;
+  /** Settles once the start's input is written: later lines (`send`) follow it, never precede it. */
+  input: Promise<unknown>;
 }
 
 /**
@@ -94,6 +98,7 @@ export class ProcessSupervisor {
       startedAt: 0,
       stopping: false,
       timer: undefined,
+      input: Promise.resolve(),
       // The logs name accounts and orders: readable by the owner only.
       log: createWriteStream(join(this.opts.logDir, `${launch.name}.log`), { flags: 'a', mode: 0o600 }),
     };
@@ -118,6 +123,19 @@ export class ProcessSupervisor {
     entry.log.end();
   }
 
+  /**
+   * Writes a line to a running process's open standard input (`keepStdinOpen`). A process that is
+   * not running now gets the whole of its `stdin` afresh when it starts again, so nothing is lost.
+   */
+  send(name: string, line: string): void {
+    const entry = this.#running.get(name);
+    const child = entry?.child;
+    if (!entry || !child) return;
+    void entry.input.then(() => {
+      if (entry.child === child && child.exitCode === null && child.signalCode === null && child.stdin?.writable) child.stdin.write(`${line}\n`);
+    });
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all(this.names().map((name) => this.stop(name)));
   }
@@ -137,12 +155,12 @@ export class ProcessSupervisor {
       child.stdin!.on('error', () => undefined); // a child that died at once: its exit is handled below
       // Prepared while the child boots; on failure the child says what it misses and exits, and
       // the restart backoff applies.
-      void (async () => launch.stdin!())()
+      entry.input = (async () => launch.stdin!())()
         .catch((err: unknown) => {
           this.opts.logger.error({ process: launch.name, err: describeError(err) }, 'could not prepare the input of the process');
           return '';
         })
-        .then((input) => child.stdin!.end(input));
+        .then((input) => (launch.keepStdinOpen ? child.stdin!.write(`${input}\n`) : child.stdin!.end(input)));
     }
     entry.child = child;
     entry.startedAt = Date.now();

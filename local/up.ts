@@ -18,6 +18,7 @@ import { parseSpec, type TradingAccountSpec } from '../operator/spec.js';
 import { LiveFeed } from './live-feed.js';
 import { LocalOperator } from './local-operator.js';
 import { provisionMarketdataLogins } from '../operator/logins.js';
+import type { Placement } from '../operator/pools.js';
 import { ManifestFolder } from './manifests.js';
 import { writeDemoAccounts } from './demo-accounts.js';
 import { ProcessSupervisor } from './process-supervisor.js';
@@ -32,6 +33,10 @@ export interface UpOptions {
   readonly demoAccounts?: number;
   /** Run the accounts of the `accounts` folder (default true). */
   readonly folder?: boolean;
+  /** Where an account whose manifest names no placement trades (default dedicated). */
+  readonly placement?: Placement;
+  /** Accounts per trader pool (default 100). */
+  readonly poolMaxAccounts?: number;
 }
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -167,7 +172,19 @@ export async function up(opts: UpOptions): Promise<void> {
     say(`● marketdata  scans every ${opts.scanEverySeconds} s`);
 
     const supervisor = new ProcessSupervisor({ logDir, env: childEnv, logger });
-    const operator = new LocalOperator({ dirs, db, redis, keys, supervisor, logger, simulatorUrl: simUrl, provision, logins });
+    const operator = new LocalOperator({
+      dirs,
+      db,
+      redis,
+      keys,
+      supervisor,
+      logger,
+      simulatorUrl: simUrl,
+      provision,
+      logins,
+      placement: opts.placement,
+      poolMaxAccounts: opts.poolMaxAccounts,
+    });
     operator.start();
     stops.push(['operator and traders', () => operator.stop()]);
     const fromFolder = [...accounts.keys()].filter((id) => !demo.includes(id));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { exchangeSchema } from '../core/env.js';
 import { tradingConfigSchema, type TradingConfig } from '../core/trading-config.js';
+import { PLACEMENTS } from './pools.js';
 
 export const GROUP = 'ats.dev';
 export const VERSION = 'v1alpha1';
@@ -33,6 +34,12 @@ export const tradingAccountSpecSchema = z
       .strict()
       .describe('The Secret (in the same namespace) with the keys apiKey and apiSecret; in the local runtime, the local key store entry'),
     paused: z.boolean().default(false).describe('Stop new entries; open positions stay protected'),
+    placement: z
+      .enum(PLACEMENTS)
+      .optional()
+      .describe(
+        "dedicated: a trader process (pod) of its own; pooled: a place in a trader pool shared with other accounts (much less memory). Default: the installation's (Helm trader.defaultPlacement, ats up --placement)",
+      ),
     config: accountConfigSchema.prefault({}).describe('The trading config; every field has a default'),
   })
   .strict();

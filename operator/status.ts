@@ -15,6 +15,8 @@ export interface Observation {
   readonly now: number;
   /** Only to keep lastTransitionTime when a condition did not change. */
   readonly previous?: readonly Condition[];
+  /** The trader pool the account is placed in (pooled placement). */
+  readonly pool?: string | undefined;
 }
 
 /** A heartbeat older than this means the trader is not running. */
@@ -83,6 +85,7 @@ export function buildStatus(o: Observation): AccountStatus {
         }
       : {}),
     ...(lastError ? { lastError } : {}),
+    ...(o.pool && !o.deleting ? { pool: o.pool } : {}),
   };
 }
 

@@ -48,12 +48,15 @@ export async function readPoolHandoffs(
   const lines = createInterface({ input, crlfDelay: Infinity });
   let first: ((h: PoolHandoff) => void) | undefined;
   const started = new Promise<PoolHandoff>((resolve, reject) => {
-    first = resolve;
+    // Only a handoff that reads counts: an empty or broken first line still times out.
     const timer = setTimeout(
       () => reject(new AtsError('ATS_CREDENTIALS_MISSING', `no accounts arrived on standard input within ${timeoutMs / 1000} s (--credentials-stdin)`)),
       timeoutMs,
     );
-    lines.once('line', () => clearTimeout(timer));
+    first = (h) => {
+      clearTimeout(timer);
+      resolve(h);
+    };
   });
   lines.on('line', (line) => {
     if (!line.trim()) return;

@@ -29,6 +29,7 @@ export function tradingAccountCrd(): Record<string, unknown> {
             { name: 'Positions', type: 'integer', jsonPath: '.status.openPositions' },
             { name: 'Equity', type: 'number', jsonPath: '.status.equity' },
             { name: 'PnL', type: 'number', description: 'Equity change since 00:00 UTC', jsonPath: '.status.pnlToday' },
+            { name: 'Pool', type: 'string', description: 'The trader pool of a pooled account', jsonPath: '.status.pool' },
             { name: 'Exchange', type: 'string', priority: 1, jsonPath: '.spec.exchange' },
             { name: 'Message', type: 'string', priority: 1, jsonPath: '.status.lastError' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
