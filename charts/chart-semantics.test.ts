@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EVERYTHING_ENABLED, EXTERNAL_DATASTORES, renderChart } from '../testing/helm.js';
 import { tradingAccountSpecSchema } from '../operator/spec.js';
 import { traderDeployment, type TraderDeploymentOptions } from '../operator/kube/trader-deployment.js';
+import { DEFAULT_POOL_RESOURCES, poolDeployment, poolKeysSecretName, poolLoginsSecretName } from '../operator/kube/pool-workload.js';
 
 /**
  * What a real API server and a running cluster would refuse or get wrong, and `helm lint` and
@@ -31,7 +32,8 @@ function cluster(release: string, extra: string[]): Doc[] {
     instance: arg('instance'),
     resources: { requests: { cpu: '20m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
   };
-  return [...docs, traderDeployment({ name: 'alice', namespace: NS, uid: 'u1' }, spec, 'v1', options) as unknown as Doc];
+  const pool = poolDeployment(NS, 'pool-0', { ...options, ownLogins: true, poolResources: DEFAULT_POOL_RESOURCES }, undefined);
+  return [...docs, traderDeployment({ name: 'alice', namespace: NS, uid: 'u1' }, spec, 'v1', options) as unknown as Doc, pool as unknown as Doc];
 }
 
 const WORKLOADS = ['Deployment', 'StatefulSet'];
@@ -90,7 +92,8 @@ describe.each(variants)('Helm chart semantics (%s)', (_name, extra) => {
     const operatorArgs: string[] = docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-operator'))!.spec.template.spec.containers[0].args;
     const made = operatorArgs.filter((a) => a.startsWith('--marketdata-secret=')).map((a) => a.split('=')[1]!);
     expect(made).toHaveLength(1);
-    const secrets = new Set([...names('Secret'), USER_SECRET, ...made]);
+    // And each pool's keys and logins Secrets (named after the pool).
+    const secrets = new Set([...names('Secret'), USER_SECRET, ...made, poolKeysSecretName('pool-0'), poolLoginsSecretName('pool-0')]);
     for (const { owner, template } of pods(docs)) {
       const spec = template.spec;
       if (spec.serviceAccountName) expect(names('ServiceAccount'), owner).toContain(spec.serviceAccountName);
@@ -134,7 +137,7 @@ describe('two releases in one namespace', () => {
       expect(policies).toHaveLength(1);
       const policy = policies[0]!;
       const selected = pods(docs).filter((p) => matches(policy.spec.podSelector.matchLabels, p.template.metadata.labels));
-      expect(selected.map((p) => p.owner)).toEqual(['Deployment/trader-alice']);
+      expect(selected.map((p) => p.owner)).toEqual(['Deployment/trader-alice', 'Deployment/pool-0']);
       const trader = selected[0]!.template.spec.containers[0];
       expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
       expect(policy.spec.ingress).toEqual([{ ports: [{ port: 'metrics', protocol: 'TCP' }] }]);

@@ -67,8 +67,9 @@ describe('Helm chart', () => {
     );
     const role = render([]).find((d) => d.kind === 'Role') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
     const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
-    // Reads account Secrets by name and applies the traders' logins Secrets: never lists, watches or deletes them.
-    expect(secrets.verbs).toEqual(['get', 'create', 'patch']);
+    // Reads account Secrets by name, applies the traders' and pools' Secrets and deletes an empty
+    // pool's: never lists or watches them.
+    expect(secrets.verbs).toEqual(['get', 'create', 'patch', 'delete']);
     expect(role.rules.flatMap((r) => r.verbs)).not.toContain('*');
   });
 

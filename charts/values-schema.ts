@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { exchangeSchema, logLevelSchema } from '../core/env.js';
+import { PLACEMENTS } from '../operator/pools.js';
 
 /**
  * The Helm chart's values. `charts/ats/values.schema.json` is generated from this by
@@ -42,7 +43,22 @@ export const chartValuesSchema = z
         resources,
       })
       .strict(),
-    trader: z.object({ resources }).strict().describe('Each trader pod the operator creates'),
+    trader: z
+      .object({
+        resources,
+        defaultPlacement: z
+          .enum(PLACEMENTS)
+          .describe('Where an account whose spec names no placement trades: dedicated (a pod of its own) or pooled (a trader pool)'),
+        pool: z
+          .object({
+            maxAccounts: z.number().int().min(1).max(1000).describe('Accounts per trader pool'),
+            resources,
+          })
+          .strict()
+          .describe('Trader pools: pods that each run many pooled accounts'),
+      })
+      .strict()
+      .describe('Each trader pod the operator creates'),
     postgresql: z
       .object({
         bundled: z.boolean().describe('true: a small Postgres in the release; false: set externalUrl'),

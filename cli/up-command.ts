@@ -1,13 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { countOption, nonNegativeOption as nonNegative, portOption, positiveOption as positive } from '../core/cli-options.js';
-import { DEFAULT_POOL_MAX_ACCOUNTS, PLACEMENTS, type Placement } from '../operator/pools.js';
+import { DEFAULT_POOL_MAX_ACCOUNTS, placementOption, type Placement } from '../operator/pools.js';
 import { resolve } from 'node:path';
 import { DEFAULT_SIM_PORT } from '../simulator/defaults.js';
-
-const placementOption = (value: string): Placement => {
-  if (!(PLACEMENTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${PLACEMENTS.join(' or ')}`);
-  return value as Placement;
-};
 
 export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;
 

@@ -5,10 +5,11 @@ import { sql } from 'kysely';
 import type { Db } from '../core/db/connection.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
-import { portOption } from '../core/cli-options.js';
+import { countOption, portOption } from '../core/cli-options.js';
+import { DEFAULT_POOL_MAX_ACCOUNTS, placementOption, type Placement } from './pools.js';
 import { createOpsServer, listenOps } from '../core/ops-server.js';
 import { startProcess } from '../core/process.js';
-import { describeError } from '../core/errors.js';
+import { AtsError, describeError } from '../core/errors.js';
 import { DEFAULT_REDIS_URL } from '../core/env.js';
 
 export const operatorCommand = () =>
@@ -23,6 +24,10 @@ export const operatorCommand = () =>
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9466)
     .option('--trader-requests <cpu,memory>', 'trader resource requests', '20m,128Mi')
     .option('--trader-limits <cpu,memory>', 'trader resource limits', '500m,256Mi')
+    .option('--default-placement <where>', 'where an account whose spec names no placement trades: dedicated or pooled', placementOption, 'dedicated')
+    .option('--pool-max-accounts <n>', 'accounts per trader pool', countOption('pool-max-accounts'), DEFAULT_POOL_MAX_ACCOUNTS)
+    .option('--pool-requests <cpu,memory>', 'trader pool resource requests', '100m,256Mi')
+    .option('--pool-limits <cpu,memory>', 'trader pool resource limits', '1,768Mi')
     .action(
       async (opts: {
         namespace: string;
@@ -34,14 +39,18 @@ export const operatorCommand = () =>
         port: number;
         traderRequests: string;
         traderLimits: string;
+        defaultPlacement: Placement;
+        poolMaxAccounts: number;
+        poolRequests: string;
+        poolLimits: string;
       }) => {
         const ctx = startProcess('operator');
-        const [{ KubeConfig }, { Controller }, { KubeApi }, { LeaderElection }, { DEFAULT_TRADER_RESOURCES }] = await Promise.all([
+        const [{ KubeConfig }, { Controller }, { KubeApi }, { LeaderElection }, { PoolReconciler }] = await Promise.all([
           import('@kubernetes/client-node'),
           import('./kube/controller.js'),
           import('./kube/kube-api.js'),
           import('./kube/leader-election.js'),
-          import('./kube/trader-deployment.js'),
+          import('./kube/pool-reconciler.js'),
         ]);
         const log = ctx.root.logger;
         const database = await openDatabase(ctx.env);
@@ -53,8 +62,32 @@ export const operatorCommand = () =>
         const kc = new KubeConfig();
         kc.loadFromDefault();
         const kube = new KubeApi(kc);
-        const [rc, rm] = opts.traderRequests.split(',');
-        const [lc, lm] = opts.traderLimits.split(',');
+        // Each trader, pool (and marketdata) gets a Postgres role and a Redis user of its own, made from these.
+        const logins = {
+          db: database.db,
+          databaseUrl: database.url,
+          redis: ctx.redis,
+          redisUrl: ctx.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+          keyPrefix: ctx.env.REDIS_KEY_PREFIX,
+        };
+        const deployment = {
+          image: opts.image,
+          runtimeSecret: opts.runtimeSecret,
+          logLevel: ctx.env.LOG_LEVEL,
+          instance: opts.instance,
+          resources: resourcesOption(opts.traderRequests, opts.traderLimits),
+        };
+        const pools = new PoolReconciler({
+          kube,
+          db: database.db,
+          logger: log,
+          namespace: opts.namespace,
+          workload: { ...deployment, ownLogins: true, poolResources: resourcesOption(opts.poolRequests, opts.poolLimits) },
+          defaultPlacement: opts.defaultPlacement,
+          maxAccounts: opts.poolMaxAccounts,
+          logins,
+          runtimeSecret: opts.runtimeSecret,
+        });
         const controller = new Controller({
           kube,
           db: database.db,
@@ -62,24 +95,10 @@ export const operatorCommand = () =>
           logger: log,
           namespace: opts.namespace,
           ...(opts.marketdataSecret ? { marketdataLogins: { secret: opts.marketdataSecret, runtimeSecret: opts.runtimeSecret } } : {}),
-          // Each trader (and marketdata) gets a Postgres role and a Redis user of its own, made from these.
-          logins: {
-            db: database.db,
-            databaseUrl: database.url,
-            redis: ctx.redis,
-            redisUrl: ctx.env.REDIS_URL ?? DEFAULT_REDIS_URL,
-            keyPrefix: ctx.env.REDIS_KEY_PREFIX,
-          },
-          deployment: {
-            image: opts.image,
-            runtimeSecret: opts.runtimeSecret,
-            logLevel: ctx.env.LOG_LEVEL,
-            instance: opts.instance,
-            resources: {
-              requests: { cpu: rc ?? DEFAULT_TRADER_RESOURCES.requests.cpu, memory: rm ?? DEFAULT_TRADER_RESOURCES.requests.memory },
-              limits: { cpu: lc ?? DEFAULT_TRADER_RESOURCES.limits.cpu, memory: lm ?? DEFAULT_TRADER_RESOURCES.limits.memory },
-            },
-          },
+          logins,
+          deployment,
+          defaultPlacement: opts.defaultPlacement,
+          pools,
         });
         const election = new LeaderElection({
           kube,
@@ -115,6 +134,14 @@ export const operatorCommand = () =>
         });
       },
     );
+
+/** `cpu,memory` requests and limits, as the chart passes them. */
+const resourcesOption = (requests: string, limits: string) => {
+  const [rc, rm] = requests.split(',');
+  const [lc, lm] = limits.split(',');
+  if (!rc || !rm || !lc || !lm) throw new AtsError('ATS_BAD_OPTION', `resources are given as cpu,memory (got "${requests}" and "${limits}")`);
+  return { requests: { cpu: rc, memory: rm }, limits: { cpu: lc, memory: lm } };
+};
 
 const isSuperuser = async (db: Db) =>
   (await sql<{ s: boolean }>`select rolsuper as s from pg_roles where rolname = current_user`.execute(db)).rows[0]?.s === true;

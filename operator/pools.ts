@@ -1,6 +1,14 @@
+import { InvalidArgumentError } from 'commander';
+
 /** The placements an account may have: a trader of its own, or a place in a trader pool. */
 export const PLACEMENTS = ['dedicated', 'pooled'] as const;
 export type Placement = (typeof PLACEMENTS)[number];
+
+/** Parses `--placement` / `--default-placement`. */
+export const placementOption = (value: string): Placement => {
+  if (!(PLACEMENTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${PLACEMENTS.join(' or ')}`);
+  return value as Placement;
+};
 
 /** Accounts per pool unless the installation says otherwise (Helm `trader.pool.maxAccounts`, `ats up --pool-size`). */
 export const DEFAULT_POOL_MAX_ACCOUNTS = 100;

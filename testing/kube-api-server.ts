@@ -134,7 +134,15 @@ export class StandInApiServer {
         req.on('close', () => this.#watchers.delete(watcher));
         return;
       }
-      const items = [...this.objects].filter(([p]) => p.startsWith(`${collection}/`)).map(([, o]) => o);
+      // Equality selectors only (`k=v,k2=v2`), as the operator sends them.
+      const wanted = (url.searchParams.get('labelSelector') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((t) => t.split('=') as [string, string]);
+      const items = [...this.objects]
+        .filter(([p]) => p.startsWith(`${collection}/`))
+        .map(([, o]) => o)
+        .filter((o) => wanted.every(([k, v]) => (o as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.[k] === v));
       return send(200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) }, items });
     }
     if (req.method === 'GET') return existing ? send(200, existing) : status(404, 'NotFound', `${plural} "${name}" not found`);

@@ -48,7 +48,12 @@ export async function provisionPoolRole(db: Db, adminUrl: string, pool: string, 
 
 /** Removes a pool's login (the pool is gone); its accounts' roles and records stay. */
 export async function dropPoolRole(db: Db, pool: string): Promise<void> {
-  await sql`drop role if exists ${sql.id(await poolRoleName(db, pool))}`.execute(db);
+  const role = await poolRoleName(db, pool);
+  const exists = await sql`select 1 from pg_roles where rolname = ${role}`.execute(db);
+  if (exists.rows.length === 0) return;
+  // What was granted to it must go first, or the role cannot be dropped.
+  await sql`revoke select on ats_migrations from ${sql.id(role)}`.execute(db);
+  await sql`drop role ${sql.id(role)}`.execute(db);
 }
 
 /** Every pool role of this database: the logins that may become one of its accounts' roles (for cleanups). */

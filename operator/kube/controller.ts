@@ -5,6 +5,7 @@ import type { TradingAccountResource } from './kube-api.js';
 import { reconcile, type ReconcilerDeps } from './reconciler.js';
 import { describeError } from '../../core/errors.js';
 import { ensureMarketdataLogins } from './logins-secret.js';
+import type { PoolReconciler } from './pool-reconciler.js';
 
 export interface ControllerOptions extends ReconcilerDeps {
   readonly namespace: string;
@@ -13,6 +14,8 @@ export interface ControllerOptions extends ReconcilerDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Also kept on every relist: marketdata's logins, in this Secret (owned by the runtime Secret). */
   readonly marketdataLogins?: { readonly secret: string; readonly runtimeSecret: string };
+  /** Places pooled accounts and keeps the pools' workloads: on every relist, and soon after a pooled account changes. */
+  readonly pools?: PoolReconciler;
 }
 
 /**
@@ -30,6 +33,11 @@ export class Controller {
   #abort: AbortController | undefined;
   #resync: NodeJS.Timeout | undefined;
   #backoff = 1_000;
+  #poolsTimer: NodeJS.Timeout | undefined;
+  #poolsRunning: Promise<void> | undefined;
+  #poolsAgain = false;
+  /** What each pooled account's place depends on, as last reconciled. */
+  readonly #poolKeys = new Map<string, string>();
 
   constructor(o: ControllerOptions) {
     this.#o = o;
@@ -50,6 +58,7 @@ export class Controller {
     this.#stopped = true;
     this.#abort?.abort();
     clearInterval(this.#resync);
+    clearTimeout(this.#poolsTimer);
     for (const t of this.#timers.values()) clearTimeout(t);
   }
 
@@ -68,7 +77,14 @@ export class Controller {
     clearTimeout(this.#timers.get(name));
     let requeue: number | undefined;
     try {
-      requeue = (await reconcile(this.#o, this.#o.namespace, name)).requeueAfterMs;
+      const result = await reconcile(this.#o, this.#o.namespace, name);
+      requeue = result.requeueAfterMs;
+      // A pooled account that joined, left or changed: the pools are placed again soon.
+      if (result.poolKey !== this.#poolKeys.get(name)) {
+        if (result.poolKey === undefined) this.#poolKeys.delete(name);
+        else this.#poolKeys.set(name, result.poolKey);
+        this.#schedulePools();
+      }
     } catch (err) {
       this.#log.warn({ account_id: name, err: describeError(err) }, 'reconcile failed; retrying');
       requeue = 5_000;
@@ -91,7 +107,34 @@ export class Controller {
       );
     const { items, resourceVersion } = await this.#o.kube.listAccounts(this.#o.namespace);
     for (const item of items) this.enqueue(item.metadata.name);
+    this.#schedulePools();
     return resourceVersion;
+  }
+
+  /** One pools pass soon (changes close together share it); one at a time, and once more if asked meanwhile. */
+  #schedulePools(): void {
+    const pools = this.#o.pools;
+    if (!pools || this.#stopped) return;
+    if (this.#poolsRunning) {
+      this.#poolsAgain = true;
+      return;
+    }
+    clearTimeout(this.#poolsTimer);
+    this.#poolsTimer = setTimeout(() => {
+      const before = pools.placed ? new Map(pools.assignment) : new Map<string, string>();
+      this.#poolsRunning = pools
+        .reconcile()
+        .catch((err) => this.#log.warn({ err: describeError(err) }, 'placing the trader pools failed; the next pass retries'))
+        .finally(() => {
+          this.#poolsRunning = undefined;
+          // Accounts whose pool just changed show it in their status.
+          for (const name of new Set([...before.keys(), ...pools.assignment.keys()])) if (before.get(name) !== pools.assignment.get(name)) this.enqueue(name);
+          if (this.#poolsAgain) {
+            this.#poolsAgain = false;
+            this.#schedulePools();
+          }
+        });
+    }, 300);
   }
 
   async #watch(resourceVersion: string): Promise<void> {

@@ -13,7 +13,7 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../spec.js';
-import type { AccountStatus } from '../status.js';
+import { accountStatusSchema, type AccountStatus } from '../status.js';
 
 export interface TradingAccountResource {
   readonly metadata: {
@@ -34,6 +34,9 @@ const notFound = (err: unknown) => err instanceof ApiException && err.code === 4
 export const isConflict = (err: unknown) => err instanceof ApiException && err.code === 409;
 
 /** The Kubernetes calls the operator makes, through @kubernetes/client-node. */
+/** Every status field as null, under the status being written: fields it lacks are removed. */
+const CLEARED_STATUS = Object.fromEntries(Object.keys(accountStatusSchema.shape).map((k) => [k, null]));
+
 export class KubeApi {
   readonly custom: CustomObjectsApi;
   readonly apps: AppsV1Api;
@@ -75,7 +78,8 @@ export class KubeApi {
 
   async patchStatus(namespace: string, name: string, status: AccountStatus): Promise<void> {
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
+      // A merge patch keeps what it does not name: a field the status no longer has is sent as null (removed).
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: { ...CLEARED_STATUS, ...status } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }
@@ -117,6 +121,20 @@ export class KubeApi {
     } catch (err) {
       if (notFound(err)) return undefined;
       throw err;
+    }
+  }
+
+  /** The Deployments with these labels (`k=v,k2=v2`), by name. */
+  async listDeployments(namespace: string, labelSelector: string): Promise<string[]> {
+    const list = await this.apps.listNamespacedDeployment({ namespace, labelSelector });
+    return list.items.map((d) => d.metadata!.name!);
+  }
+
+  async deleteSecret(namespace: string, name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedSecret({ name, namespace });
+    } catch (err) {
+      if (!notFound(err)) throw err;
     }
   }
 

@@ -21,6 +21,7 @@ import {
 } from './trader-deployment.js';
 import { provisionTraderLogins, removeTraderLogins, type AdminLogins } from '../logins.js';
 import { describeError } from '../../core/errors.js';
+import type { Placement } from '../pools.js';
 
 export interface ReconcilerDeps {
   readonly kube: KubeApi;
@@ -31,10 +32,18 @@ export interface ReconcilerDeps {
   /** Admin connections to make each trader's own logins with; none: traders use the runtime Secret's. */
   readonly logins?: AdminLogins | undefined;
   readonly now?: () => number;
+  /** Where an account whose spec names no placement trades (default dedicated). */
+  readonly defaultPlacement?: Placement;
+  /** The pools as placed (`PoolReconciler`); none: pooled accounts are not placed by this operator. */
+  readonly pools?: { readonly assignment: ReadonlyMap<string, string>; readonly placed: boolean };
 }
 
-/** When to look at the account again; undefined: only when something changes. */
-export type ReconcileResult = { readonly requeueAfterMs?: number };
+/**
+ * When to look at the account again (undefined: only when something changes), and for a pooled
+ * account (or one that was) what its place in a pool depends on: when that changes, the pools are
+ * placed again.
+ */
+export type ReconcileResult = { readonly requeueAfterMs?: number; readonly poolKey?: string };
 
 /**
  * One level-triggered, idempotent reconcile of one TradingAccount (kubebuilder's shape): load it;
@@ -59,8 +68,10 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
     if (!finalizers.includes(FINALIZER)) return {};
     await kube.deleteDeployment(namespace, traderName(name));
     await retireAccount(deps, name);
-    // Its logins stop working; their Secret goes with the account (owner reference).
-    if (deps.logins) await removeTraderLogins(deps.logins, name);
+    // Its logins stop working; their Secret goes with the account (owner reference). A pooled
+    // account's role goes once its pool has let it go (the PoolReconciler).
+    const wasPooled = account.status?.pool !== undefined && deps.pools !== undefined;
+    if (deps.logins && !wasPooled) await removeTraderLogins(deps.logins, name);
     try {
       await kube.setFinalizers(
         account,
@@ -72,7 +83,7 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
     }
     await event('Normal', 'Deleted', 'trader stopped; the records are kept (account marked deleted)');
     log.info('account deleted: trader stopped, records kept');
-    return {};
+    return wasPooled ? { poolKey: 'deleted' } : {};
   }
 
   // 3. Our finalizer first, so a deletion always passes through step 2.
@@ -86,7 +97,7 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
     return { requeueAfterMs: 0 };
   }
 
-  const writeStatus = async (specError: string | undefined, secretProblem: string | undefined) => {
+  const writeStatus = async (specError: string | undefined, secretProblem: string | undefined, pooled: boolean) => {
     const day = await deps.redis.hget(redisKeys.stats(name, statsDay()), 'day_start_equity');
     const status = buildStatus({
       generation: account.metadata.generation,
@@ -97,6 +108,8 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
       deleting: false,
       now: now(),
       previous: (account.status?.conditions ?? []) as Condition[],
+      // Until the pools are placed after a start, the account's pool stays as it was.
+      pool: pooled ? (deps.pools?.placed ? deps.pools.assignment.get(name) : account.status?.pool) : undefined,
     });
     await kube.patchStatus(namespace, name, status);
     // One event per change, not one per reconcile: a new problem, or a recovery from one.
@@ -132,8 +145,10 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   }
 
   // 6. The trader Deployment (server-side apply; the Secret's digest rolls it on key rotation).
-  if (plan.trader === 'stop') await kube.deleteDeployment(namespace, traderName(name));
-  if (plan.trader === 'run' && plan.spec && secret) {
+  // A pooled account has none: its pool's workload is kept by the PoolReconciler.
+  const pooled = (plan.spec?.placement ?? deps.defaultPlacement ?? 'dedicated') === 'pooled' || (!plan.spec && account.status?.pool !== undefined);
+  if (plan.trader === 'stop' || (plan.trader === 'run' && pooled)) await kube.deleteDeployment(namespace, traderName(name));
+  if (plan.trader === 'run' && plan.spec && secret && !pooled) {
     const ref = { name, namespace, uid: account.metadata.uid };
     const loginsVersion = deps.logins ? await ensureLogins(deps.kube, deps.logins, ref) : '';
     const desired = traderDeployment(ref, plan.spec, secretVersion(secret) + loginsVersion, { ...deps.deployment, ownLogins: deps.logins !== undefined });
@@ -147,8 +162,9 @@ export async function reconcile(deps: ReconcilerDeps, namespace: string, name: s
   }
 
   // 7. Status from observation.
-  await writeStatus(plan.specError, plan.keyProblem);
-  return plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs };
+  await writeStatus(plan.specError, plan.keyProblem, pooled);
+  const poolKey = pooled ? `${plan.trader}|${plan.spec?.exchange}|${secretVersion(secret)}` : account.status?.pool !== undefined ? 'dedicated' : undefined;
+  return { ...(plan.requeueAfterMs === undefined ? {} : { requeueAfterMs: plan.requeueAfterMs }), ...(poolKey ? { poolKey } : {}) };
 }
 
 /**

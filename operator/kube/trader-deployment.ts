@@ -27,6 +27,8 @@ export const traderName = (account: string) => `trader-${account}`;
 /** The Secret with a trader's own DATABASE_URL and REDIS_URL (its Postgres role and Redis user). */
 export const loginsSecretName = (account: string) => `trader-${account}-logins`;
 export const accountLabel = 'ats.dev/account';
+/** On every pod that trades (dedicated traders and pools): the chart's NetworkPolicy confines them by it. */
+export const TRADING_LABEL = 'ats.dev/trading';
 
 /** A digest of the Secret's data: in the pod template, so a rotated key rolls the trader (and reveals nothing). */
 export const secretVersion = (data: Record<string, string> | undefined) =>
@@ -48,6 +50,7 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
     [accountLabel]: account.name,
     ...(o.instance ? { 'app.kubernetes.io/instance': o.instance } : {}),
     'ats.dev/metrics': 'true',
+    [TRADING_LABEL]: 'true',
   };
   const selector = { 'app.kubernetes.io/component': 'trader', [accountLabel]: account.name };
   return {
