@@ -18,6 +18,8 @@ import { Controller } from './controller.js';
 import { KubeApi } from './kube-api.js';
 import { LeaderElection } from './leader-election.js';
 import { DEFAULT_TRADER_RESOURCES } from './trader-deployment.js';
+import { DEFAULT_POOL_RESOURCES } from './pool-workload.js';
+import { PoolReconciler } from './pool-reconciler.js';
 
 const NS = 'trading';
 const ta = (name: string) => `/apis/ats.dev/v1alpha1/namespaces/${NS}/tradingaccounts/${name}`;
@@ -36,8 +38,23 @@ describe('operator against a stand-in Kubernetes API server', () => {
   let r: TestRedis;
   let d: TestDatabase;
   let controller: Controller;
-  const newController = () =>
-    new Controller({
+  const newController = () => {
+    const kube = new KubeApi(api.kubeConfig());
+    const logins = { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix };
+    const deployment = { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES };
+    const pools = new PoolReconciler({
+      kube,
+      db: d.db,
+      logger: pino({ level: 'silent' }),
+      namespace: NS,
+      workload: { ...deployment, ownLogins: true, poolResources: DEFAULT_POOL_RESOURCES },
+      defaultPlacement: 'dedicated',
+      maxAccounts: 100,
+      logins,
+      runtimeSecret: 'ats-runtime',
+      leavingGraceMs: 0,
+    });
+    return new Controller({
       kube: new KubeApi(api.kubeConfig()),
       db: d.db,
       redis: r.redis,
@@ -46,8 +63,10 @@ describe('operator against a stand-in Kubernetes API server', () => {
       resyncMs: 400,
       marketdataLogins: { secret: 'ats-marketdata-logins', runtimeSecret: 'ats-runtime' },
       logins: { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix },
-      deployment: { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES },
+      deployment,
+      pools,
     });
+  };
 
   /** Whether the Redis user and password in this URL log in now. */
   const canLogIn = async (url: string) => {
@@ -303,6 +322,20 @@ describe('operator against a stand-in Kubernetes API server', () => {
       expect.arrayContaining(['Normal/TraderCreated', 'Warning/SecretNotFound', 'Normal/KeyRotated', 'Warning/TraderError', 'Normal/Deleted']),
     );
     expect(events.every((e) => e.involvedObject.kind === 'TradingAccount' && e.involvedObject.uid)).toBe(true);
+  });
+
+  it('runs a pooled account in a pool, and removes the pool with its Secrets when the account goes', async () => {
+    api.put(secret('paula-binance'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'paula-binance', namespace: NS, annotations: { [ACCOUNT_MARK]: 'paula' } },
+      data: { apiKey: b64('ak-paula'), apiSecret: b64('as-paula') },
+    });
+    api.put(ta('paula'), account('paula', { placement: 'pooled' }));
+    await until(() => api.get(`/apis/apps/v1/namespaces/${NS}/deployments/pool-0`) !== undefined && (api.get(ta('paula'))?.status as any)?.pool === 'pool-0');
+    expect(api.get(dep('paula'))).toBeUndefined();
+    api.delete(ta('paula'));
+    await until(() => api.get(`/apis/apps/v1/namespaces/${NS}/deployments/pool-0`) === undefined && api.get(secret('pool-0-keys')) === undefined);
   });
 
   it("uses exactly the permissions the chart's Role grants, no more and no fewer", () => {
