@@ -42,6 +42,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, 'expected letters, digits, ".", "_" or "-" (a pod name)')
     .optional(),
+  /** The egress identity whose Binance weight budget this process spends (in a cluster, the node's name). */
+  ATS_EGRESS_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,253}$/, 'expected letters, digits, ".", "_" or "-" (a node name)')
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

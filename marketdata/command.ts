@@ -36,7 +36,7 @@ export const marketdataCommand = () =>
         db: database.db,
         logger: log,
         registry: ctx.registry,
-        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
+        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry, egress: ctx.env.ATS_EGRESS_ID }),
         exchange: ctx.env.ATS_EXCHANGE,
         wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
         scanIntervalMs: opts.scanEvery * 60_000,

@@ -1,3 +1,4 @@
+import { withPriority } from '../core/exchange/priority.js';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -168,7 +169,8 @@ export class MarketdataService {
     this.#every(
       this.#o.scanIntervalMs ?? 15 * 60_000,
       async () => {
-        await this.#scanner?.scan();
+        // Scans yield the node's budget to the traders' protective orders, entries and reconciliation.
+        await withPriority('background', async () => this.#scanner?.scan());
         this.#metrics.scans.inc();
       },
       true,

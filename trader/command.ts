@@ -44,7 +44,7 @@ export const traderCommand = () =>
         db: database.db,
         logger: log,
         registry: ctx.registry,
-        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
+        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry, egress: ctx.env.ATS_EGRESS_ID }),
         exchange: opts.exchange ?? ctx.env.ATS_EXCHANGE,
         wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,
         credentials: async () => handed?.pair ?? (opts.credentialsDir ? readKeyPairDir(opts.credentialsDir) : store!.get(opts.keyName ?? opts.account)),

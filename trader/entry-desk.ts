@@ -1,6 +1,7 @@
 import { recommendationsSnapshotSchema, type Recommendation } from '../core/recommendations.js';
 import { readJson, redisKeys } from '../core/redis-contract.js';
 import type { TradingConfig } from '../core/trading-config.js';
+import { withPriority } from '../core/exchange/priority.js';
 import { clientOrderId } from './client-order-id.js';
 import type { TraderContext } from './context.js';
 import { classify, describeError } from './errors.js';
@@ -188,7 +189,8 @@ export class EntryDesk {
     this.c.log.info({ recommendation: rec.id, symbol: plan.symbol, side: plan.side, amount: plan.amount, status: order.exchangeStatus }, 'entry placed');
     if (order.state === 'filled') {
       await this.c.counted('entry', 'filled');
-      await this.keeper.reconcileSymbols([plan.symbol]);
+      // Its stop-loss is what protects the money now.
+      await withPriority('protect', () => this.keeper.reconcileSymbols([plan.symbol]));
     }
     return true;
   }

@@ -67,7 +67,7 @@ export const poolCommand = () =>
         pg,
         db,
         logger: ctx.root.logger,
-        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry }),
+        governor: new RateGovernor({ redis: ctx.redis, registry: ctx.registry, egress: ctx.env.ATS_EGRESS_ID }),
         registry: ctx.registry,
         exchange: opts.exchange ?? ctx.env.ATS_EXCHANGE,
         wsUrl: ctx.env.ATS_EXCHANGE_WS_URL,

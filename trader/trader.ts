@@ -6,6 +6,7 @@ import type { Db } from '../core/db/connection.js';
 import { createGovernedClient } from '../core/exchange/governed-factory.js';
 import type { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
+import { withPriority, type Priority } from '../core/exchange/priority.js';
 import { ChannelHub } from './channel-hub.js';
 import type { SharedMarkets } from './shared-markets.js';
 import { AtsError } from '../core/errors.js';
@@ -25,6 +26,16 @@ import { RuntimeState } from './runtime-state.js';
 import { TradingState } from './trading-state.js';
 import { trackingFromRecords } from './tracking-records.js';
 import { orderRow } from './rows.js';
+
+/** The priority of each step's exchange requests at the node's weight budget (protective orders are `protect` whatever the step). */
+const STEP_PRIORITY: Readonly<Record<string, Priority>> = {
+  sync: 'protect',
+  recommendations: 'entry',
+  config: 'entry',
+  reconcile: 'reconcile',
+  snapshot: 'background',
+  funding: 'background',
+};
 
 export interface TraderOptions {
   readonly accountId: string;
@@ -204,22 +215,22 @@ export class Trader {
       if (generation !== this.#generation) return;
       // Open positions get their stop-loss first: as few requests as can be before it (the
       // exchange may be answering 429s), and the balance after.
-      await this.#exclusive(() => this.#keeper.reconcile(true));
+      await this.#exclusive(() => withPriority('protect', () => this.#keeper.reconcile(true)));
       this.#context.balance = await account.balance();
       if (generation !== this.#generation) return;
       this.#failures = 0;
       const dayStartEquity = await this.#runtime.dayStartEquity(this.#context.balance.equity);
       this.#state.decide(await this.#config(), this.#context.balance.equity, dayStartEquity);
       this.#log.info({ equity: this.#context.balance.equity }, 'trader connected');
-      await this.#exclusive(() => this.#snapshot());
-      await this.#exclusive(() => this.#funding.start());
+      await this.#exclusive(() => withPriority('background', () => this.#snapshot()));
+      await this.#exclusive(() => withPriority('background', () => this.#funding.start()));
       this.#every(this.#o.reconcileMs ?? 30_000, 'reconcile', () => this.#keeper.reconcile(false));
       // A look at the shared mark prices (no request): funding is fetched only when a funding time has passed.
       this.#every(5_000, 'funding', () => this.#funding.check());
       this.#every(this.#o.snapshotMs ?? 60_000, 'snapshot', () => this.#snapshot());
       this.#every(this.#o.recommendationPollMs ?? 10_000, 'recommendations', () => this.#entries.onRecommendations());
       void this.#followStream(generation, account);
-      await this.#exclusive(() => this.#entries.onRecommendations());
+      await this.#exclusive(() => withPriority('entry', () => this.#entries.onRecommendations()));
     } catch (err) {
       if (generation === this.#generation) this.#fail(err);
     }
@@ -272,7 +283,8 @@ export class Trader {
 
   #scheduleSync(delayMs: number): void {
     clearTimeout(this.#syncTimer);
-    this.#syncTimer = setTimeout(() => void this.#task('reconcile', () => this.#keeper.reconcile(false)), delayMs);
+    // After an order event: a fill may want its protection now.
+    this.#syncTimer = setTimeout(() => void this.#task('sync', () => this.#keeper.reconcile(false)), delayMs);
   }
 
   async #snapshot(): Promise<void> {
@@ -347,7 +359,7 @@ export class Trader {
     const end = this.#metrics.loop.startTimer({ step });
     try {
       await this.#exclusive(async () => {
-        if (generation === this.#generation) await fn();
+        if (generation === this.#generation) await withPriority(STEP_PRIORITY[step] ?? 'reconcile', fn);
       });
     } catch (err) {
       if (classify(err) === 'auth') this.#fail(err);

@@ -1,3 +1,4 @@
+import { requestPriority } from './priority.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../redis.js';
 import { createTestRedis, type TestRedis } from '../../testing/services.js';
@@ -88,6 +89,36 @@ describe('rate-limit governor', () => {
     const balance = await client.fetchBalance();
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
     expect(balance['USDT']?.total).toBe(1_000);
+  });
+
+  it('keeps the last of each minute for what protects money: background reads wait, entries and stop-losses go on', async () => {
+    const redis = createRedis(r.env);
+    const minuteStart = Math.floor(Date.now() / 60_000) * 60_000;
+    const governor = new RateGovernor({ redis, maxWaitMs: 300, now: () => minuteStart, egress: 'node-a' });
+    await governor.setLimits([{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 1000 }]);
+    // Budget 800 (20 % margin): background work may fill 60 % of it, reconciliation 75 %, entries 90 %.
+    await governor.acquire(480, 'background');
+    await expect(governor.acquire(1, 'background')).rejects.toThrow(/budget is exhausted/);
+    await governor.acquire(120, 'reconcile');
+    await expect(governor.acquire(1, 'reconcile')).rejects.toThrow(/budget is exhausted/);
+    await governor.acquire(120, 'entry');
+    await expect(governor.acquire(1, 'entry')).rejects.toThrow(/budget is exhausted/);
+    await governor.acquire(80, 'protect');
+    await expect(governor.acquire(1, 'protect')).rejects.toThrow(/budget is exhausted/);
+    // Another egress (another node's IP) has a budget of its own; a pause there is not a pause here.
+    const other = new RateGovernor({ redis, maxWaitMs: 300, now: () => minuteStart, egress: 'node-b' });
+    await other.acquire(480, 'background');
+    await other.pauseFor(5, 429);
+    expect(await governor.pausedFor()).toBe(0);
+    redis.disconnect();
+  });
+
+  it('gives protective orders the top priority whatever asks for them', () => {
+    const q = (s: string) => new URLSearchParams(s);
+    expect(requestPriority('POST', '/fapi/v1/algoOrder', q('algoType=CONDITIONAL'))).toBe('protect');
+    expect(requestPriority('DELETE', '/fapi/v1/order', q('symbol=BTCUSDT'))).toBe('protect');
+    expect(requestPriority('POST', '/fapi/v1/order', q('reduceOnly=true'))).toBe('protect');
+    expect(requestPriority('GET', '/fapi/v3/account', q(''))).toBe('reconcile');
   });
 
   it('counts orders per account and waits instead of exceeding the order limit', async () => {

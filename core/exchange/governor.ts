@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AtsError } from '../errors.js';
 import { readJson, redisKeys, redisValues } from '../redis-contract.js';
+import { PRIORITY_SHARE, type Priority } from './priority.js';
 
 /** Before any exchangeInfo is seen: Binance's documented (lower) limit. */
 export const DEFAULT_WEIGHT_LIMIT = 2400;
@@ -15,10 +16,15 @@ export interface GovernorOptions {
   readonly registry?: Registry;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The egress identity (ATS_EGRESS_ID, in a cluster the node's name): processes that share it
+   * share one weight budget and one pause, as Binance counts per IP; another node spends its own.
+   */
+  readonly egress?: string | undefined;
 }
 
-// Reserve `weight` in the current minute unless paused or over budget.
-// KEYS: weight prefix, pause key, limit key. ARGV: now, weight, margin, default limit.
+// Reserve `weight` in the current minute unless paused or over the caller's share of the budget.
+// KEYS: weight prefix, pause key, limit key. ARGV: now, weight, margin, default limit, share.
 // Returns {1, used} when granted, {0, waitMs} when the caller must wait.
 const RESERVE = `
 local now = tonumber(ARGV[1])
@@ -26,7 +32,7 @@ local weight = tonumber(ARGV[2])
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
 if pause > now then return {0, pause - now} end
 local limit = tonumber(redis.call('GET', KEYS[3]) or ARGV[4])
-local budget = math.floor(limit * (1 - tonumber(ARGV[3])))
+local budget = math.floor(limit * (1 - tonumber(ARGV[3])) * tonumber(ARGV[5]))
 local minute = math.floor(now / 60000)
 local key = KEYS[1] .. ':' .. minute
 local used = tonumber(redis.call('GET', key) or '0')
@@ -81,6 +87,8 @@ export class RateGovernor {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #metrics;
   #orderLimits = { tenSeconds: 300, minute: 1200 };
+  readonly #weightKey: string;
+  readonly #pauseKey: string;
 
   constructor(opts: GovernorOptions) {
     this.#redis = opts.redis;
@@ -89,6 +97,8 @@ export class RateGovernor {
     this.#now = opts.now ?? Date.now;
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.#metrics = governorMetrics(opts.registry);
+    this.#weightKey = redisKeys.governor(opts.egress ? `weight:${opts.egress}` : 'weight');
+    this.#pauseKey = redisKeys.governor(opts.egress ? `pause_until:${opts.egress}` : 'pause_until');
   }
 
   /** Takes the limits from an exchangeInfo `rateLimits` array. */
@@ -103,20 +113,21 @@ export class RateGovernor {
     this.#orderLimits = { tenSeconds: tenSeconds?.limit ?? 300, minute: minute?.limit ?? 1200 };
   }
 
-  /** Waits until `weight` fits the node's budget, then reserves it. */
-  async acquire(weight: number): Promise<void> {
+  /** Waits until `weight` fits the node's budget (the share of it `priority` may fill), then reserves it. */
+  async acquire(weight: number, priority: Priority = 'reconcile'): Promise<void> {
     const started = this.#now();
     for (;;) {
       const [granted, value] = (await this.#redis.eval(
         RESERVE,
         3,
-        redisKeys.governor('weight'),
-        redisKeys.governor('pause_until'),
+        this.#weightKey,
+        this.#pauseKey,
         redisKeys.governor('weight_limit'),
         String(this.#now()),
         String(weight),
         String(this.#margin),
         String(DEFAULT_WEIGHT_LIMIT),
+        String(PRIORITY_SHARE[priority]),
       )) as [number, number];
       if (granted === 1) {
         this.#metrics.used.set(value);
@@ -149,7 +160,7 @@ export class RateGovernor {
 
   /** What the exchange said it counted this minute (`X-MBX-USED-WEIGHT-1M`). */
   async observeUsedWeight(used: number): Promise<void> {
-    const value = (await this.#redis.eval(OBSERVE, 1, redisKeys.governor('weight'), String(this.#now()), String(used))) as number;
+    const value = (await this.#redis.eval(OBSERVE, 1, this.#weightKey, String(this.#now()), String(used))) as number;
     this.#metrics.used.set(value);
   }
 
@@ -157,13 +168,13 @@ export class RateGovernor {
   async pauseFor(seconds: number, status: number): Promise<void> {
     this.#metrics.limited.inc({ status: String(status) });
     const until = this.#now() + Math.max(1, seconds) * 1000;
-    const key = redisKeys.governor('pause_until');
+    const key = this.#pauseKey;
     const current = (await readJson(this.#redis, key, redisValues.governor.schema)) ?? 0;
     if (until > current) await this.#redis.set(key, String(until), 'PX', Math.max(1, seconds) * 1000 + 1000);
   }
 
   async pausedFor(): Promise<number> {
-    const until = (await readJson(this.#redis, redisKeys.governor('pause_until'), redisValues.governor.schema)) ?? 0;
+    const until = (await readJson(this.#redis, this.#pauseKey, redisValues.governor.schema)) ?? 0;
     return Math.max(0, until - this.#now());
   }
 

@@ -107,7 +107,11 @@ export function poolDeployment(namespace: string, pool: string, o: PoolWorkloadO
               image: o.image,
               imagePullPolicy: 'IfNotPresent',
               args: ['pool', '--pool', pool, '--credentials-dir', POOL_CREDENTIALS_DIR, '--port', String(TRADER_PORT)],
-              env: [{ name: 'LOG_LEVEL', value: o.logLevel }],
+              // The node's IP is what Binance counts: processes on one node share its weight budget.
+              env: [
+                { name: 'LOG_LEVEL', value: o.logLevel },
+                { name: 'ATS_EGRESS_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+              ],
               envFrom: [{ secretRef: { name: o.ownLogins ? poolLoginsSecretName(pool) : o.runtimeSecret } }],
               ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
               resources: { requests: { ...o.poolResources.requests }, limits: { ...o.poolResources.limits } },

@@ -83,7 +83,11 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
               image: o.image,
               imagePullPolicy: 'IfNotPresent',
               args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
-              env: [{ name: 'LOG_LEVEL', value: o.logLevel }],
+              // The node's IP is what Binance counts: processes on one node share its weight budget.
+              env: [
+                { name: 'LOG_LEVEL', value: o.logLevel },
+                { name: 'ATS_EGRESS_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+              ],
               envFrom: [{ secretRef: { name: o.ownLogins ? loginsSecretName(account.name) : o.runtimeSecret } }],
               ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
               resources: { requests: { ...o.resources.requests }, limits: { ...o.resources.limits } },

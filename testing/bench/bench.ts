@@ -19,7 +19,8 @@ import { configEntries, tradingConfigSchema } from '../../core/trading-config.js
 import { createTestDatabase, createTestRedis } from '../services.js';
 import { Simulator } from '../../simulator/server.js';
 import { ProcessSupervisor } from '../../local/process-supervisor.js';
-import { traderArgs } from '../../local/local-operator.js';
+import { poolArgs, traderArgs } from '../../local/local-operator.js';
+import { provisionPoolLogins } from '../../operator/logins.js';
 import { NODE_FLAGS } from '../../core/node-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -52,6 +53,14 @@ const median = (v: number[]) => pct(v, 50);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface BenchRow {
+  placement: string;
+  /** Trader processes: one per account, or one per pool. */
+  processes: number;
+  /** The trader processes' RSS over the accounts. */
+  rssPerAccount: number;
+  idlePrivatePerMinPerAccount: number;
+  /** Accounts whose entry went without a stop-loss for more than 5 s. */
+  unprotected: number;
   n: number;
   traderRssMedian: number;
   traderRssMax: number;
@@ -66,6 +75,8 @@ export interface BenchRow {
   peakMinute: number;
   privateBurst: number;
   publicCalls: string;
+  /** Private requests of the burst per account, by endpoint. */
+  burstCalls: string;
   sent429: number;
   sent418: number;
   reactP50: number;
@@ -76,7 +87,10 @@ export interface BenchRow {
   markAgeP99: number;
 }
 
-export async function benchOnce(n: number, steadySeconds: number): Promise<BenchRow> {
+/** How the accounts run: a trader process each, or trader pools of `poolSize` accounts. */
+export type BenchPlacement = { readonly pooled: false } | { readonly pooled: true; readonly poolSize: number };
+
+export async function benchOnce(n: number, steadySeconds: number, placement: BenchPlacement = { pooled: false }): Promise<BenchRow> {
   const db = await createTestDatabase();
   const r = createTestRedis();
   const state = mkdtempSync(join(tmpdir(), 'ats-bench-'));
@@ -103,12 +117,37 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     while ((await r.redis.get(redisKeys.recommendationsVersion())) === null) await sleep(200);
     await r.redis.del(redisKeys.recommendationsSnapshot());
     const ids = Array.from({ length: n }, (_, i) => `bench${i + 1}`);
+    const pairs = new Map<string, { apiKey: string; apiSecret: string }>();
     for (const id of ids) {
       const pair = { apiKey: `benchkey${id}${'0'.repeat(20)}`, apiSecret: `benchsecret${id}${'1'.repeat(30)}` };
+      pairs.set(id, pair);
       keys.put(id, pair);
       sim.createAccount({ id, ...pair, balance: 10_000 });
       await r.redis.hset(redisKeys.config(id), configEntries(tradingConfigSchema.parse({ minScore: 0, sizing: { mode: 'fixed', usdt: 20 }, leverage: 5 })));
-      await supervisor.ensure({ name: id, args: traderArgs(id, url), fingerprint: id, stdin: () => JSON.stringify(pair) });
+      if (!placement.pooled) await supervisor.ensure({ name: id, args: traderArgs(id, url), fingerprint: id, stdin: () => JSON.stringify(pair) });
+    }
+    if (placement.pooled) {
+      // As `ats up --placement pooled` runs them: the accounts' rows, then a pool process per
+      // poolSize accounts with logins of its own, its accounts on standard input.
+      const admin = { db: db.db, databaseUrl: db.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix };
+      const now = new Date().toISOString();
+      await db.db
+        .insertInto('accounts')
+        .values(ids.map((id) => ({ id, name: id, exchange: url, key_fingerprint: null, last_error: null, updated_at: now })))
+        .execute();
+      for (let i = 0; i * placement.poolSize < n; i += 1) {
+        const members = ids.slice(i * placement.poolSize, (i + 1) * placement.poolSize);
+        const pool = `pool-${i}`;
+        const logins = await provisionPoolLogins(admin, pool, members);
+        const accounts = Object.fromEntries(members.map((id) => [id, { ...pairs.get(id)!, exchange: url }]));
+        await supervisor.ensure({
+          name: pool,
+          args: poolArgs(pool),
+          fingerprint: pool,
+          keepStdinOpen: true,
+          stdin: () => JSON.stringify({ ...logins, accounts }),
+        });
+      }
     }
     const deadline = Date.now() + 60_000 + n * 3_000;
     const active = async () =>
@@ -121,7 +160,11 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     sim.resetCounters();
 
     // Steady state: CPU and memory of every process, and mark-price age as a reader sees it.
-    const pids = () => ids.map((id) => supervisor.pid(id)!).filter(Boolean);
+    const pids = () =>
+      supervisor
+        .names()
+        .map((name) => supervisor.pid(name)!)
+        .filter(Boolean);
     const cpuOver = async (ms: number, extra?: () => Promise<void>) => {
       const before = new Map(pids().map((p) => [p, proc(p)?.ticks ?? 0]));
       const mdBefore = proc(md.pid!)?.ticks ?? 0;
@@ -147,10 +190,9 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     // Public weight at steady state, per minute of the window (the burst is private traffic).
     const steadyCounters = sim.counters();
     const steadyMinutes = (Date.now() - steadyStart) / 60_000;
-    const steadyPublic =
-      Object.values(steadyCounters.weightByIpPerMinute)
-        .flat()
-        .reduce((sum, m) => sum + m.public, 0) / steadyMinutes;
+    const steadyWindows = Object.values(steadyCounters.weightByIpPerMinute).flat();
+    const steadyPublic = steadyWindows.reduce((sum, m) => sum + m.public, 0) / steadyMinutes;
+    const idlePrivate = steadyWindows.reduce((sum, m) => sum + m.private, 0) / steadyMinutes / n;
     const publicCalls = Object.entries(steadyCounters.requestsByEndpoint)
       .filter(([k]) => /time|exchangeInfo|premiumIndex|ticker|klines/.test(k))
       .map(([k, v]) => `${k.replace('GET /fapi/v1/', '')}×${v}`)
@@ -193,8 +235,14 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     sampling = false;
     await sampler;
     const reactions = ids.filter((id) => stopAt.has(id) && entryAt.has(id)).map((id) => Math.max(stopAt.get(id)!, entryAt.get(id)!) - published);
+    // An entry whose stop-loss came more than 5 s after it (or never): unprotected too long.
+    const unprotected = ids.filter((id) => entryAt.has(id) && (!stopAt.has(id) || stopAt.get(id)! - entryAt.get(id)! > 5_000)).length;
 
     const counters = sim.counters();
+    const burstCalls = Object.entries(counters.requestsByEndpoint)
+      .filter(([k]) => !/time|exchangeInfo|premiumIndex|ticker|klines/.test(k))
+      .map(([k, v]) => `${k.replace(/\/fapi\/v\d\//, '')}×${(v / n).toFixed(1)}`)
+      .join(' ');
     const minutes = Object.values(counters.weightByIpPerMinute).flat();
     const burstMinutes = Math.max(1 / 60, (Date.now() - burstStart) / 60_000);
     const priv = minutes.reduce((s, m) => s + m.private, 0);
@@ -202,6 +250,11 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
     const simRss = process.memoryUsage().rss / 1024 / 1024;
     return {
       n,
+      placement: placement.pooled ? `pooled (${placement.poolSize}/pool)` : 'dedicated',
+      processes: rss.length,
+      rssPerAccount: rss.reduce((a, b) => a + b, 0) / n,
+      idlePrivatePerMinPerAccount: idlePrivate,
+      unprotected,
       traderRssMedian: median(rss),
       traderRssMax: Math.max(...rss),
       marketdataRss: mdRss,
@@ -215,6 +268,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
       privatePerMin: priv / burstMinutes,
       peakMinute: Math.max(0, ...minutes.map((m) => m.public + m.private)),
       publicCalls,
+      burstCalls,
       sent429: counters.sent429,
       sent418: counters.sent418,
       reacted: reactions.length,
@@ -238,7 +292,7 @@ export async function benchOnce(n: number, steadySeconds: number): Promise<Bench
 export function formatTable(rows: BenchRow[]): string {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const head =
-    '| N | trader RSS MB median / max | marketdata RSS MB | sim+bench RSS MB | total RSS MB | traders CPU % steady / burst | marketdata CPU % | public weight/min (steady) | private weight of the burst | peak minute | 429 / 418 | reaction ms p50 / p99 / max (reacted) | mark age ms p50 / p99 |';
+    '| N | placement (processes) | trader process RSS MB median / max | RSS MB per account | marketdata RSS MB | sim+bench RSS MB | total RSS MB | traders CPU % steady / burst | marketdata CPU % | public weight/min (steady) | private weight/min per idle account | private weight of the burst | peak minute | 429 / 418 | reaction ms p50 / p99 / max (reacted) | unprotected > 5 s | mark age ms p50 / p99 |';
   const sep =
     '|' +
     head
@@ -249,9 +303,12 @@ export function formatTable(rows: BenchRow[]): string {
     '|';
   const lines = rows.map(
     (r) =>
-      `| ${r.n} | ${f(r.traderRssMedian)} / ${f(r.traderRssMax)} | ${f(r.marketdataRss)} | ${f(r.simRss)} | ${f(r.totalRss)} | ${f(r.cpuSteady, 1)} / ${f(r.cpuBurst, 1)} | ${f(r.cpuMarketdataSteady, 1)} | ${f(r.publicPerMin)} | ${f(r.privateBurst)} | ${f(r.peakMinute)} | ${r.sent429} / ${r.sent418} | ${f(r.reactP50)} / ${f(r.reactP99)} / ${f(r.reactMax)} (${r.reacted}/${r.n}) | ${f(r.markAgeP50)} / ${f(r.markAgeP99)} |`,
+      `| ${r.n} | ${r.placement} (${r.processes}) | ${f(r.traderRssMedian)} / ${f(r.traderRssMax)} | ${f(r.rssPerAccount, 1)} | ${f(r.marketdataRss)} | ${f(r.simRss)} | ${f(r.totalRss)} | ${f(r.cpuSteady, 1)} / ${f(r.cpuBurst, 1)} | ${f(r.cpuMarketdataSteady, 1)} | ${f(r.publicPerMin)} | ${f(r.idlePrivatePerMinPerAccount, 1)} | ${f(r.privateBurst)} | ${f(r.peakMinute)} | ${r.sent429} / ${r.sent418} | ${f(r.reactP50)} / ${f(r.reactP99)} / ${f(r.reactMax)} (${r.reacted}/${r.n}) | ${r.unprotected} | ${f(r.markAgeP50)} / ${f(r.markAgeP99)} |`,
   );
-  const calls = rows.map((r) => `N=${r.n} public calls in the steady window: ${r.publicCalls || 'none'}`);
+  const calls = rows.flatMap((r) => [
+    `N=${r.n} ${r.placement}: public calls in the steady window: ${r.publicCalls || 'none'}`,
+    `N=${r.n} ${r.placement}: private calls of the burst per account: ${r.burstCalls || 'none'}`,
+  ]);
   return [head, sep, ...lines, '', ...calls].join('\n');
 }
 
@@ -271,22 +328,51 @@ export function projection(rows: BenchRow[]): string {
   ].join('\n');
 }
 
+/**
+ * The pooled projection: the marginal memory of an account (the slope between the smallest and
+ * largest pooled run), the node's memory after k3s and the fixed processes, and the IP's weight
+ * budget (80 % of 6000/min) over the idle weight per account.
+ */
+export function poolProjection(rows: BenchRow[]): string {
+  const sorted = [...rows].sort((a, b) => a.n - b.n);
+  const small = sorted[0]!;
+  const large = sorted[sorted.length - 1]!;
+  const marginal = large.n > small.n ? (large.rssPerAccount * large.n - small.rssPerAccount * small.n) / (large.n - small.n) : large.rssPerAccount;
+  const fixed = large.marketdataRss + small.rssPerAccount * small.n + 180 + 100;
+  const byMemory = Math.floor((NODE_MB - K3S_RESERVE_MB - fixed) / marginal);
+  const idle = median(rows.map((r) => r.idlePrivatePerMinPerAccount));
+  const byWeight = idle > 0 ? Math.floor((6000 * 0.8 - large.publicPerMin) / idle) : Infinity;
+  const node = Math.min(byMemory, byWeight);
+  return [
+    `Pooled: ${marginal.toFixed(1)} MB per added account (N=${small.n} → N=${large.n}), ${idle.toFixed(1)} private weight/min per idle account.`,
+    `Projection for a 2 vCPU / 4 GB node: memory holds about ${byMemory} pooled accounts; the IP's weight budget (80 % of 6000/min, less ${large.publicPerMin.toFixed(0)} public) holds ${byWeight === Infinity ? 'more' : byWeight} idle ones. Fits: about ${node === Infinity ? byMemory : node}.`,
+    `A three-node cluster (one egress IP per node, ATS_EGRESS_ID): about ${3 * (node === Infinity ? byMemory : node)} accounts.`,
+  ].join('\n');
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const opt = (name: string) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const ns = (opt('--accounts') ?? '1,10,30,50').split(',').map(Number);
-  const steady = Number(opt('--steady') ?? 15);
-  console.log(`ats benchmark on ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GB; N = ${ns.join(', ')}; steady window ${steady} s`);
+  const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').filter(Boolean).map(Number);
+  const dedicated = list(opt('--accounts'), '1,30');
+  const pooled = list(opt('--pooled'), '1,100,300,500');
+  const poolSize = Number(opt('--pool-size') ?? 100);
+  const steady = Number(opt('--steady') ?? 65);
+  console.log(
+    `ats benchmark on ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GB; dedicated N = ${dedicated.join(', ') || 'none'}; pooled N = ${pooled.join(', ') || 'none'} (${poolSize} per pool); steady window ${steady} s`,
+  );
   const rows: BenchRow[] = [];
-  for (const n of ns) {
-    process.stdout.write(`N=${n}… `);
-    rows.push(await benchOnce(n, steady));
+  for (const [n, placement] of [...dedicated.map((n) => [n, { pooled: false }] as const), ...pooled.map((n) => [n, { pooled: true, poolSize }] as const)]) {
+    process.stdout.write(`N=${n} ${placement.pooled ? 'pooled' : 'dedicated'}… `);
+    rows.push(await benchOnce(n, steady, placement));
     console.log('done');
   }
-  console.log(`\n${formatTable(rows)}\n\n${projection(rows)}`);
+  const ded = rows.filter((r) => r.placement === 'dedicated');
+  const pool = rows.filter((r) => r.placement !== 'dedicated');
+  console.log(`\n${formatTable(rows)}\n\n${ded.length ? projection(ded) : ''}\n${pool.length ? poolProjection(pool) : ''}`);
   process.exit(0);
 }
 
