@@ -27,6 +27,8 @@ export interface TraderContext {
   config(): Promise<TradingConfig>;
   /** Wallet, equity and available margin as last read from the exchange. */
   balance: Balance | undefined;
+  /** When `balance` was last set (0: never). */
+  readonly balanceAt: number;
   /** Counts an order outcome in the metrics and today's counters. */
   counted(purpose: OrderPurpose, outcome: 'placed' | 'filled' | 'rejected' | 'failed'): Promise<void>;
   /** Asks for a reconciliation with the exchange soon. */

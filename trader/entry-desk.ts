@@ -3,6 +3,7 @@ import { readJson, redisKeys } from '../core/redis-contract.js';
 import type { TradingConfig } from '../core/trading-config.js';
 import { withPriority } from '../core/exchange/priority.js';
 import { clientOrderId } from './client-order-id.js';
+import { KNOWN_STATE_MS } from './known-state.js';
 import type { TraderContext } from './context.js';
 import { classify, describeError } from './errors.js';
 import type { PositionKeeper } from './position-keeper.js';
@@ -65,10 +66,15 @@ export class EntryDesk {
     const epoch = this.#epoch;
     let allAccountBound = true;
     const account = this.c.account();
-    const balance = await account.balance();
-    this.c.balance = balance;
+    // What the trader knows (stream-first) it does not ask again: a burst of hundreds of accounts
+    // would spend the node's budget on it. The equity is valued at the shared mark prices; the
+    // exchange still refuses an entry without margin.
+    const knownBalance = Date.now() - this.c.balanceAt <= KNOWN_STATE_MS ? this.c.balance : undefined;
+    const live = knownBalance ? await this.keeper.valuation().catch(() => undefined) : undefined;
+    const balance = knownBalance && live ? { ...knownBalance, equity: live.equity, unrealizedPnl: live.unrealizedPnl } : await account.balance();
+    if (!knownBalance || !live) this.c.balance = balance;
     const dayStartEquity = await this.c.runtime.dayStartEquity(balance.equity);
-    const positions = await account.positions();
+    const positions = this.keeper.knownPositions(KNOWN_STATE_MS) ?? (await account.positions());
     const pendingEntries = (await this.c.runtime.pending()).filter((p) => p.purpose === 'entry');
     // A tracked position whose records are not settled yet also holds its symbol: a new entry
     // there waits, so two positions never share the symbol's fills.

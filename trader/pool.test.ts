@@ -71,7 +71,8 @@ describe('a trader pool: many accounts in one process', () => {
     for (let i = 0; i < GOOD; i += 1) accounts.push(t.account(5_000));
     bad = t.account(5_000);
     for (const a of [...accounts, bad]) {
-      await writeConfig(r, a.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2, maxOpenPositions: 5 });
+      // A long stop-loss deadline: the kill test leaves positions unprotected on purpose until the restart.
+      await writeConfig(r, a.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2, maxOpenPositions: 5, stopLossDeadlineSeconds: 300 });
       await addRow(a.id);
       put(a, a === bad ? 'not-the-secret' : a.apiSecret);
     }
@@ -122,7 +123,7 @@ describe('a trader pool: many accounts in one process', () => {
     expect((await view(leaving)).openAlgoOrders).toBe(2);
 
     const joining = t.account(5_000);
-    await writeConfig(r, joining.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 });
+    await writeConfig(r, joining.id, { sizing: { mode: 'fixed', usdt: 100 }, leverage: 2, stopLossDeadlineSeconds: 300 });
     await addRow(joining.id);
     accounts.push(joining);
     // What the operator does: the pool's logins now cover the account, then its files appear.

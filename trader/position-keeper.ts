@@ -28,18 +28,36 @@ export class PositionKeeper {
 
   constructor(private readonly c: TraderContext) {}
 
+  #positions: { all: Map<string, ExchangePosition>; at: number } | undefined;
+  #unprotected = 0;
+
+  async #readPositions(): Promise<Map<string, ExchangePosition>> {
+    const all = await this.c.account().positions();
+    this.#positions = { all, at: Date.now() };
+    return all;
+  }
+
   /** Open positions at the last reconciliation. */
   get openCount(): number {
     return this.#open;
   }
 
+  /** The account's positions as last read from the exchange, if not older than `maxAgeMs`. */
+  knownPositions(maxAgeMs: number): Map<string, ExchangePosition> | undefined {
+    return this.#positions && Date.now() - this.#positions.at <= maxAgeMs ? this.#positions.all : undefined;
+  }
+
   async reconcile(full: boolean): Promise<void> {
     const account = this.c.account();
     const tracked = await this.c.runtime.positions();
-    // A full pass (at start) asks for positions and every open trigger at once: one round trip before the stop-losses.
-    const [positions, all] = await Promise.all([account.positions(), full ? account.openTriggers() : undefined]);
-    const symbols = [...new Set([...positions.keys(), ...tracked.keys()])];
-    const triggers = all ?? (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
+    // The positions and the open triggers of the tracked symbols at once: one round trip before
+    // the stop-losses (a restart); a position found untracked costs one more. Per symbol, a
+    // listing weighs 1 where the account's whole listing weighs 40: a pool of hundreds of
+    // accounts starting at once would spend minutes of the node's budget on it.
+    const known = [...tracked.keys()];
+    const [positions, first] = await Promise.all([this.#readPositions(), Promise.all(known.map((s) => account.openTriggers(s)))]);
+    const extra = [...positions.keys()].filter((s) => !tracked.has(s));
+    const triggers = [...first.flat(), ...(await Promise.all(extra.map((s) => account.openTriggers(s)))).flat()];
     await this.#settle(positions, tracked, triggers);
     // On start, what a previous run tracked may not be in the records yet: it can be killed
     // between tracking a position and writing its rows. After protection: a stop-loss never waits
@@ -84,7 +102,7 @@ export class PositionKeeper {
   async reconcileSymbols(symbols: string[]): Promise<void> {
     const account = this.c.account();
     const tracked = await this.c.runtime.positions();
-    const all = await account.positions();
+    const all = await this.#readPositions();
     const positions = new Map([...all].filter(([s]) => symbols.includes(s)));
     const mine = new Map([...tracked].filter(([s]) => symbols.includes(s)));
     const triggers = (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
@@ -150,9 +168,19 @@ export class PositionKeeper {
       this.c.log.info({ symbol, clientOrderId: o.clientOrderId }, 'cancelled the remaining protective order of a closed position');
     }
     this.#open = positions.size;
+    this.#unprotected = unprotected;
     this.c.metrics.openPositions.set(positions.size);
     this.c.metrics.unprotected.set(unprotected);
     await this.c.heartbeat();
+  }
+
+  /**
+   * Whether the last pass left something to finish soon: a position without its stop-loss, or an
+   * entry still pending. The trader then looks again within seconds instead of at the next safety pass.
+   */
+  async needsAttention(): Promise<boolean> {
+    if (this.#unprotected > 0) return true;
+    return (await this.c.runtime.pending()).some((p) => p.purpose === 'entry');
   }
 
   /**

@@ -8,6 +8,7 @@ import type { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
 import { withPriority, type Priority } from '../core/exchange/priority.js';
 import { ChannelHub } from './channel-hub.js';
+import { jittered, SAFETY_PASS_MS } from './known-state.js';
 import type { SharedMarkets } from './shared-markets.js';
 import { AtsError } from '../core/errors.js';
 import { channelOf, redisKeys } from '../core/redis-contract.js';
@@ -18,7 +19,7 @@ import type { TraderContext } from './context.js';
 import { EntryDesk } from './entry-desk.js';
 import { FundingWatch } from './funding-watch.js';
 import { classify, describeError } from './errors.js';
-import { ExchangeAccount } from './exchange-account.js';
+import { ExchangeAccount, type Balance } from './exchange-account.js';
 import { traderMetrics, type TraderMetrics, type TraderState } from './metrics.js';
 import { PositionKeeper } from './position-keeper.js';
 import { RecordWriter } from './records.js';
@@ -30,12 +31,16 @@ import { orderRow } from './rows.js';
 /** The priority of each step's exchange requests at the node's weight budget (protective orders are `protect` whatever the step). */
 const STEP_PRIORITY: Readonly<Record<string, Priority>> = {
   sync: 'protect',
+  attention: 'protect',
   recommendations: 'entry',
   config: 'entry',
   reconcile: 'reconcile',
   snapshot: 'background',
   funding: 'background',
 };
+
+/** How soon a pass that left a position unprotected or an entry pending is followed by another. */
+const ATTENTION_MS = 3_000;
 
 export interface TraderOptions {
   readonly accountId: string;
@@ -127,6 +132,8 @@ export class Trader {
     this.#state = new TradingState({ log: this.#log, metrics: this.#metrics, onChange: () => void this.#heartbeat() });
     this.#ownChannels = !opts.channels;
     this.#channels = opts.channels ?? new ChannelHub(opts.redis, this.#log);
+    let balance: Balance | undefined;
+    let balanceAt = 0;
     this.#context = {
       accountId: opts.accountId,
       log: this.#log,
@@ -137,7 +144,16 @@ export class Trader {
       reader: this.#reader,
       metrics: this.#metrics,
       state: this.#state,
-      balance: undefined,
+      get balance() {
+        return balance;
+      },
+      set balance(value: Balance | undefined) {
+        balance = value;
+        balanceAt = Date.now();
+      },
+      get balanceAt() {
+        return balanceAt;
+      },
       account: () => {
         if (!this.#account) throw new AtsError('ATS_NOT_CONNECTED', 'not connected to the exchange');
         return this.#account;
@@ -224,10 +240,18 @@ export class Trader {
       this.#log.info({ equity: this.#context.balance.equity }, 'trader connected');
       await this.#exclusive(() => withPriority('background', () => this.#snapshot()));
       await this.#exclusive(() => withPriority('background', () => this.#funding.start()));
-      this.#every(this.#o.reconcileMs ?? 30_000, 'reconcile', () => this.#keeper.reconcile(false));
+      // Stream-first: the user data stream says what changes (an order event brings a look at
+      // once); the REST pass is a slow safety net, jittered so a pool's accounts spread out.
+      this.#every(jittered(this.#o.reconcileMs ?? SAFETY_PASS_MS), 'reconcile', async () => {
+        await this.#keeper.reconcile(false);
+        this.#context.balance = await this.#context.account().balance();
+      });
       // A look at the shared mark prices (no request): funding is fetched only when a funding time has passed.
       this.#every(5_000, 'funding', () => this.#funding.check());
       this.#every(this.#o.snapshotMs ?? 60_000, 'snapshot', () => this.#snapshot());
+      this.#every(ATTENTION_MS, 'attention', async () => {
+        if (await this.#keeper.needsAttention()) await this.#keeper.reconcile(false);
+      });
       this.#every(this.#o.recommendationPollMs ?? 10_000, 'recommendations', () => this.#entries.onRecommendations());
       void this.#followStream(generation, account);
       await this.#exclusive(() => withPriority('entry', () => this.#entries.onRecommendations()));
@@ -276,6 +300,8 @@ export class Trader {
         if (classify(err) === 'auth') return this.#fail(err);
         this.#log.warn({ err: describeError(err), retryInMs: backoff }, 'user data stream lost; reconnecting');
         await new Promise((r) => setTimeout(r, backoff));
+        // What happened while the stream was away is read once it is back.
+        this.#scheduleSync(1_000);
         backoff = Math.min(backoff * 2, 30_000);
       }
     }
@@ -288,8 +314,13 @@ export class Trader {
   }
 
   async #snapshot(): Promise<void> {
-    const balance = await this.#context.account().balance();
-    this.#context.balance = balance;
+    // The wallet as last read (a fill, a close, funding and the safety pass read it again) and the
+    // positions valued at the shared mark prices: no request.
+    const known =
+      this.#context.balance && Date.now() - this.#context.balanceAt < (this.#o.reconcileMs ?? SAFETY_PASS_MS) * 1.2 ? this.#context.balance : undefined;
+    const live = known ? await this.#keeper.valuation().catch(() => undefined) : undefined;
+    const balance = known && live ? { ...known, equity: live.equity, unrealizedPnl: live.unrealizedPnl } : await this.#context.account().balance();
+    if (!known || !live) this.#context.balance = balance;
     const dayStartEquity = await this.#runtime.dayStartEquity(balance.equity);
     this.#records.write({
       kind: 'snapshot',

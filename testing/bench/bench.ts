@@ -77,6 +77,8 @@ export interface BenchRow {
   publicCalls: string;
   /** Private requests of the burst per account, by endpoint. */
   burstCalls: string;
+  /** Private requests per idle account per minute, by endpoint. */
+  idleCalls: string;
   sent429: number;
   sent418: number;
   reactP50: number;
@@ -193,6 +195,10 @@ export async function benchOnce(n: number, steadySeconds: number, placement: Ben
     const steadyWindows = Object.values(steadyCounters.weightByIpPerMinute).flat();
     const steadyPublic = steadyWindows.reduce((sum, m) => sum + m.public, 0) / steadyMinutes;
     const idlePrivate = steadyWindows.reduce((sum, m) => sum + m.private, 0) / steadyMinutes / n;
+    const idleCalls = Object.entries(steadyCounters.requestsByEndpoint)
+      .filter(([k]) => !/time|exchangeInfo|premiumIndex|ticker|klines/.test(k))
+      .map(([k, v]) => `${k.replace(/\/fapi\/v\d\//, '')}×${(v / n / steadyMinutes).toFixed(1)}`)
+      .join(' ');
     const publicCalls = Object.entries(steadyCounters.requestsByEndpoint)
       .filter(([k]) => /time|exchangeInfo|premiumIndex|ticker|klines/.test(k))
       .map(([k, v]) => `${k.replace('GET /fapi/v1/', '')}×${v}`)
@@ -269,6 +275,7 @@ export async function benchOnce(n: number, steadySeconds: number, placement: Ben
       peakMinute: Math.max(0, ...minutes.map((m) => m.public + m.private)),
       publicCalls,
       burstCalls,
+      idleCalls,
       sent429: counters.sent429,
       sent418: counters.sent418,
       reacted: reactions.length,
@@ -308,6 +315,7 @@ export function formatTable(rows: BenchRow[]): string {
   const calls = rows.flatMap((r) => [
     `N=${r.n} ${r.placement}: public calls in the steady window: ${r.publicCalls || 'none'}`,
     `N=${r.n} ${r.placement}: private calls of the burst per account: ${r.burstCalls || 'none'}`,
+    `N=${r.n} ${r.placement}: private calls per idle account per minute: ${r.idleCalls || 'none'}`,
   ]);
   return [head, sep, ...lines, '', ...calls].join('\n');
 }
