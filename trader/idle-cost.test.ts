@@ -35,3 +35,37 @@ describe('an undecided recommendation', () => {
     await until(async () => (await t.admin<{ positions: unknown[] }>('GET', `/accounts/${acct.id}`)).positions.length === 1, 20_000);
   });
 });
+
+describe('an idle account with an open position (stream-first)', () => {
+  let f: Awaited<ReturnType<typeof startTraderFixture>>;
+
+  beforeAll(async () => {
+    // The safety pass as deployed (10 min); snapshots every second, to show they cost nothing.
+    f = await startTraderFixture({ sizing: { mode: 'fixed', usdt: 100 }, leverage: 2 }, 5_000, {
+      recommendationPollMs: 1_000,
+      snapshotMs: 1_000,
+      reconcileMs: 600_000,
+    });
+  });
+  afterAll(async () => f.close());
+
+  it('costs no exchange request while nothing happens: snapshots, heartbeats and polls use what the trader knows', { timeout: 60_000 }, async () => {
+    const { t, r, acct, d } = f;
+    const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;
+    await publishSnapshot(r.redis, [recommendation({ symbol: 'ETHUSDT', entry: mark, stopLoss: mark * 0.95, takeProfit: mark * 1.08 })]);
+    await until(async () => (await t.admin<{ openAlgoOrders: number }>('GET', `/accounts/${acct.id}`)).openAlgoOrders === 2, 20_000);
+    await new Promise((res) => setTimeout(res, 1_500)); // the entry's bookkeeping settles
+
+    await t.admin('DELETE', '/counters');
+    const before = await d.db.selectFrom('account_snapshots').select('id').where('account_id', '=', acct.id).execute();
+    await new Promise((res) => setTimeout(res, 6_000));
+    const { requestsByEndpoint } = await t.admin<Counters>('GET', '/counters');
+    // Market data (mark prices) is shared and public; the account's own requests are what count.
+    const reads = Object.entries(requestsByEndpoint).filter(
+      ([endpoint]) => endpoint.startsWith('GET /fapi/') && !/premiumIndex|ticker|klines|exchangeInfo|time/.test(endpoint),
+    );
+    expect(reads, 'account requests in six idle seconds').toEqual([]);
+    // The snapshots were still taken, valued at the shared mark prices.
+    await until(async () => (await d.db.selectFrom('account_snapshots').select('id').where('account_id', '=', acct.id).execute()).length >= before.length + 4);
+  });
+});
