@@ -196,7 +196,7 @@ export class EntryDesk {
     if (order.state === 'filled') {
       await this.c.counted('entry', 'filled');
       // Its stop-loss is what protects the money now.
-      await withPriority('protect', () => this.keeper.reconcileSymbols([plan.symbol]));
+      await withPriority('protect', () => this.keeper.protectFilledEntry(order));
     }
     return true;
   }

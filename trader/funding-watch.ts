@@ -25,6 +25,24 @@ export class FundingWatch {
     await this.sync();
   }
 
+  /**
+   * Whether the account can have paid or received funding since `since`: only a position open at
+   * a funding time does. An account that held none asks nothing (weight 30 each, hundreds of
+   * accounts at once, would spend minutes of the node's budget). When unsure, it asks.
+   */
+  async #mayHaveFunding(since: number): Promise<boolean> {
+    if ((await this.c.runtime.positions()).size > 0) return true;
+    const held = await this.c.db
+      .selectFrom('positions')
+      .select('id')
+      .where('account_id', '=', this.c.accountId)
+      .where((eb) => eb.or([eb('status', '=', 'open'), eb('closed_at', '>=', new Date(since))]))
+      .limit(1)
+      .execute()
+      .catch(() => undefined); // Postgres away: ask the exchange
+    return held === undefined || held.length > 0;
+  }
+
   /** Called with each reconciliation: fetches funding when a funding time has passed. */
   async check(): Promise<void> {
     const marks = await this.c.reader.markPrices().catch(() => undefined); // no marks now: the next check sees the change
@@ -38,6 +56,10 @@ export class FundingWatch {
 
   async sync(): Promise<void> {
     const since = this.#since ?? Date.now() - 24 * 3_600_000;
+    if (!(await this.#mayHaveFunding(since))) {
+      this.#since = Date.now();
+      return;
+    }
     const payments = await this.c.account().funding(since);
     for (const p of payments) {
       this.c.records.write({

@@ -1,3 +1,4 @@
+import { withPriority } from '../core/exchange/priority.js';
 import { decimal } from '../core/decimal.js';
 import type { TrackedPosition } from '../core/runtime-values.js';
 import type { TradingConfig } from '../core/trading-config.js';
@@ -99,6 +100,26 @@ export class PositionKeeper {
   }
 
   /** Reconciles just these symbols (after a fill): cheaper than a full pass. */
+  /**
+   * A market entry that filled, for a symbol with no position before: the position is what the
+   * fill says, so its stop-loss and take-profit go out after one look at the symbol's open
+   * triggers (weight 1) and no positions read. Anything else is looked at on the exchange.
+   */
+  async protectFilledEntry(order: ExchangeOrder): Promise<void> {
+    const [amount, entryPrice] = [Number(order.filledQuantity), Number(order.averagePrice)];
+    if (!(amount > 0 && entryPrice > 0) || (await this.c.runtime.positions()).has(order.symbol)) return this.reconcileSymbols([order.symbol]);
+    const position: ExchangePosition = {
+      symbol: order.symbol,
+      side: order.side === 'buy' ? 'long' : 'short',
+      amount,
+      entryPrice,
+      markPrice: entryPrice,
+      unrealizedPnl: 0,
+    };
+    const triggers = await this.c.account().openTriggers(order.symbol);
+    await this.#settle(new Map([[order.symbol, position]]), new Map(), triggers);
+  }
+
   async reconcileSymbols(symbols: string[]): Promise<void> {
     const account = this.c.account();
     const tracked = await this.c.runtime.positions();
@@ -133,13 +154,16 @@ export class PositionKeeper {
       );
       if (!protectedNow) unprotected += 1;
       if (adopted) {
-        if (intent) await this.#recordEntry(symbol, intent);
-        await this.#recordFills(symbol, fillsSince(current));
-        // The entry's fee moved the wallet: the live equity starts from the new balance.
-        this.c.balance = await this.c
-          .account()
-          .balance()
-          .catch(() => this.c.balance);
+        // Bookkeeping, after the protection and behind every stop-loss and entry at the node's budget.
+        await withPriority('background', async () => {
+          if (intent) await this.#recordEntry(symbol, intent);
+          await this.#recordFills(symbol, fillsSince(current));
+          // The entry's fee moved the wallet: the live equity starts from the new balance.
+          this.c.balance = await this.c
+            .account()
+            .balance()
+            .catch(() => this.c.balance);
+        });
       }
     }
     for (const [symbol, t] of tracked) if (!positions.has(symbol)) await this.#finalizeClose(symbol, t);
