@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filledOrderRow } from '../../testing/rows.js';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../../testing/services.js';
 import { accountDb } from './account-db.js';
@@ -7,17 +8,7 @@ import { poolRoleName, provisionPoolRole } from './pool-role.js';
 import { provisionTraderRole, traderRoleName } from './trader-role.js';
 import type pg from 'pg';
 
-const order = (account_id: string, id: string) => ({
-  account_id,
-  client_order_id: id,
-  symbol: 'BTCUSDT',
-  side: 'buy' as const,
-  type: 'market',
-  purpose: 'entry' as const,
-  quantity: '0.01',
-  status: 'FILLED',
-  updated_at: new Date().toISOString(),
-});
+const order = filledOrderRow;
 
 describe("a trader pool's Postgres role", () => {
   let d: TestDatabase;

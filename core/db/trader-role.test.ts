@@ -1,21 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filledOrderRow } from '../../testing/rows.js';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../../testing/services.js';
 import { createDb, type Db } from './connection.js';
 import { PRIVATE_TABLES } from './migrations/0006-row-level-security.js';
 import { dropTraderRole, provisionTraderRole, traderRoleName } from './trader-role.js';
 
-const order = (account_id: string, id: string) => ({
-  account_id,
-  client_order_id: id,
-  symbol: 'BTCUSDT',
-  side: 'buy' as const,
-  type: 'market',
-  purpose: 'entry' as const,
-  quantity: '0.01',
-  status: 'FILLED',
-  updated_at: new Date().toISOString(),
-});
+const order = filledOrderRow;
 
 describe("a trader's Postgres role", () => {
   let d: TestDatabase;

@@ -1,7 +1,6 @@
 import { keyFingerprint } from '../../core/credentials/key-pair.js';
 import { ACCOUNT_MARK } from '../key-binding.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { redisKeys } from '../../core/redis-contract.js';
 import { StandInApiServer } from '../../testing/kube-api-server.js';
@@ -14,12 +13,11 @@ import { marketdataRoleName } from '../../core/db/marketdata-role.js';
 import { parseAllDocuments } from 'yaml';
 import { helm } from '../../testing/helm.js';
 import { FINALIZER } from '../spec.js';
-import { Controller } from './controller.js';
+import type { Controller } from './controller.js';
 import { KubeApi } from './kube-api.js';
 import { LeaderElection } from './leader-election.js';
 import { DEFAULT_TRADER_RESOURCES } from './trader-deployment.js';
-import { DEFAULT_POOL_RESOURCES } from './pool-workload.js';
-import { PoolReconciler } from './pool-reconciler.js';
+import { testController } from '../../testing/operator.js';
 
 const NS = 'trading';
 const ta = (name: string) => `/apis/ats.dev/v1alpha1/namespaces/${NS}/tradingaccounts/${name}`;
@@ -38,35 +36,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
   let r: TestRedis;
   let d: TestDatabase;
   let controller: Controller;
-  const newController = () => {
-    const kube = new KubeApi(api.kubeConfig());
-    const logins = { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix };
-    const deployment = { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES };
-    const pools = new PoolReconciler({
-      kube,
-      db: d.db,
-      logger: pino({ level: 'silent' }),
-      namespace: NS,
-      workload: { ...deployment, ownLogins: true, poolResources: DEFAULT_POOL_RESOURCES },
-      defaultPlacement: 'dedicated',
-      maxAccounts: 100,
-      logins,
-      runtimeSecret: 'ats-runtime',
-      leavingGraceMs: 0,
-    });
-    return new Controller({
-      kube: new KubeApi(api.kubeConfig()),
-      db: d.db,
-      redis: r.redis,
-      logger: pino({ level: 'silent' }),
-      namespace: NS,
-      resyncMs: 400,
-      marketdataLogins: { secret: 'ats-marketdata-logins', runtimeSecret: 'ats-runtime' },
-      logins: { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix },
-      deployment,
-      pools,
-    });
-  };
+  const newController = () => testController(api, NS, d, r);
 
   /** Whether the Redis user and password in this URL log in now. */
   const canLogIn = async (url: string) => {

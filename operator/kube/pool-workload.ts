@@ -1,5 +1,6 @@
 import type { V1Deployment, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { loginsData } from './logins-secret.js';
+import { tradingPodSpec } from './pod-spec.js';
 import { TRADER_PORT, TRADING_LABEL, type TraderDeploymentOptions } from './trader-deployment.js';
 import type { Logins } from '../logins.js';
 
@@ -96,39 +97,15 @@ export function poolDeployment(namespace: string, pool: string, o: PoolWorkloadO
       selector: { matchLabels: selector },
       template: {
         metadata: { labels: podLabels, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(TRADER_PORT) } },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'pool',
-              image: o.image,
-              imagePullPolicy: 'IfNotPresent',
-              args: ['pool', '--pool', pool, '--credentials-dir', POOL_CREDENTIALS_DIR, '--port', String(TRADER_PORT)],
-              // The node's IP is what Binance counts: processes on one node share its weight budget.
-              env: [
-                { name: 'LOG_LEVEL', value: o.logLevel },
-                { name: 'ATS_EGRESS_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-              ],
-              envFrom: [{ secretRef: { name: o.ownLogins ? poolLoginsSecretName(pool) : o.runtimeSecret } }],
-              ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
-              resources: { requests: { ...o.poolResources.requests }, limits: { ...o.poolResources.limits } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
-              readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, initialDelaySeconds: 5, periodSeconds: 10 },
-              volumeMounts: [
-                { name: 'credentials', mountPath: POOL_CREDENTIALS_DIR, readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'credentials', secret: { secretName: poolKeysSecretName(pool), defaultMode: 0o440 } },
-            { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
-          ],
-        },
+        spec: tradingPodSpec({
+          container: 'pool',
+          image: o.image,
+          args: ['pool', '--pool', pool, '--credentials-dir', POOL_CREDENTIALS_DIR, '--port', String(TRADER_PORT)],
+          logLevel: o.logLevel,
+          loginsSecret: o.ownLogins ? poolLoginsSecretName(pool) : o.runtimeSecret,
+          resources: o.poolResources,
+          credentials: { secretName: poolKeysSecretName(pool), mountPath: POOL_CREDENTIALS_DIR },
+        }),
       },
     },
   };

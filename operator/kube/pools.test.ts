@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { sql } from 'kysely';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { poolRoleName } from '../../core/db/pool-role.js';
@@ -8,11 +7,9 @@ import { ACCOUNT_MARK } from '../key-binding.js';
 import { StandInApiServer } from '../../testing/kube-api-server.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../../testing/services.js';
 import { until } from '../../testing/until.js';
-import { Controller } from './controller.js';
-import { KubeApi } from './kube-api.js';
+import type { Controller } from './controller.js';
+import { testController } from '../../testing/operator.js';
 import { DEFAULT_POOL_RESOURCES } from './pool-workload.js';
-import { PoolReconciler } from './pool-reconciler.js';
-import { DEFAULT_TRADER_RESOURCES } from './trader-deployment.js';
 
 const NS = 'trading';
 const ta = (name: string) => `/apis/ats.dev/v1alpha1/namespaces/${NS}/tradingaccounts/${name}`;
@@ -40,33 +37,7 @@ describe('operator: trader pools', () => {
     r = createTestRedis();
     d = await createTestDatabase();
     api.put(secret('ats-runtime'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ats-runtime', namespace: NS }, data: {} });
-    const kube = new KubeApi(api.kubeConfig());
-    const logins = { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix };
-    const deployment = { image: 'ghcr.io/example/ats:test', runtimeSecret: 'ats-runtime', logLevel: 'info', resources: DEFAULT_TRADER_RESOURCES };
-    const pools = new PoolReconciler({
-      kube,
-      db: d.db,
-      logger: pino({ level: 'silent' }),
-      namespace: NS,
-      workload: { ...deployment, ownLogins: true, poolResources: DEFAULT_POOL_RESOURCES },
-      defaultPlacement: 'pooled',
-      maxAccounts: 2,
-      logins,
-      runtimeSecret: 'ats-runtime',
-      leavingGraceMs: 0,
-    });
-    controller = new Controller({
-      kube,
-      db: d.db,
-      redis: r.redis,
-      logger: pino({ level: 'silent' }),
-      namespace: NS,
-      resyncMs: 400,
-      logins,
-      deployment,
-      defaultPlacement: 'pooled',
-      pools,
-    });
+    controller = testController(api, NS, d, r, { defaultPlacement: 'pooled', maxAccounts: 2 });
     await controller.start();
   });
   afterAll(async () => {

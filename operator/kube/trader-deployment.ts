@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { GROUP, KIND, VERSION, type TradingAccountSpec } from '../spec.js';
 import { loginsData } from './logins-secret.js';
+import { TRADER_PORT, tradingPodSpec } from './pod-spec.js';
+
+export { TRADER_PORT } from './pod-spec.js';
 
 export interface TraderDeploymentOptions {
   readonly image: string;
@@ -21,7 +24,6 @@ export interface AccountRef {
   readonly uid: string;
 }
 
-export const TRADER_PORT = 9465;
 export const CREDENTIALS_DIR = '/var/run/secrets/ats';
 export const traderName = (account: string) => `trader-${account}`;
 /** The Secret with a trader's own DATABASE_URL and REDIS_URL (its Postgres role and Redis user). */
@@ -72,49 +74,22 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
           labels,
           annotations: { 'ats.dev/secret-version': keyVersion, 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(TRADER_PORT) },
         },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 30,
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'trader',
-              image: o.image,
-              imagePullPolicy: 'IfNotPresent',
-              args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
-              // The node's IP is what Binance counts: processes on one node share its weight budget.
-              env: [
-                { name: 'LOG_LEVEL', value: o.logLevel },
-                { name: 'ATS_EGRESS_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-              ],
-              envFrom: [{ secretRef: { name: o.ownLogins ? loginsSecretName(account.name) : o.runtimeSecret } }],
-              ports: [{ name: 'metrics', containerPort: TRADER_PORT, protocol: 'TCP' }],
-              resources: { requests: { ...o.resources.requests }, limits: { ...o.resources.limits } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 },
-              readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, initialDelaySeconds: 5, periodSeconds: 10 },
-              volumeMounts: [
-                { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            },
-          ],
-          volumes: [
-            {
-              name: 'credentials',
-              secret: {
-                secretName: spec.secretRef.name,
-                defaultMode: 0o440,
-                items: [
-                  { key: 'apiKey', path: 'apiKey' },
-                  { key: 'apiSecret', path: 'apiSecret' },
-                ],
-              },
-            },
-            { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
-          ],
-        },
+        spec: tradingPodSpec({
+          container: 'trader',
+          image: o.image,
+          args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
+          logLevel: o.logLevel,
+          loginsSecret: o.ownLogins ? loginsSecretName(account.name) : o.runtimeSecret,
+          resources: o.resources,
+          credentials: {
+            secretName: spec.secretRef.name,
+            mountPath: CREDENTIALS_DIR,
+            items: [
+              { key: 'apiKey', path: 'apiKey' },
+              { key: 'apiSecret', path: 'apiSecret' },
+            ],
+          },
+        }),
       },
     },
   };
