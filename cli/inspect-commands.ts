@@ -93,7 +93,19 @@ export const statusCommand = () =>
         const statuses = await readStatuses(redis);
         if (json) return void console.log(JSON.stringify(statuses, null, 2));
         if (statuses.length === 0) return void console.log('No TradingAccounts.');
-        const header = ['NAME', 'PHASE', 'POSITIONS', 'EQUITY', 'UNREALIZED', 'PNL', 'AGE', ...(wide ? ['EXCHANGE', 'MESSAGE'] : [])];
+        // As `kubectl get ta`: the pool column shows when some account trades in a pool.
+        const pooled = statuses.some((s) => s.pool !== undefined);
+        const header = [
+          'NAME',
+          'PHASE',
+          'POSITIONS',
+          'EQUITY',
+          'UNREALIZED',
+          'PNL',
+          ...(pooled ? ['POOL'] : []),
+          'AGE',
+          ...(wide ? ['EXCHANGE', 'MESSAGE'] : []),
+        ];
         console.log(
           table(
             header,
@@ -104,6 +116,7 @@ export const statusCommand = () =>
               s.equity?.toFixed(2),
               s.unrealizedPnl?.toFixed(2),
               s.pnlToday?.toFixed(2),
+              ...(pooled ? [s.pool] : []),
               age(s.createdAt),
               ...(wide ? [s.exchange, s.lastError] : []),
             ]),

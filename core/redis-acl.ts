@@ -43,11 +43,10 @@ function accountRules(accountId: string, keyPrefix: string): string[] {
     redisKeys.outbox(accountId),
     redisKeys.heartbeat(`trader:${accountId}`),
   ].map((key) => `~${k(key)}`);
-  // The governor's counters: a key per window (`<name>:<window>`); scripts also name `<name>`.
-  const windows = [redisKeys.governor(`orders10s:${accountId}`), redisKeys.governor(`orders1m:${accountId}`)].flatMap((key) => [
-    `~${k(key)}`,
-    `~${k(`${key}:`)}*`,
-  ]);
+  // The governor's counters (order counts, the account's share of the weight): a key per window (`<name>:<window>`); scripts also name `<name>`.
+  const windows = [redisKeys.governor(`orders10s:${accountId}`), redisKeys.governor(`orders1m:${accountId}`), redisKeys.governor(`share:${accountId}`)].flatMap(
+    (key) => [`~${k(key)}`, `~${k(`${key}:`)}*`],
+  );
   return [
     ...own,
     `~${k(redisKeys.stats(accountId, ''))}*`,

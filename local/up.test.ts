@@ -105,8 +105,11 @@ describe('ats up', () => {
             return [];
           }
         })
-        .filter((cmd) => cmd.includes('trader') || cmd.includes('marketdata'));
+        .filter((cmd) => cmd.includes('trader') || cmd.includes('pool') || cmd.includes('marketdata'));
+      // Traders of their own (alice, bob, the demo account, dave), carol's pool, marketdata.
       expect(children.length).toBeGreaterThanOrEqual(6);
+      expect(children.some((cmd) => cmd.includes('pool') && cmd.includes('pool-0'))).toBe(true);
+      expect((await readStatuses(r.redis)).find((s) => s.name === 'carol')?.pool).toBe('pool-0');
       for (const cmd of children) expect(cmd).toEqual(expect.arrayContaining([...NODE_FLAGS]));
 
       // marketdata records the recommendations as its own role, not as the admin.

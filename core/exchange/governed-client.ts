@@ -50,7 +50,7 @@ export function governClient(exchange: BinanceClient, governor: RateGovernor, op
     const parsed = new URL(request.url);
     const query = new URLSearchParams(parsed.search);
     if (typeof request.body === 'string') for (const [k, v] of new URLSearchParams(request.body)) query.set(k, v);
-    await governor.acquire(requestWeight(request.method, parsed.pathname, query), requestPriority(request.method, parsed.pathname, query));
+    await governor.acquire(requestWeight(request.method, parsed.pathname, query), requestPriority(request.method, parsed.pathname, query), opts.accountId);
     if (opts.accountId && isOrderPlacement(request.method, parsed.pathname)) await governor.acquireOrder(opts.accountId);
     return originalFetch2(path, api, method, params, headers, body, config);
   };

@@ -113,6 +113,19 @@ describe('rate-limit governor', () => {
     redis.disconnect();
   });
 
+  it("holds each account to its share of the minute below protect, so a busy account never starves another's requests", async () => {
+    const redis = createRedis(r.env);
+    const minuteStart = Math.floor(Date.now() / 60_000) * 60_000;
+    const governor = new RateGovernor({ redis, maxWaitMs: 300, now: () => minuteStart, egress: 'node-share' });
+    await governor.setLimits([{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 1000 }]);
+    // Budget 800: one account may spend 10 % (80) of it on anything but protection.
+    await governor.acquire(80, 'reconcile', 'greedy');
+    await expect(governor.acquire(1, 'entry', 'greedy')).rejects.toThrow(/budget is exhausted/);
+    await governor.acquire(5, 'protect', 'greedy');
+    await governor.acquire(80, 'reconcile', 'other');
+    redis.disconnect();
+  });
+
   it('gives protective orders the top priority whatever asks for them', () => {
     const q = (s: string) => new URLSearchParams(s);
     expect(requestPriority('POST', '/fapi/v1/algoOrder', q('algoType=CONDITIONAL'))).toBe('protect');

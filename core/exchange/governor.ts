@@ -7,6 +7,9 @@ import { PRIORITY_SHARE, type Priority } from './priority.js';
 /** Before any exchangeInfo is seen: Binance's documented (lower) limit. */
 export const DEFAULT_WEIGHT_LIMIT = 2400;
 
+/** The most of a minute's budget one account's requests below `protect` may use. */
+export const ACCOUNT_SHARE = 0.1;
+
 export interface GovernorOptions {
   readonly redis: Redis;
   /** Share of the limit kept free for what ats does not see (other tools on the IP, clock drift). */
@@ -23,8 +26,9 @@ export interface GovernorOptions {
   readonly egress?: string | undefined;
 }
 
-// Reserve `weight` in the current minute unless paused or over the caller's share of the budget.
-// KEYS: weight prefix, pause key, limit key. ARGV: now, weight, margin, default limit, share.
+// Reserve `weight` in the current minute unless paused, over the caller's share of the budget, or
+// (with an account key) over the account's own share of the minute.
+// KEYS: weight prefix, pause key, limit key[, account prefix]. ARGV: now, weight, margin, default limit, share[, account share].
 // Returns {1, used} when granted, {0, waitMs} when the caller must wait.
 const RESERVE = `
 local now = tonumber(ARGV[1])
@@ -37,8 +41,19 @@ local minute = math.floor(now / 60000)
 local key = KEYS[1] .. ':' .. minute
 local used = tonumber(redis.call('GET', key) or '0')
 if weight > 0 and used + weight > budget then return {0, (minute + 1) * 60000 - now} end
+local mine = nil
+if KEYS[4] then
+  mine = KEYS[4] .. ':' .. minute
+  local spent = tonumber(redis.call('GET', mine) or '0')
+  local cap = math.floor(limit * (1 - tonumber(ARGV[3])) * tonumber(ARGV[6]))
+  if weight > 0 and spent + weight > cap then return {0, (minute + 1) * 60000 - now} end
+end
 used = redis.call('INCRBY', key, weight)
 redis.call('PEXPIRE', key, 120000)
+if mine then
+  redis.call('INCRBY', mine, weight)
+  redis.call('PEXPIRE', mine, 120000)
+end
 return {1, used}
 `;
 
@@ -113,21 +128,28 @@ export class RateGovernor {
     this.#orderLimits = { tenSeconds: tenSeconds?.limit ?? 300, minute: minute?.limit ?? 1200 };
   }
 
-  /** Waits until `weight` fits the node's budget (the share of it `priority` may fill), then reserves it. */
-  async acquire(weight: number, priority: Priority = 'reconcile'): Promise<void> {
+  /**
+   * Waits until `weight` fits the node's budget (the share of it `priority` may fill) and, for an
+   * account's request below `protect`, the account's fair share of the minute, then reserves it.
+   */
+  async acquire(weight: number, priority: Priority = 'reconcile', accountId?: string): Promise<void> {
+    // An account's own share: however busy one account is, the others' requests still fit.
+    const account = accountId && priority !== 'protect' ? [redisKeys.governor(`share:${accountId}`)] : [];
     const started = this.#now();
     for (;;) {
       const [granted, value] = (await this.#redis.eval(
         RESERVE,
-        3,
+        3 + account.length,
         this.#weightKey,
         this.#pauseKey,
         redisKeys.governor('weight_limit'),
+        ...account,
         String(this.#now()),
         String(weight),
         String(this.#margin),
         String(DEFAULT_WEIGHT_LIMIT),
         String(PRIORITY_SHARE[priority]),
+        String(ACCOUNT_SHARE),
       )) as [number, number];
       if (granted === 1) {
         this.#metrics.used.set(value);

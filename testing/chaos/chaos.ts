@@ -135,7 +135,8 @@ async function main(): Promise<void> {
       }
     })();
 
-    const traders = () => children(up.child.pid!).filter((c) => c.cmd.includes('trader'));
+    // Dedicated traders and trader pools (carol's, from examples/).
+    const traders = () => children(up.child.pid!).filter((c) => c.cmd.includes('trader') || c.cmd.includes('pool'));
     const faults: Array<() => Promise<void>> = [
       async () => {
         const md = children(up.child.pid!).find((c) => c.cmd.includes('marketdata'));
@@ -198,7 +199,9 @@ async function main(): Promise<void> {
       const victim = pick(traders());
       if (victim) {
         process.kill(victim.pid, 'SIGKILL');
-        note(`kill -9 ${victim.cmd[victim.cmd.indexOf('--account') + 1] ?? victim.pid}`);
+        note(
+          `kill -9 ${victim.cmd.includes('--account') ? victim.cmd[victim.cmd.indexOf('--account') + 1] : (victim.cmd[victim.cmd.indexOf('--pool') + 1] ?? victim.pid)}`,
+        );
         counts.traderKills += 1;
       }
       // After every fifth kill the next fault kind, in turn: every kind comes up.
