@@ -103,6 +103,7 @@ export class RateGovernor {
   readonly #metrics;
   #orderLimits = { tenSeconds: 300, minute: 1200 };
   readonly #weightKey: string;
+  readonly #scripts: GovernorScripts;
   readonly #pauseKey: string;
 
   constructor(opts: GovernorOptions) {
@@ -112,6 +113,7 @@ export class RateGovernor {
     this.#now = opts.now ?? Date.now;
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.#metrics = governorMetrics(opts.registry);
+    this.#scripts = governorScripts(opts.redis);
     this.#weightKey = redisKeys.governor(opts.egress ? `weight:${opts.egress}` : 'weight');
     this.#pauseKey = redisKeys.governor(opts.egress ? `pause_until:${opts.egress}` : 'pause_until');
   }
@@ -137,8 +139,7 @@ export class RateGovernor {
     const account = accountId && priority !== 'protect' ? [redisKeys.governor(`share:${accountId}`)] : [];
     const started = this.#now();
     for (;;) {
-      const [granted, value] = (await this.#redis.eval(
-        RESERVE,
+      const [granted, value] = (await this.#scripts.atsGovernorReserve(
         3 + account.length,
         this.#weightKey,
         this.#pauseKey,
@@ -166,8 +167,7 @@ export class RateGovernor {
     const l10 = Math.max(1, Math.floor(this.#orderLimits.tenSeconds * (1 - this.#margin)));
     const l60 = Math.max(1, Math.floor(this.#orderLimits.minute * (1 - this.#margin)));
     for (;;) {
-      const [granted, value] = (await this.#redis.eval(
-        ORDER,
+      const [granted, value] = (await this.#scripts.atsGovernorOrder(
         2,
         redisKeys.governor(`orders10s:${accountId}`),
         redisKeys.governor(`orders1m:${accountId}`),
@@ -182,7 +182,7 @@ export class RateGovernor {
 
   /** What the exchange said it counted this minute (`X-MBX-USED-WEIGHT-1M`). */
   async observeUsedWeight(used: number): Promise<void> {
-    const value = (await this.#redis.eval(OBSERVE, 1, this.#weightKey, String(this.#now()), String(used))) as number;
+    const value = (await this.#scripts.atsGovernorObserve(1, this.#weightKey, String(this.#now()), String(used))) as number;
     this.#metrics.used.set(value);
   }
 
@@ -213,6 +213,26 @@ export class RateGovernor {
     this.#metrics.waitSeconds.inc(delay / 1000);
     await this.#sleep(delay);
   }
+}
+
+type Script = (numberOfKeys: number, ...args: string[]) => Promise<unknown>;
+interface GovernorScripts {
+  atsGovernorReserve: Script;
+  atsGovernorOrder: Script;
+  atsGovernorObserve: Script;
+}
+
+/**
+ * The scripts as commands of the connection (ioredis `defineCommand`): sent once, then called by
+ * their SHA (EVALSHA, with EVAL again after a Redis restart forgot them). Every REST request runs
+ * one or two of them: a pool of hundreds of accounts sent their text a thousand times a second.
+ */
+function governorScripts(redis: Redis): GovernorScripts {
+  const r = redis as Redis & Partial<GovernorScripts>;
+  if (!r.atsGovernorReserve) redis.defineCommand('atsGovernorReserve', { lua: RESERVE });
+  if (!r.atsGovernorOrder) redis.defineCommand('atsGovernorOrder', { lua: ORDER });
+  if (!r.atsGovernorObserve) redis.defineCommand('atsGovernorObserve', { lua: OBSERVE });
+  return r as Redis & GovernorScripts;
 }
 
 function governorMetrics(registry: Registry | undefined) {

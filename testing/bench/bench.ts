@@ -92,6 +92,9 @@ export interface BenchRow {
 /** How the accounts run: a trader process each, or trader pools of `poolSize` accounts. */
 export type BenchPlacement = { readonly pooled: false } | { readonly pooled: true; readonly poolSize: number };
 
+/** ATS_BENCH_PROFILE=DIR: each trader process writes a V8 CPU profile there when it stops (open it in Chrome's DevTools). */
+const profileFlags = () => (process.env.ATS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ATS_BENCH_PROFILE}`] : []);
+
 export async function benchOnce(n: number, steadySeconds: number, placement: BenchPlacement = { pooled: false }): Promise<BenchRow> {
   const db = await createTestDatabase();
   const r = createTestRedis();
@@ -113,7 +116,12 @@ export async function benchOnce(n: number, steadySeconds: number, placement: Ben
     env: { ...process.env, ...env },
     stdio: 'ignore',
   });
-  const supervisor = new ProcessSupervisor({ logDir: join(state, 'logs'), env, logger: pino({ level: 'silent' }), program: [...NODE_FLAGS, CLI] });
+  const supervisor = new ProcessSupervisor({
+    logDir: join(state, 'logs'),
+    env,
+    logger: pino({ level: 'silent' }),
+    program: [...NODE_FLAGS, ...profileFlags(), CLI],
+  });
   try {
     // marketdata publishes a first scan at start; clear it so traders only see the benchmark's.
     while ((await r.redis.get(redisKeys.recommendationsVersion())) === null) await sleep(200);
