@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NODE_FLAGS } from '../core/node-flags.js';
+import { NODE_FLAGS, POOL_NODE_FLAGS } from '../core/node-flags.js';
+import { DEFAULT_POOL_RESOURCES, IMAGE_MAIN, poolDeployment } from '../operator/kube/pool-workload.js';
 
 /**
  * The production image (Dockerfile) installs the runtime dependencies only: no test tools and no
@@ -28,7 +29,11 @@ describe('the production image', () => {
         .find((l) => l.startsWith('ENTRYPOINT '))!
         .slice('ENTRYPOINT '.length),
     ) as string[];
-    expect(entrypoint).toEqual(['node', ...NODE_FLAGS, 'dist/cli/main.js']);
+    expect(entrypoint).toEqual(['node', ...NODE_FLAGS, IMAGE_MAIN]);
+    // A pool's Deployment runs the same program with its own flags.
+    const options = { image: 'x', runtimeSecret: 'r', logLevel: 'info', resources: DEFAULT_POOL_RESOURCES, poolResources: DEFAULT_POOL_RESOURCES };
+    const pool = poolDeployment('ns', 'pool-0', options, undefined);
+    expect(pool.spec!.template.spec!.containers[0]!.command).toEqual(['node', ...POOL_NODE_FLAGS, IMAGE_MAIN]);
   });
 
   it('gets only runtime packages from that install: no embedded Postgres, no test or build tools', () => {

@@ -1,3 +1,4 @@
+import { POOL_NODE_FLAGS } from '../core/node-flags.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { watch, type FSWatcher } from 'node:fs';
@@ -280,6 +281,7 @@ export class LocalOperator {
         args: poolArgs(pool),
         stdin: () => this.#poolHandoff(pool),
         keepStdinOpen: true,
+        nodeFlags: POOL_NODE_FLAGS,
         fingerprint: pool,
         urgent: async () => (await Promise.all((poolMembers(this.#assignment).get(pool) ?? []).map((id) => this.#holdsPositions(id)))).some(Boolean),
       });

@@ -17,6 +17,8 @@ export interface ProcessLaunch {
    * again within seconds). Such a process comes back at once, then at most 1 s apart.
    */
   readonly urgent?: () => Promise<boolean>;
+  /** V8 flags (default NODE_FLAGS). */
+  readonly nodeFlags?: readonly string[];
   /** Written to the process's standard input at each start, then closed (a trader's own key pair). */
   readonly stdin?: () => string | Promise<string>;
   /** Standard input stays open after `stdin`'s text (as a line): `send` writes more lines (a pool's account changes). */
@@ -68,7 +70,7 @@ export class ProcessSupervisor {
       logDir: string;
       env: Record<string, string>;
       logger: Logger;
-      /** How to run `ats`: node arguments before the subcommand (default: the program running now). */
+      /** How to run `ats`: node arguments before the subcommand, after the V8 flags (default: the program running now). */
       program?: readonly string[];
     },
   ) {
@@ -142,9 +144,10 @@ export class ProcessSupervisor {
 
   #spawn(entry: Running): void {
     const { launch } = entry;
-    // The same program that runs this process, from sources (tsx) or from dist/, with ats's V8 flags.
-    const program = this.opts.program ?? [...NODE_FLAGS, ...process.execArgv.filter((a) => !NODE_FLAGS.includes(a as never)), process.argv[1]!];
-    const args = [...program, ...launch.args];
+    // The same program that runs this process, from sources (tsx) or from dist/, with its V8 flags.
+    const flags = launch.nodeFlags ?? NODE_FLAGS;
+    const program = this.opts.program ?? [...process.execArgv.filter((a) => !a.startsWith('--max-semi-space-size')), process.argv[1]!];
+    const args = [...flags, ...program, ...launch.args];
     // A process group of its own: a Ctrl-C reaches only the supervisor, which stops them in order.
     const child = spawn(process.execPath, args, {
       env: { ...inherited(), ...this.opts.env },

@@ -1,5 +1,5 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { NODE_FLAGS } from '../core/node-flags.js';
+import { NODE_FLAGS, POOL_NODE_FLAGS } from '../core/node-flags.js';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../core/db/embedded.js';
@@ -110,7 +110,7 @@ describe('ats up', () => {
       expect(children.length).toBeGreaterThanOrEqual(6);
       expect(children.some((cmd) => cmd.includes('pool') && cmd.includes('pool-0'))).toBe(true);
       expect((await readStatuses(r.redis)).find((s) => s.name === 'carol')?.pool).toBe('pool-0');
-      for (const cmd of children) expect(cmd).toEqual(expect.arrayContaining([...NODE_FLAGS]));
+      for (const cmd of children) expect(cmd).toEqual(expect.arrayContaining([...(cmd.includes('pool') ? POOL_NODE_FLAGS : NODE_FLAGS)]));
 
       // marketdata records the recommendations as its own role, not as the admin.
       const sessions = await sql<{ usename: string }>`select distinct usename from pg_stat_activity where datname = current_database()`.execute(d.db);

@@ -7,6 +7,8 @@ export const TRADER_PORT = 9465;
 export interface TradingPodOptions {
   readonly container: string;
   readonly image: string;
+  /** Replaces the image's ENTRYPOINT (a pool's V8 flags). */
+  readonly command?: string[];
   readonly args: string[];
   readonly logLevel: string;
   /** The Secret with DATABASE_URL and REDIS_URL the process reads as its environment. */
@@ -33,6 +35,7 @@ export function tradingPodSpec(o: TradingPodOptions): V1PodSpec {
         name: o.container,
         image: o.image,
         imagePullPolicy: 'IfNotPresent',
+        ...(o.command ? { command: o.command } : {}),
         args: o.args,
         env: [
           { name: 'LOG_LEVEL', value: o.logLevel },

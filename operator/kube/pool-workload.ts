@@ -1,10 +1,13 @@
 import type { V1Deployment, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { loginsData } from './logins-secret.js';
 import { tradingPodSpec } from './pod-spec.js';
+import { POOL_NODE_FLAGS } from '../../core/node-flags.js';
 import { TRADER_PORT, TRADING_LABEL, type TraderDeploymentOptions } from './trader-deployment.js';
 import type { Logins } from '../logins.js';
 
 export const POOL_COMPONENT = 'trader-pool';
+/** The CLI in the image (its ENTRYPOINT runs it; `charts/image.test.ts` keeps the two in step). */
+export const IMAGE_MAIN = 'dist/cli/main.js';
 export const poolLabel = 'ats.dev/pool';
 /** The files of a pool's accounts (`<account>.apiKey`, …), as `ats pool --credentials-dir` reads them. */
 export const POOL_CREDENTIALS_DIR = '/var/run/secrets/ats-pool';
@@ -100,6 +103,8 @@ export function poolDeployment(namespace: string, pool: string, o: PoolWorkloadO
         spec: tradingPodSpec({
           container: 'pool',
           image: o.image,
+          // The image's entrypoint with a pool's V8 flags.
+          command: ['node', ...POOL_NODE_FLAGS, IMAGE_MAIN],
           args: ['pool', '--pool', pool, '--credentials-dir', POOL_CREDENTIALS_DIR, '--port', String(TRADER_PORT)],
           logLevel: o.logLevel,
           loginsSecret: o.ownLogins ? poolLoginsSecretName(pool) : o.runtimeSecret,

@@ -21,7 +21,7 @@ import { Simulator } from '../../simulator/server.js';
 import { ProcessSupervisor } from '../../local/process-supervisor.js';
 import { poolArgs, traderArgs } from '../../local/local-operator.js';
 import { provisionPoolLogins } from '../../operator/logins.js';
-import { NODE_FLAGS } from '../../core/node-flags.js';
+import { NODE_FLAGS, POOL_NODE_FLAGS } from '../../core/node-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -120,7 +120,8 @@ export async function benchOnce(n: number, steadySeconds: number, placement: Ben
     logDir: join(state, 'logs'),
     env,
     logger: pino({ level: 'silent' }),
-    program: [...NODE_FLAGS, ...profileFlags(), CLI],
+    // The supervisor puts each process's V8 flags first.
+    program: [...profileFlags(), CLI],
   });
   try {
     // marketdata publishes a first scan at start; clear it so traders only see the benchmark's.
@@ -155,6 +156,7 @@ export async function benchOnce(n: number, steadySeconds: number, placement: Ben
           args: poolArgs(pool),
           fingerprint: pool,
           keepStdinOpen: true,
+          nodeFlags: POOL_NODE_FLAGS,
           stdin: () => JSON.stringify({ ...logins, accounts }),
         });
       }
