@@ -1,18 +1,18 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { LocalKeyStore } from '../core/credentials/local-key-store.js';
 import { redisKeys } from '../core/redis-contract.js';
-import { ATS_PROGRAM } from '../testing/processes.js';
+import { startTestLocalRuntime } from '../testing/local-runtime.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { tempDir } from '../testing/temp.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';
 import { recommendation } from '../testing/trader.js';
 import { publishSnapshot } from '../core/recommendations.js';
 import { until } from '../testing/until.js';
-import { LocalOperator, type LocalAccountStatus } from './local-operator.js';
-import { ProcessSupervisor } from './process-supervisor.js';
+import type { LocalOperator } from './local-operator.js';
+import { type LocalAccountStatus } from './local-operator.js';
+import type { ProcessSupervisor } from './process-supervisor.js';
 import { accountManifest } from './manifests.js';
 import { sql } from 'kysely';
 import { traderRoleName } from '../core/db/trader-role.js';
@@ -49,25 +49,7 @@ describe('local runtime', () => {
     keys.put('dora-binance', { apiKey: dora.apiKey, apiSecret: dora.apiSecret });
     writeFileSync(join(dir, 'dora.yaml'), manifest('dora', 'dora-binance', { minScore: 0.6 }));
     writeFileSync(join(dir, 'eve.yaml'), manifest('eve', 'eve-binance'));
-    supervisor = new ProcessSupervisor({
-      logDir: join(state, 'logs'),
-      logger: pino({ level: 'silent' }),
-      program: ATS_PROGRAM,
-      // No database or Redis login in the environment: each trader gets its own on standard input.
-      env: { REDIS_KEY_PREFIX: r.prefix },
-    });
-    operator = new LocalOperator({
-      dirs: [dir],
-      db: d.db,
-      redis: r.redis,
-      keys,
-      supervisor,
-      logger: pino({ level: 'silent' }),
-      intervalMs: 500,
-      simulatorUrl: t.url,
-      logins: { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix },
-    });
-    operator.start();
+    ({ operator, supervisor } = startTestLocalRuntime({ t, r, d, dir, state, keys }));
   });
   afterAll(async () => {
     await operator.stop();

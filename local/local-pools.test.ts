@@ -1,22 +1,21 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { sql } from 'kysely';
 import { LocalKeyStore } from '../core/credentials/local-key-store.js';
 import { poolRoleName } from '../core/db/pool-role.js';
 import { publishSnapshot } from '../core/recommendations.js';
 import { poolRedisUser } from '../core/redis-acl.js';
 import { redisKeys } from '../core/redis-contract.js';
-import { ATS_PROGRAM } from '../testing/processes.js';
+import { startTestLocalRuntime } from '../testing/local-runtime.js';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
 import { startTestSimulator, type TestAccount, type TestSimulator } from '../testing/simulator.js';
 import { tempDir } from '../testing/temp.js';
 import { recommendation } from '../testing/trader.js';
 import { until } from '../testing/until.js';
-import { LocalOperator, type LocalAccountStatus } from './local-operator.js';
+import type { LocalOperator, LocalAccountStatus } from './local-operator.js';
 import { accountManifest } from './manifests.js';
-import { ProcessSupervisor } from './process-supervisor.js';
+import type { ProcessSupervisor } from './process-supervisor.js';
 
 const manifest = (name: string, placement?: 'dedicated' | 'pooled') =>
   accountManifest(name, {
@@ -54,26 +53,7 @@ describe('local runtime: trader pools', () => {
       // dan names his placement; the others take the runtime's default (pooled).
       writeFileSync(join(dir, `${id}.yaml`), manifest(id, id === 'dan' ? 'dedicated' : undefined));
     }
-    supervisor = new ProcessSupervisor({
-      logDir: join(state, 'logs'),
-      logger: pino({ level: 'silent' }),
-      program: ATS_PROGRAM,
-      env: { REDIS_KEY_PREFIX: r.prefix },
-    });
-    operator = new LocalOperator({
-      dirs: [dir],
-      db: d.db,
-      redis: r.redis,
-      keys,
-      supervisor,
-      logger: pino({ level: 'silent' }),
-      intervalMs: 500,
-      simulatorUrl: t.url,
-      logins: { db: d.db, databaseUrl: d.url, redis: r.redis, redisUrl: r.env.REDIS_URL, keyPrefix: r.prefix },
-      placement: 'pooled',
-      poolMaxAccounts: 2,
-    });
-    operator.start();
+    ({ operator, supervisor } = startTestLocalRuntime({ t, r, d, dir, state, keys }, { placement: 'pooled', poolMaxAccounts: 2 }));
   });
   afterEach(async (ctx) => {
     // A failure shows what the pools said, and the statuses.
