@@ -113,8 +113,16 @@ describe('ats up', () => {
       for (const cmd of children) expect(cmd).toEqual(expect.arrayContaining([...(cmd.includes('pool') ? POOL_NODE_FLAGS : NODE_FLAGS)]));
 
       // marketdata records the recommendations as its own role, not as the admin.
-      const sessions = await sql<{ usename: string }>`select distinct usename from pg_stat_activity where datname = current_database()`.execute(d.db);
-      expect(sessions.rows.map((row) => row.usename)).toContain(await marketdataRoleName(d.db));
+      // (Its pool closes an idle connection after 10 s: it is seen while it writes, every scan.)
+      const role = await marketdataRoleName(d.db);
+      await until(
+        async () =>
+          (await sql<{ usename: string }>`select distinct usename from pg_stat_activity where datname = current_database()`.execute(d.db)).rows.some(
+            (row) => row.usename === role,
+          ),
+        30_000,
+        200,
+      );
       expect((await d.db.selectFrom('recommendations').select('id').execute()).length).toBeGreaterThan(0);
 
       up.child.kill('SIGINT');
