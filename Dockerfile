@@ -1,10 +1,13 @@
-# The one image every ats process runs: `ats operator`, `ats marketdata`, `ats trader`, `ats sim`.
+# The one image every ats process runs: `ats operator`, `ats marketdata`, `ats trader`, `ats pool`, `ats console`, `ats sim`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY cli cli
+COPY console console
 COPY core core
+COPY local local
 COPY simulator simulator
 COPY marketdata marketdata
 COPY trader trader
@@ -20,6 +23,8 @@ COPY package.json package-lock.json ./
 # is left out, and no install scripts run. charts/image.test.ts checks what this installs.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
 COPY simulator/data simulator/data
+# The console's web UI (static files, served as they are).
+COPY console/web console/web
 COPY --from=build /app/dist dist
 USER 10001:10001
 # V8 flags: core/node-flags.ts (a smaller young generation: about 25 MB less per process).

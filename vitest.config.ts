@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{cli,core,local,operator,trader,marketdata,simulator,charts,testing}/**/*.test.ts'],
+    include: ['{cli,console,core,local,operator,trader,marketdata,simulator,charts,testing}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Kills what a test file spawned and removes its temp folders, whether it passed or failed.

@@ -36,6 +36,12 @@ describe('the production image', () => {
     expect(pool.spec!.template.spec!.containers[0]!.command).toEqual(['node', ...POOL_NODE_FLAGS, IMAGE_MAIN]);
   });
 
+  it("builds every folder of the program, and ships the console's web files", () => {
+    const tsconfig = JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { include: string[] };
+    for (const folder of tsconfig.include.filter((f) => f !== 'testing')) expect(dockerfile).toContain(`COPY ${folder} ${folder}\n`);
+    expect(finalStage).toContain('COPY console/web console/web\n');
+  });
+
   it('gets only runtime packages from that install: no embedded Postgres, no test or build tools', () => {
     const flags = install.match(/--omit=\w+/g)!;
     const installed = execFileSync('npm', ['ls', '--all', '--parseable', ...flags], { encoding: 'utf8' })

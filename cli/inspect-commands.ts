@@ -1,59 +1,16 @@
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { redactUrl } from '../core/secrets-scrub.js';
 import { table } from '../core/table.js';
-import { loadEnv } from '../core/env.js';
 import { AtsError, describeError } from '../core/errors.js';
 import { countOption } from '../core/cli-options.js';
 import { decimal } from '../core/decimal.js';
 import { createDb, type Db } from '../core/db/connection.js';
 import { markPricesSchema } from '../core/market-data/types.js';
-import { createRedis, type Redis } from '../core/redis.js';
+import type { Redis } from '../core/redis.js';
 import { parseJson, readHashJson, readJson, redisKeys, type LogLevelName } from '../core/redis-contract.js';
-import { readRuntime } from '../core/runtime-file.js';
+import { connections, withRedis } from './connections.js';
 import { recommendationsSnapshotSchema } from '../core/recommendations.js';
 import { localAccountStatusSchema, type LocalAccountStatus } from '../core/account-status.js';
 import { trackedPositionSchema } from '../core/runtime-values.js';
-
-/**
- * Redis (and Postgres) of the running system: the environment, else what `ats up` wrote in its
- * state folder, found like git finds `.git`: here or in a folder above.
- */
-function connections() {
-  const env = loadEnv();
-  const stateDir = process.env.ATS_STATE_DIR ? resolve(env.ATS_STATE_DIR) : findStateDir(process.cwd());
-  const runtime = stateDir ? readRuntime(stateDir) : undefined;
-  const redisUrl = env.REDIS_URL ?? runtime?.redisUrl;
-  const databaseUrl = env.DATABASE_URL ?? runtime?.databaseUrl;
-  if (!redisUrl) throw new AtsError('ATS_NOT_RUNNING', 'ats is not running here: start it with `npx ats up`, or set REDIS_URL and DATABASE_URL.');
-  return { env, redisUrl, databaseUrl };
-}
-
-function findStateDir(from: string): string | undefined {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.ats', 'runtime.json'))) return join(dir, '.ats');
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-async function withRedis<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const { env, redisUrl } = connections();
-  const redis = createRedis(
-    { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX },
-    { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 3_000 },
-  );
-  // A connection problem surfaces as the command's own error below (one line); the event adds nothing.
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect().catch(() => {
-      throw new AtsError('ATS_NO_REDIS', `Cannot reach Redis at ${redactUrl(redisUrl)}: is \`ats up\` still running? Check REDIS_URL.`);
-    });
-    return await fn(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const age = (iso: string | undefined) => {
   if (!iso) return undefined;

@@ -12,6 +12,8 @@ import { poolCommand } from '../trader/pool-command.js';
 import { upCommand } from './up-command.js';
 import { reapCommand } from '../local/reap-command.js';
 import { operatorCommand } from '../operator/command.js';
+import { consoleCommand } from '../console/command.js';
+import { usersCommand } from './users-command.js';
 import { logsCommand, recommendationsCommand, statusCommand, tradesCommand } from './inspect-commands.js';
 
 /** `ats <command>`: one subcommand per process of the system. */
@@ -38,7 +40,7 @@ program.addCommand(simCommand());
 program.addCommand(marketdataCommand());
 program.addCommand(traderCommand());
 program.addCommand(poolCommand());
-for (const command of [operatorCommand(), upCommand(), statusCommand(), tradesCommand(), logsCommand(), recommendationsCommand()]) program.addCommand(command);
+for (const command of [operatorCommand(), consoleCommand(), usersCommand(), upCommand(), statusCommand(), tradesCommand(), logsCommand(), recommendationsCommand()]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

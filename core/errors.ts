@@ -25,6 +25,7 @@ export const ATS_ERROR_CODES = [
   'ATS_SIM_PORT_BUSY',
   'ATS_TRACKING_NOT_RESTORED',
   'ATS_UNKNOWN_ACCOUNT',
+  'ATS_UNKNOWN_USER',
 ] as const;
 export type AtsErrorCode = (typeof ATS_ERROR_CODES)[number];
 

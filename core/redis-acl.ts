@@ -42,6 +42,7 @@ function accountRules(accountId: string, keyPrefix: string): string[] {
     redisKeys.tracking(accountId),
     redisKeys.outbox(accountId),
     redisKeys.heartbeat(`trader:${accountId}`),
+    redisKeys.closeRequest(accountId),
   ].map((key) => `~${k(key)}`);
   // The governor's counters (order counts, the account's share of the weight): a key per window (`<name>:<window>`); scripts also name `<name>`.
   const windows = [redisKeys.governor(`orders10s:${accountId}`), redisKeys.governor(`orders1m:${accountId}`), redisKeys.governor(`share:${accountId}`)].flatMap(
@@ -70,6 +71,7 @@ function sharedTraderRules(keyPrefix: string): string[] {
     `~${k(redisKeys.governor('pause_until'))}`,
     `~${k(redisKeys.governor('pause_until:'))}*`,
     `~${k(redisKeys.governor('weight_limit'))}`,
+    `~${k(redisKeys.governor('limited:'))}*`,
     `%W~${k('ats:logs:')}*`,
     `&${k(redisKeys.recommendationsChannel())}`,
   ];
@@ -127,6 +129,7 @@ export function marketdataAclRules(keyPrefix = ''): string[] {
     `~${k(redisKeys.governor('pause_until'))}`,
     `~${k(redisKeys.governor('pause_until:'))}*`,
     `~${k(redisKeys.governor('weight_limit'))}`,
+    `~${k(redisKeys.governor('limited:'))}*`,
     `%W~${k('ats:logs:')}*`,
     `&${k(redisKeys.recommendationsChannel())}`,
   ];

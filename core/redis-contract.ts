@@ -4,7 +4,7 @@ import { AtsError, describeError } from './errors.js';
 import { heartbeatSchema, localAccountStatusSchema } from './account-status.js';
 import { exchangeInfoSchema, klinesSchema, markPricesSchema, tickersSchema } from './market-data/types.js';
 import { recommendationsSnapshotSchema } from './recommendations.js';
-import { pendingOrderSchema, recordOpSchema, trackedPositionSchema } from './runtime-values.js';
+import { closeRequestSchema, pendingOrderSchema, recordOpSchema, trackedPositionSchema } from './runtime-values.js';
 import { tradingConfigSchema } from './trading-config.js';
 
 /**
@@ -53,6 +53,11 @@ export const redisKeys = {
   accountStatus: (accountId: string) => `ats:status:${accountId}`,
   /** Pub/sub channel: a new recommendations snapshot was published. */
   recommendationsChannel: () => 'ats:events:recommendations',
+  /**
+   * A hash: `request` (the account's close request, from the operator) and `done` (the id of
+   * the last request the trader carried out).
+   */
+  closeRequest: (accountId: string) => `ats:close:${accountId}`,
   /** Pub/sub channel: an account's config changed. */
   configChannel: (accountId: string) => `ats:events:cfg:${accountId}`,
 } as const;
@@ -111,6 +116,7 @@ export const redisValues = {
   tracking: { type: 'string', schema: epochMs },
   outbox: { type: 'list', schema: recordOpSchema },
   accountStatus: { type: 'string', schema: localAccountStatusSchema },
+  closeRequest: { type: 'hash', schema: z.object({ request: closeRequestSchema, done: z.string() }).partial() },
   recommendationsChannel: { type: 'channel', schema: z.object({ version: z.number().int() }) },
   configChannel: { type: 'channel', schema: z.unknown() },
 } as const satisfies Record<keyof typeof redisKeys, { type: 'string' | 'hash' | 'set' | 'list' | 'stream' | 'channel'; schema: z.ZodType }>;

@@ -7,6 +7,25 @@ import { z } from 'zod';
  */
 
 /** What an order is for. Its client order id, its `orders.purpose` and its counters say the same. */
+/**
+ * A request to close positions now (at market, reduce-only): `spec.closePositions` of a
+ * TradingAccount, as the operator hands it to the trader. Each id is acted on once.
+ */
+export const closeRequestSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/)
+      .describe('Names this request: a new id asks again; the trader acts on each id once'),
+    symbols: z
+      .array(z.string().regex(/^[A-Z0-9]{2,20}$/))
+      .max(500)
+      .default([])
+      .describe('The positions to close (Binance ids); empty: all of them'),
+  })
+  .strict();
+export type CloseRequest = z.infer<typeof closeRequestSchema>;
+
 export const ORDER_PURPOSES = ['entry', 'stop_loss', 'take_profit', 'close'] as const;
 export const orderPurposeSchema = z.enum(ORDER_PURPOSES);
 export type OrderPurpose = z.infer<typeof orderPurposeSchema>;

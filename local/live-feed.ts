@@ -94,7 +94,7 @@ export class LiveFeed {
   }
 }
 
-function parseEntry(level: LogLevelName, flat: string[]): LogEntry {
+export function parseEntry(level: LogLevelName, flat: string[]): LogEntry {
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i]!, flat[i + 1]!);
   let fields: Record<string, unknown> = {};

@@ -56,15 +56,25 @@ export async function syncAccount(deps: SyncDeps, id: string, spec: TradingAccou
   const key = redisKeys.config(id);
   const current = await deps.redis.hgetall(key);
   const changed = Object.keys(current).length !== Object.keys(entries).length || Object.entries(entries).some(([k, v]) => current[k] !== v);
-  if (changed) {
-    await deps.redis.multi().del(key).hset(key, entries).exec();
-    await deps.redis.publish(channelOf(deps.redis, redisKeys.configChannel(id)), 'changed');
-  }
+  if (changed) await deps.redis.multi().del(key).hset(key, entries).exec();
+  const closeChanged = await syncCloseRequest(deps.redis, id, spec);
+  if (changed || closeChanged) await deps.redis.publish(channelOf(deps.redis, redisKeys.configChannel(id)), 'changed');
   return { configChanged: changed };
+}
+
+/** Hands the spec's close request (or its absence) to the trader; true when it changed. */
+async function syncCloseRequest(redis: Redis, id: string, spec: TradingAccountSpec): Promise<boolean> {
+  const key = redisKeys.closeRequest(id);
+  const wanted = spec.closePositions ? JSON.stringify(spec.closePositions) : undefined;
+  const current = (await redis.hget(key, 'request')) ?? undefined;
+  if (wanted === current) return false;
+  if (wanted) await redis.hset(key, 'request', wanted);
+  else await redis.hdel(key, 'request');
+  return wanted !== undefined;
 }
 
 /** The account is gone: its records stay, marked deleted; its live config goes. */
 export async function retireAccount(deps: SyncDeps, id: string): Promise<void> {
   await deps.db.updateTable('accounts').set({ status: 'deleted', deleted_at: new Date(), updated_at: new Date() }).where('id', '=', id).execute();
-  await deps.redis.del(redisKeys.config(id));
+  await deps.redis.del(redisKeys.config(id), redisKeys.closeRequest(id));
 }

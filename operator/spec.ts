@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { exchangeSchema } from '../core/env.js';
 import { tradingConfigSchema, type TradingConfig } from '../core/trading-config.js';
 import { PLACEMENTS } from './pools.js';
+import { closeRequestSchema } from '../core/runtime-values.js';
 
 export const GROUP = 'ats.dev';
 export const VERSION = 'v1alpha1';
@@ -40,6 +41,9 @@ export const tradingAccountSpecSchema = z
       .describe(
         "dedicated: a trader process (pod) of its own; pooled: a place in a trader pool shared with other accounts (much less memory). Default: the installation's (Helm trader.defaultPlacement, ats up --placement)",
       ),
+    closePositions: closeRequestSchema
+      .optional()
+      .describe('Close positions now, at market (reduce-only): give the request a new id to ask again; the trader acts on each id once'),
     config: accountConfigSchema.prefault({}).describe('The trading config; every field has a default'),
   })
   .strict();

@@ -323,6 +323,13 @@ export class PositionKeeper {
     return true;
   }
 
+  /** Closes the tracked positions of these symbols (all when none are named) at market; returns the symbols. */
+  async closeNow(symbols: readonly string[]): Promise<string[]> {
+    const tracked = [...(await this.c.runtime.positions()).values()].filter((t) => symbols.length === 0 || symbols.includes(t.symbol));
+    for (const t of tracked) await this.#closeNow(t);
+    return tracked.map((t) => t.symbol);
+  }
+
   async #closeNow(t: TrackedPosition): Promise<void> {
     const id = this.#closeOrderId(t);
     const existing = await this.c.account().findOrder(t.symbol, id);

@@ -11,8 +11,8 @@ import { ChannelHub } from './channel-hub.js';
 import { jittered, SAFETY_PASS_MS } from './known-state.js';
 import type { SharedMarkets } from './shared-markets.js';
 import { AtsError } from '../core/errors.js';
-import { channelOf, redisKeys } from '../core/redis-contract.js';
-import type { OrderPurpose } from '../core/runtime-values.js';
+import { channelOf, parseJson, redisKeys } from '../core/redis-contract.js';
+import { closeRequestSchema, type OrderPurpose } from '../core/runtime-values.js';
 import { parseConfigEntries, tradingConfigSchema, type TradingConfig } from '../core/trading-config.js';
 import { isOurs, purposeOf } from './client-order-id.js';
 import type { TraderContext } from './context.js';
@@ -31,6 +31,7 @@ import { orderRow } from './rows.js';
 /** The priority of each step's exchange requests at the node's weight budget (protective orders are `protect` whatever the step). */
 const STEP_PRIORITY: Readonly<Record<string, Priority>> = {
   sync: 'protect',
+  close: 'protect',
   attention: 'protect',
   recommendations: 'entry',
   config: 'entry',
@@ -184,6 +185,7 @@ export class Trader {
       const config = channel !== recommendations;
       if (config) this.#entries.changed();
       void this.#task(config ? 'config' : 'recommendations', () => this.#entries.onRecommendations());
+      if (config) void this.#task('close', () => this.#closeRequested());
     });
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), 5_000);
     this.#state.starting();
@@ -238,6 +240,7 @@ export class Trader {
       const dayStartEquity = await this.#runtime.dayStartEquity(this.#context.balance.equity);
       this.#state.decide(await this.#config(), this.#context.balance.equity, dayStartEquity);
       this.#log.info({ equity: this.#context.balance.equity }, 'trader connected');
+      await this.#exclusive(() => withPriority('protect', () => this.#closeRequested()));
       await this.#exclusive(() => withPriority('background', () => this.#snapshot()));
       await this.#exclusive(() => withPriority('background', () => this.#funding.start()));
       // Stream-first: the user data stream says what changes (an order event brings a look at
@@ -371,6 +374,26 @@ export class Trader {
       // A bad or unreadable config must not open anything: protect what is open, enter nothing.
       this.#log.error({ err: describeError(err) }, 'trading config unusable: no new entries until it is fixed');
       return { ...tradingConfigSchema.parse({}), tradingEnabled: false };
+    }
+  }
+
+  /**
+   * The account's close request (`spec.closePositions`), when it is new: its positions are
+   * closed at market (reduce-only) and the request marked done. A failure is tried again soon.
+   */
+  async #closeRequested(): Promise<void> {
+    const key = redisKeys.closeRequest(this.accountId);
+    const [raw, done] = await this.#o.redis.hmget(key, 'request', 'done');
+    if (!raw) return;
+    const request = parseJson(key, raw, closeRequestSchema);
+    if (request.id === done) return;
+    try {
+      const closed = await this.#keeper.closeNow(request.symbols);
+      await this.#o.redis.hset(key, 'done', request.id);
+      this.#log.warn({ request: request.id, symbols: closed }, closed.length ? 'positions closed at market on request' : 'close request: no open position to close');
+    } catch (err) {
+      this.#log.error({ request: request.id, err: describeError(err) }, 'close request failed: trying again in 2 s');
+      this.#timers.push(setTimeout(() => void this.#task('close', () => this.#closeRequested()), 2_000));
     }
   }
 

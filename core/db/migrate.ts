@@ -8,6 +8,7 @@ import * as fundingPayments from './migrations/0004-funding-payments.js';
 import * as oneKeyOneAccount from './migrations/0005-one-key-one-account.js';
 import * as rowLevelSecurity from './migrations/0006-row-level-security.js';
 import * as marketdataRole from './migrations/0007-marketdata-role.js';
+import * as consoleTables from './migrations/0008-console.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0005-one-key-one-account': oneKeyOneAccount,
   '0006-row-level-security': rowLevelSecurity,
   '0007-marketdata-role': marketdataRole,
+  '0008-console': consoleTables,
 };
 
 /** Applies every pending migration; a second run changes nothing. */

@@ -135,6 +135,42 @@ export interface RecommendationsTable {
   created_at: CreatedAt;
 }
 
+export type UserRole = 'admin' | 'user';
+
+/** A console user: `admin` sees every account, `user` only those it owns (account_owners). */
+export interface UsersTable {
+  name: string;
+  /** An Argon2id hash (PHC string); never the password. */
+  password_hash: string;
+  role: UserRole;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session cookie's token: a stolen table opens no session. */
+  token_hash: string;
+  user_name: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+}
+
+export interface AccountOwnersTable {
+  account_id: string;
+  user_name: string;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: CreatedAt;
+  user_name: string;
+  action: string;
+  account_id: string | null;
+  detail: ColumnType<unknown, string | undefined, string>;
+  outcome: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   trading_config: TradingConfigTable;
@@ -144,6 +180,10 @@ export interface Database {
   account_snapshots: AccountSnapshotsTable;
   funding_payments: FundingPaymentsTable;
   recommendations: RecommendationsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  account_owners: AccountOwnersTable;
+  audit_log: AuditLogTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

@@ -189,6 +189,8 @@ export class RateGovernor {
   /** A 429 or 418: every process on the node waits until Retry-After has passed. */
   async pauseFor(seconds: number, status: number): Promise<void> {
     this.#metrics.limited.inc({ status: String(status) });
+    // Counted in Redis too, per status, for the console's system page (all processes together).
+    await this.#redis.incr(redisKeys.governor(`limited:${status}`));
     const until = this.#now() + Math.max(1, seconds) * 1000;
     const key = this.#pauseKey;
     const current = (await readJson(this.#redis, key, redisValues.governor.schema)) ?? 0;
