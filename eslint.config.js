@@ -2,8 +2,9 @@
 // and the direction of imports between the parts (see ARCHITECTURE.md).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
-const folders = ['cli', 'local', 'operator', 'trader', 'marketdata', 'simulator', 'testing', 'charts'];
+const folders = ['cli', 'console', 'local', 'operator', 'trader', 'marketdata', 'simulator', 'testing', 'charts'];
 /** An import of any of `names` (relative paths, so matched by folder name anywhere in the path). */
 const forbid = (names, message) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: names.flatMap((n) => [`**/${n}/*`, `**/${n}/**`]), message }] }],
@@ -23,6 +24,8 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The console's web UI: plain modules the browser runs as they are.
+  { files: ['console/web/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
   // Tests and their helpers read untyped JSON; Kysely migrations take Kysely<any> by design.
   { files: ['**/*.test.ts', 'testing/**/*.ts', 'core/db/migrations/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   // The ground floor imports nothing above it.

@@ -44,4 +44,3 @@ export async function withRedis<T>(fn: (redis: Redis) => Promise<T>): Promise<T>
     redis.disconnect();
   }
 }
-

@@ -40,7 +40,17 @@ program.addCommand(simCommand());
 program.addCommand(marketdataCommand());
 program.addCommand(traderCommand());
 program.addCommand(poolCommand());
-for (const command of [operatorCommand(), consoleCommand(), usersCommand(), upCommand(), statusCommand(), tradesCommand(), logsCommand(), recommendationsCommand()]) program.addCommand(command);
+for (const command of [
+  operatorCommand(),
+  consoleCommand(),
+  usersCommand(),
+  upCommand(),
+  statusCommand(),
+  tradesCommand(),
+  logsCommand(),
+  recommendationsCommand(),
+])
+  program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@ import { countOption, nonNegativeOption as nonNegative, portOption, positiveOpti
 import { DEFAULT_POOL_MAX_ACCOUNTS, placementOption, type Placement } from '../operator/pools.js';
 import { resolve } from 'node:path';
 import { DEFAULT_SIM_PORT } from '../simulator/defaults.js';
+import { DEFAULT_CONSOLE_PORT } from '../local/console-users.js';
 
 export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;
 
@@ -23,6 +24,7 @@ export const upCommand = () =>
       'dedicated',
     )
     .option('--pool-size <n>', 'accounts per trader pool', countOption('pool-size'), DEFAULT_POOL_MAX_ACCOUNTS)
+    .option('--console-port <port>', 'port of the web console (0: a free one)', portOption, DEFAULT_CONSOLE_PORT)
     .action(
       async (opts: {
         accounts: string;
@@ -34,6 +36,7 @@ export const upCommand = () =>
         examples: boolean;
         placement: Placement;
         poolSize: number;
+        consolePort: number;
       }) =>
         (await import('../local/up.js')).up({
           accounts: resolve(opts.accounts),
@@ -45,5 +48,6 @@ export const upCommand = () =>
           folder: opts.examples,
           placement: opts.placement,
           poolMaxAccounts: opts.poolSize,
+          consolePort: opts.consolePort,
         }),
     );

@@ -24,10 +24,19 @@ async function passwordFrom(opts: { passwordStdin?: boolean }): Promise<{ passwo
   if (!opts.passwordStdin) return { password: generatePassword(), generated: true };
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return { password: Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, ''), generated: false };
+  return {
+    password: Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, ''),
+    generated: false,
+  };
 }
 
-const accountList = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+const accountList = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export const usersCommand = () => {
   const users = new Command('users').description("the web console's users: admins see every account, users only the accounts they own");

@@ -16,7 +16,13 @@ export class AuditLog {
   async write(user: User, entry: AuditEntry): Promise<void> {
     await this.db
       .insertInto('audit_log')
-      .values({ user_name: user.name, action: entry.action, account_id: entry.accountId ?? null, detail: JSON.stringify(entry.detail ?? {}), outcome: entry.outcome })
+      .values({
+        user_name: user.name,
+        action: entry.action,
+        account_id: entry.accountId ?? null,
+        detail: JSON.stringify(entry.detail ?? {}),
+        outcome: entry.outcome,
+      })
       .execute();
   }
 

@@ -6,6 +6,8 @@ import { localKeyStore } from '../core/credentials/local-key-store.js';
 import { awaitSchema, START_DATABASE_GRACE_MS } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { AtsError } from '../core/errors.js';
+import { loadEnv } from '../core/env.js';
+import type { Redis } from 'ioredis';
 import { startProcess } from '../core/process.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -45,7 +47,7 @@ export const consoleCommand = () =>
         const database = await openDatabase(ctx.env);
         ctx.onShutdown(() => database.close());
         await awaitSchema(database.db, START_DATABASE_GRACE_MS);
-        const [{ buildConsole }, backend] = await Promise.all([import('./server.js'), makeBackend(opts, ctx.redis)]);
+        const [{ buildConsole }, backend] = await Promise.all([import('./server.js'), makeBackend(opts, ctx.redis, handed?.masterKey)]);
         const { app } = await buildConsole({
           db: database.db,
           redis: ctx.redis,
@@ -62,7 +64,7 @@ export const consoleCommand = () =>
       },
     );
 
-async function makeBackend(opts: { namespace?: string; accounts?: string[]; newAccounts?: string }, redis: import('ioredis').Redis) {
+async function makeBackend(opts: { namespace?: string; accounts?: string[]; newAccounts?: string }, redis: Redis, masterKey: string | undefined) {
   if (opts.namespace) {
     const [{ KubeConfig }, { KubeApi }, { KubeBackend }] = await Promise.all([
       import('@kubernetes/client-node'),
@@ -75,5 +77,10 @@ async function makeBackend(opts: { namespace?: string; accounts?: string[]; newA
   }
   const { LocalBackend } = await import('./local-backend.js');
   const dirs = opts.accounts!.map((d) => resolve(d));
-  return new LocalBackend({ dirs, newAccountsDir: resolve(opts.newAccounts ?? dirs[0]!), keys: localKeyStore(), redis });
+  return new LocalBackend({
+    dirs,
+    newAccountsDir: resolve(opts.newAccounts ?? dirs[0]!),
+    keys: localKeyStore({ ...loadEnv(), ...(masterKey ? { ATS_MASTER_KEY: masterKey } : {}) }),
+    redis,
+  });
 }

@@ -84,9 +84,31 @@ describe('the console API: each user sees and changes only their own accounts', 
       await pgdb.db.insertInto('accounts').values({ id, name: id, exchange: 'simulator' }).execute();
       await pgdb.db
         .insertInto('orders')
-        .values({ account_id: id, client_order_id: `${id}-1`, symbol: 'BTCUSDT', side: 'buy', type: 'market', purpose: 'entry', quantity: '0.01', status: 'closed' })
+        .values({
+          account_id: id,
+          client_order_id: `${id}-1`,
+          symbol: 'BTCUSDT',
+          side: 'buy',
+          type: 'market',
+          purpose: 'entry',
+          quantity: '0.01',
+          status: 'closed',
+        })
         .execute();
-      await r.redis.xadd(redisKeys.logs('error'), '*', 'time', String(Date.now()), 'component', 'trader', 'account_id', id, 'msg', `${id} trouble`, 'entry', '{}');
+      await r.redis.xadd(
+        redisKeys.logs('error'),
+        '*',
+        'time',
+        String(Date.now()),
+        'component',
+        'trader',
+        'account_id',
+        id,
+        'msg',
+        `${id} trouble`,
+        'entry',
+        '{}',
+      );
     }
     await r.redis.xadd(redisKeys.logs('info'), '*', 'time', String(Date.now()), 'component', 'marketdata', 'account_id', '', 'msg', 'scan done', 'entry', '{}');
   });
@@ -114,7 +136,13 @@ describe('the console API: each user sees and changes only their own accounts', 
   it('logs in with the right password only, sets an HttpOnly SameSite cookie, and rate-limits attempts', async () => {
     const c = new Client(app);
     c.csrf = (await c.call('GET', '/api/session')).body.csrfToken;
-    const res = await app.inject({ method: 'POST', url: '/api/login', payload: { name: 'anna', password: PASSWORD }, cookies: c.cookies, headers: { 'x-csrf-token': c.csrf } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { name: 'anna', password: PASSWORD },
+      cookies: c.cookies,
+      headers: { 'x-csrf-token': c.csrf },
+    });
     expect(res.statusCode).toBe(200);
     const cookie = String(res.headers['set-cookie']);
     expect(cookie).toMatch(/ats_session=[^;]+;.*HttpOnly/i);

@@ -55,9 +55,13 @@ export class KubeBackend implements AccountBackend {
       }
     } catch (err) {
       if (err instanceof ApiException && err.code === 409) {
-        throw new AtsError('ATS_BAD_OPTION', opts.create ? `Account ${id} exists already: choose another name.` : `Account ${id} changed meanwhile: reload and try again.`);
+        throw new AtsError(
+          'ATS_BAD_OPTION',
+          opts.create ? `Account ${id} exists already: choose another name.` : `Account ${id} changed meanwhile: reload and try again.`,
+        );
       }
-      if (err instanceof ApiException && err.code === 422) throw new AtsError('ATS_CONFIG_INVALID', `The API server refused the account: ${String(err.body).slice(0, 300)}`);
+      if (err instanceof ApiException && err.code === 422)
+        throw new AtsError('ATS_CONFIG_INVALID', `The API server refused the account: ${String(err.body).slice(0, 300)}`);
       throw err;
     }
   }

@@ -18,7 +18,10 @@ export class Sessions {
   async open(user: User): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000);
-    await this.db.insertInto('sessions').values({ token_hash: hashToken(token), user_name: user.name, expires_at: expiresAt }).execute();
+    await this.db
+      .insertInto('sessions')
+      .values({ token_hash: hashToken(token), user_name: user.name, expires_at: expiresAt })
+      .execute();
     // Expired sessions go when a new one opens: the table stays small without a timer.
     await this.db.deleteFrom('sessions').where('expires_at', '<', new Date()).execute();
     return { token, expiresAt };

@@ -83,7 +83,11 @@ export class Users {
   async own(name: string, accountIds: readonly string[]): Promise<void> {
     if (!(await this.get(name))) throw unknownUser(name);
     for (const accountId of accountIds) {
-      await this.db.insertInto('account_owners').values({ account_id: accountId, user_name: name }).onConflict((c) => c.doNothing()).execute();
+      await this.db
+        .insertInto('account_owners')
+        .values({ account_id: accountId, user_name: name })
+        .onConflict((c) => c.doNothing())
+        .execute();
     }
   }
 

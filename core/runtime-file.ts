@@ -8,6 +8,7 @@ const runtimeSchema = z.object({
   redisUrl: z.string(),
   databaseUrl: z.string(),
   simulatorUrl: z.string().optional(),
+  consoleUrl: z.string().optional(),
   /** Processes `ats up` started that a later `ats up` cleans up if this one died without stopping them. */
   helpers: z.array(z.object({ name: z.string(), pid: z.number(), command: z.string() })).default([]),
 });

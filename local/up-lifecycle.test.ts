@@ -11,7 +11,7 @@ import { until } from '../testing/until.js';
 describe('ats up lifecycle', () => {
   let d: TestDatabase;
   const up = async (state: string, extra: string[] = []) =>
-    spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', String(await freePort()), ...extra], {
+    spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', String(await freePort()), '--console-port', '0', ...extra], {
       DATABASE_URL: d.url,
       ATS_STATE_DIR: state,
       REDIS_URL: '',
@@ -67,7 +67,7 @@ describe('ats up lifecycle', () => {
     const first = await up(state);
     await until(() => isUp(first), 60_000, 200);
     const port = new URL(readRuntimeFile(state)!.simulatorUrl!).port;
-    const other = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', port], {
+    const other = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', port, '--console-port', '0'], {
       DATABASE_URL: d.url,
       ATS_STATE_DIR: newState(),
       REDIS_URL: '',

@@ -42,7 +42,7 @@ describe('ats up', () => {
       state = tempDir('ats-up');
       const accounts = join(state, 'accounts');
       cpSync('examples', accounts, { recursive: true });
-      up = spawnAts(['up', '--accounts', accounts, '--demo-accounts', '1', '--sim-port', String(await freePort())], {
+      up = spawnAts(['up', '--accounts', accounts, '--demo-accounts', '1', '--sim-port', String(await freePort()), '--console-port', '0'], {
         ...r.env,
         DATABASE_URL: d.url,
         ATS_STATE_DIR: state,

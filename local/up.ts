@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRootLogger } from '../core/logger.js';
 import { localKeyStore } from '../core/credentials/local-key-store.js';
+import { resolveMasterKey } from '../core/credentials/master-key.js';
 import { createDb } from '../core/db/connection.js';
 import { freePort, startEmbeddedPostgres } from '../core/db/embedded.js';
 import { migrateToLatest } from '../core/db/migrate.js';
@@ -22,6 +23,7 @@ import type { Placement } from '../operator/pools.js';
 import { ManifestFolder } from './manifests.js';
 import { writeDemoAccounts } from './demo-accounts.js';
 import { ProcessSupervisor } from './process-supervisor.js';
+import { DEFAULT_CONSOLE_PORT, ensureConsoleUsers } from './console-users.js';
 
 export interface UpOptions {
   readonly accounts: string;
@@ -37,6 +39,8 @@ export interface UpOptions {
   readonly placement?: Placement;
   /** Accounts per trader pool (default 100). */
   readonly poolMaxAccounts?: number;
+  /** The web console's port (0: a free one). */
+  readonly consolePort?: number;
 }
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -129,7 +133,10 @@ export async function up(opts: UpOptions): Promise<void> {
     const keys = localKeyStore(env);
     const demoDir = join(stateDir, 'demo-accounts');
     const demo = writeDemoAccounts(demoDir, opts.demoAccounts ?? 0);
-    const dirs = [...(opts.folder === false ? [] : [opts.accounts]), ...(demo.length > 0 ? [demoDir] : [])];
+    // Accounts made in the console get manifests of their own here, read like the others.
+    const consoleDir = join(stateDir, 'console-accounts');
+    mkdirSync(consoleDir, { recursive: true });
+    const dirs = [...(opts.folder === false ? [] : [opts.accounts]), ...(demo.length > 0 ? [demoDir] : []), consoleDir];
     const { accounts, problems } = new ManifestFolder(dirs).read();
     for (const p of problems) say(`  ! ${p}`);
     for (const [id, { object }] of accounts) {
@@ -143,6 +150,12 @@ export async function up(opts: UpOptions): Promise<void> {
       if (!keys.has(keyName)) keys.put(keyName, { apiKey: `demo${randomBytes(24).toString('hex')}`, apiSecret: randomBytes(32).toString('hex') });
       const pair = keys.get(keyName);
       if (sim.engine.byApiKey(pair.apiKey)) return;
+      // A key entered anew (the console, `ats keys set`) becomes the simulator account's key: a rotation.
+      if (sim.engine.account(id)) {
+        sim.engine.rotateKey(id, pair.apiKey, pair.apiSecret);
+        say(`● account     ${id}: a new API key (${keys.fingerprint(keyName)}); the simulator account takes it`);
+        return;
+      }
       sim.createAccount({ id, apiKey: pair.apiKey, apiSecret: pair.apiSecret, balance: opts.balance });
       if (!atStart.has(id)) say(`● account     ${id} added: a demo key and ${opts.balance} USDT on the simulator`);
     };
@@ -187,14 +200,32 @@ export async function up(opts: UpOptions): Promise<void> {
     });
     operator.start();
     stops.push(['operator and traders', () => operator.stop()]);
-    const fromFolder = [...accounts.keys()].filter((id) => !demo.includes(id));
+    const fromFolder = fromFolderIds(accounts, demo);
     const parts = [
       ...(opts.folder === false ? [] : [`from ${opts.accounts}: ${fromFolder.join(', ')}`]),
       ...(demo.length > 0 ? [`${demo.length} demo account(s) ${demo.length === 1 ? demo[0] : `${demo[0]}…${demo.at(-1)}`} (manifests in ${demoDir})`] : []),
     ];
     say(`● operator    ${accounts.size} account(s) ${parts.join('; ')}`);
 
-    writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl, helpers });
+    // The web console: it writes manifests and the key store, as a person would; the operator applies them.
+    const consolePort = opts.consolePort === 0 ? await freePort() : (opts.consolePort ?? DEFAULT_CONSOLE_PORT);
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    // It stores key pairs in this state folder's key store, under the master key handed over below.
+    const consoleProcess = new ProcessSupervisor({ logDir, env: { ...childEnv, ATS_STATE_DIR: stateDir }, logger });
+    await consoleProcess.ensure({
+      name: 'console',
+      fingerprint: 'console',
+      args: ['console', '--logins-stdin', '--port', String(consolePort), ...dirs.flatMap((d) => ['--accounts', d]), '--new-accounts', consoleDir],
+      stdin: () => JSON.stringify({ databaseUrl, redisUrl, masterKey: resolveMasterKey({ masterKey: env.ATS_MASTER_KEY, stateDir }) }),
+    });
+    stops.push(['console', () => consoleProcess.stopAll()]);
+    const firstUsers = await ensureConsoleUsers(db, opts.folder === false ? [] : fromFolderIds(accounts, demo));
+    say(
+      `● console     ${consoleUrl}  (log in as admin${firstUsers.admin ? `, password shown once: ${firstUsers.admin}` : '; forgot the password? npx ats users passwd admin'})`,
+    );
+    if (firstUsers.demo.length > 0) say(`  demo users, each owning its account: ${firstUsers.demo.map((u) => `${u.name} / ${u.password}`).join(', ')}`);
+
+    writeRuntime(stateDir, { pid: process.pid, redisUrl, databaseUrl, simulatorUrl: simUrl, consoleUrl, helpers });
     stops.push(['runtime file', () => removeRuntime(stateDir)]);
     say(
       `\nats is up. In another terminal: npx ats status · npx ats recommendations · npx ats trades --account ${[...accounts.keys()][0] ?? 'ID'} · npx ats logs`,
@@ -245,6 +276,9 @@ async function refuseSecondUp(stateDir: string): Promise<void> {
     say(`  cleaned up after an ats up that did not stop${stopped.length ? `: stopped ${stopped.map((h) => `${h.name} (pid ${h.pid})`).join(', ')}` : ''}`);
   }
 }
+
+/** The accounts of the user's folder (not the generated demo accounts). */
+const fromFolderIds = (accounts: ReadonlyMap<string, unknown>, demo: readonly string[]) => [...accounts.keys()].filter((id) => !demo.includes(id));
 
 async function waitForRedis(url: string, failure: string, attempts = 50): Promise<void> {
   const probe = createRedis(

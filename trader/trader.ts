@@ -32,6 +32,7 @@ import { orderRow } from './rows.js';
 const STEP_PRIORITY: Readonly<Record<string, Priority>> = {
   sync: 'protect',
   close: 'protect',
+  state: 'background',
   attention: 'protect',
   recommendations: 'entry',
   config: 'entry',
@@ -185,7 +186,11 @@ export class Trader {
       const config = channel !== recommendations;
       if (config) this.#entries.changed();
       void this.#task(config ? 'config' : 'recommendations', () => this.#entries.onRecommendations());
-      if (config) void this.#task('close', () => this.#closeRequested());
+      if (config) {
+        void this.#task('close', () => this.#closeRequested());
+        // Paused or resumed: said at once (the next heartbeat), not at the next snapshot.
+        void this.#task('state', () => this.#decideState());
+      }
     });
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), 5_000);
     this.#state.starting();
@@ -377,6 +382,13 @@ export class Trader {
     }
   }
 
+  /** The trading state from the config and the balance as known (no request). */
+  async #decideState(): Promise<void> {
+    const balance = this.#context.balance;
+    if (!this.#state.connected || !balance) return;
+    this.#state.decide(await this.#config(), balance.equity, await this.#runtime.dayStartEquity(balance.equity));
+  }
+
   /**
    * The account's close request (`spec.closePositions`), when it is new: its positions are
    * closed at market (reduce-only) and the request marked done. A failure is tried again soon.
@@ -390,7 +402,10 @@ export class Trader {
     try {
       const closed = await this.#keeper.closeNow(request.symbols);
       await this.#o.redis.hset(key, 'done', request.id);
-      this.#log.warn({ request: request.id, symbols: closed }, closed.length ? 'positions closed at market on request' : 'close request: no open position to close');
+      this.#log.warn(
+        { request: request.id, symbols: closed },
+        closed.length ? 'positions closed at market on request' : 'close request: no open position to close',
+      );
     } catch (err) {
       this.#log.error({ request: request.id, err: describeError(err) }, 'close request failed: trying again in 2 s');
       this.#timers.push(setTimeout(() => void this.#task('close', () => this.#closeRequested()), 2_000));

@@ -26,15 +26,28 @@ const positionsSchema = z.object({
   pendingOrders: z.array(pendingOrderSchema),
 });
 
+/** The config in effect (`ats:cfg`), or null when there is none or it does not read. */
+function appliedConfigOf(cfg: Record<string, string>) {
+  try {
+    return Object.keys(cfg).length ? parseConfigEntries(cfg) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The user's accounts: the overview, one account, its live positions and orders. */
 export function accountRoutes(app: Api, c: ConsoleContext): void {
-  app.get('/api/accounts', { schema: { summary: "The accounts this user may see, with the operator's live status", response: { 200: z.array(accountSummarySchema) } } }, async (req) =>
-    (await c.access.accounts(userOf(req))).map(summarize),
+  app.get(
+    '/api/accounts',
+    { schema: { summary: "The accounts this user may see, with the operator's live status", response: { 200: z.array(accountSummarySchema) } } },
+    async (req) => (await c.access.accounts(userOf(req))).map(summarize),
   );
 
   app.get(
     '/api/accounts/:id',
-    { schema: { summary: 'One account: status, spec, the config in effect, key fingerprint', params: accountIdParams, response: { 200: accountDetailSchema } } },
+    {
+      schema: { summary: 'One account: status, spec, the config in effect, key fingerprint', params: accountIdParams, response: { 200: accountDetailSchema } },
+    },
     async (req) => {
       const view = await c.access.account(userOf(req), req.params.id);
       const id = view.id;
@@ -44,12 +57,7 @@ export function accountRoutes(app: Api, c: ConsoleContext): void {
         c.o.db.selectFrom('accounts').select('key_fingerprint').where('id', '=', id).executeTakeFirst(),
         c.o.redis.hmget(redisKeys.closeRequest(id), 'request', 'done'),
       ]);
-      let appliedConfig = null;
-      try {
-        appliedConfig = Object.keys(cfg).length ? parseConfigEntries(cfg) : null;
-      } catch {
-        appliedConfig = null;
-      }
+      const appliedConfig = appliedConfigOf(cfg);
       const request = spec.success ? spec.data.closePositions : undefined;
       const wanted = spec.success ? JSON.stringify(configEntries(tradingConfigOf(spec.data))) : undefined;
       return {
@@ -65,7 +73,13 @@ export function accountRoutes(app: Api, c: ConsoleContext): void {
 
   app.get(
     '/api/accounts/:id/positions',
-    { schema: { summary: 'Open positions with their stop-loss and take-profit, and open orders, as the trader tracks them', params: accountIdParams, response: { 200: positionsSchema } } },
+    {
+      schema: {
+        summary: 'Open positions with their stop-loss and take-profit, and open orders, as the trader tracks them',
+        params: accountIdParams,
+        response: { 200: positionsSchema },
+      },
+    },
     async (req) => {
       const { id } = await c.access.account(userOf(req), req.params.id);
       const bad = () => undefined;

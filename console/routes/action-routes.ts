@@ -24,7 +24,9 @@ export function actionRoutes(app: Api, c: ConsoleContext): void {
       return result;
     } catch (err) {
       const refused = (err as { statusCode?: number }).statusCode === 404 || err instanceof AtsError;
-      await c.audit.write(user, { ...entry, detail: { ...entry.detail, error: describeError(err) }, outcome: refused ? 'refused' : 'failed' }).catch(() => undefined);
+      await c.audit
+        .write(user, { ...entry, detail: { ...entry.detail, error: describeError(err) }, outcome: refused ? 'refused' : 'failed' })
+        .catch(() => undefined);
       throw err;
     }
   }
@@ -149,7 +151,13 @@ export function actionRoutes(app: Api, c: ConsoleContext): void {
 
   app.get(
     '/api/accounts/:id/key',
-    { schema: { summary: "The account's API key fingerprint (never the key)", params: accountIdParams, response: { 200: z.object({ fingerprint: z.string().nullable() }) } } },
+    {
+      schema: {
+        summary: "The account's API key fingerprint (never the key)",
+        params: accountIdParams,
+        response: { 200: z.object({ fingerprint: z.string().nullable() }) },
+      },
+    },
     async (req) => {
       const { id } = await c.access.account(userOf(req), req.params.id);
       const row = await c.o.db.selectFrom('accounts').select('key_fingerprint').where('id', '=', id).executeTakeFirst();

@@ -59,7 +59,9 @@ const denialsSchema = z.object({
 
 /** Dates as ISO strings: what the schemas above say a time is. */
 const plain = <T extends Record<string, unknown>>(row: T) =>
-  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) as { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) as {
+    [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+  };
 
 /** One account's records from Postgres, a page at a time, and its equity curve. */
 export function recordRoutes(app: Api, c: ConsoleContext): void {
@@ -73,14 +75,33 @@ export function recordRoutes(app: Api, c: ConsoleContext): void {
       const [items, total] = await Promise.all([
         db
           .selectFrom('orders')
-          .select(['client_order_id', 'exchange_order_id', 'symbol', 'side', 'type', 'purpose', 'quantity', 'price', 'trigger_price', 'status', 'filled_quantity', 'average_price', 'error', 'created_at'])
+          .select([
+            'client_order_id',
+            'exchange_order_id',
+            'symbol',
+            'side',
+            'type',
+            'purpose',
+            'quantity',
+            'price',
+            'trigger_price',
+            'status',
+            'filled_quantity',
+            'average_price',
+            'error',
+            'created_at',
+          ])
           .where('account_id', '=', id)
           .orderBy('created_at', 'desc')
           .orderBy('id', 'desc')
           .limit(pageSize)
           .offset((n - 1) * pageSize)
           .execute(),
-        db.selectFrom('orders').select((e) => e.fn.countAll<string>().as('n')).where('account_id', '=', id).executeTakeFirstOrThrow(),
+        db
+          .selectFrom('orders')
+          .select((e) => e.fn.countAll<string>().as('n'))
+          .where('account_id', '=', id)
+          .executeTakeFirstOrThrow(),
       ]);
       return { items: items.map(plain), total: Number(total.n), page: n, pageSize };
     },
@@ -102,7 +123,11 @@ export function recordRoutes(app: Api, c: ConsoleContext): void {
           .limit(pageSize)
           .offset((n - 1) * pageSize)
           .execute(),
-        db.selectFrom('trades').select((e) => e.fn.countAll<string>().as('n')).where('account_id', '=', id).executeTakeFirstOrThrow(),
+        db
+          .selectFrom('trades')
+          .select((e) => e.fn.countAll<string>().as('n'))
+          .where('account_id', '=', id)
+          .executeTakeFirstOrThrow(),
       ]);
       return { items: items.map(plain), total: Number(total.n), page: n, pageSize };
     },
@@ -110,7 +135,14 @@ export function recordRoutes(app: Api, c: ConsoleContext): void {
 
   app.get(
     '/api/accounts/:id/closed-positions',
-    { schema: { summary: "The account's closed positions with their PnL, newest first", params: accountIdParams, querystring: pageQuery, response: { 200: page(closedPositionSchema) } } },
+    {
+      schema: {
+        summary: "The account's closed positions with their PnL, newest first",
+        params: accountIdParams,
+        querystring: pageQuery,
+        response: { 200: page(closedPositionSchema) },
+      },
+    },
     async (req) => {
       const { id } = await c.access.account(userOf(req), req.params.id);
       const { page: n, pageSize } = req.query;
@@ -135,7 +167,13 @@ export function recordRoutes(app: Api, c: ConsoleContext): void {
       schema: {
         summary: 'The equity curve from account_snapshots (at most 2,000 points, evenly thinned)',
         params: accountIdParams,
-        querystring: z.object({ hours: z.coerce.number().positive().max(24 * 365).default(24 * 7) }),
+        querystring: z.object({
+          hours: z.coerce
+            .number()
+            .positive()
+            .max(24 * 365)
+            .default(24 * 7),
+        }),
         response: { 200: z.array(equityPointSchema) },
       },
     },
@@ -166,7 +204,12 @@ export function recordRoutes(app: Api, c: ConsoleContext): void {
           .filter(([k]) => k.startsWith('denied:'))
           .map(([k, v]) => [k.slice('denied:'.length), Number(v)]),
       );
-      const logs = await readLogs(c.o.redis, { levels: ['info'], limit: 50, scan: 5_000, keep: (e) => e.accountId === id && e.msg === 'recommendation denied' });
+      const logs = await readLogs(c.o.redis, {
+        levels: ['info'],
+        limit: 50,
+        scan: 5_000,
+        keep: (e) => e.accountId === id && e.msg === 'recommendation denied',
+      });
       const recent = logs.map((e) => ({
         time: e.time,
         symbol: String(e.fields['symbol'] ?? ''),

@@ -77,58 +77,66 @@ export function sharedRoutes(app: Api, c: ConsoleContext): void {
     },
   );
 
-  app.get('/api/system', { schema: { summary: 'Admins: marketdata freshness, the weight budget, pools, 429/418', response: { 200: systemSchema } } }, async (req) => {
-    adminOf(req);
-    const prefix = redis.options.keyPrefix ?? '';
-    const minute = Math.floor(Date.now() / 60_000);
-    const [heartbeat, marks, snapshot, limit, l429, l418, accounts] = await Promise.all([
-      redis.get(redisKeys.heartbeat('marketdata')),
-      readJson(redis, redisKeys.markPriceAll(), markPricesSchema).catch(() => undefined),
-      readJson(redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema).catch(() => undefined),
-      redis.get(redisKeys.governor('weight_limit')),
-      redis.get(redisKeys.governor('limited:429')),
-      redis.get(redisKeys.governor('limited:418')),
-      c.o.backend.list(),
-    ]);
-    // This minute's counters: `weight:{minute}` (one budget) or `weight:{egress}:{minute}`.
-    const used: Record<string, number> = {};
-    const pattern = `${prefix}${redisKeys.governor('weight')}*:${minute}`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
-      cursor = next;
-      for (const key of keys) {
-        const name = key.slice(prefix.length + redisKeys.governor('weight').length).replace(`:${minute}`, '').replace(/^:/, '') || 'node';
-        used[name] = Number((await redis.get(key.slice(prefix.length))) ?? 0);
+  app.get(
+    '/api/system',
+    { schema: { summary: 'Admins: marketdata freshness, the weight budget, pools, 429/418', response: { 200: systemSchema } } },
+    async (req) => {
+      adminOf(req);
+      const prefix = redis.options.keyPrefix ?? '';
+      const minute = Math.floor(Date.now() / 60_000);
+      const [heartbeat, marks, snapshot, limit, l429, l418, accounts] = await Promise.all([
+        redis.get(redisKeys.heartbeat('marketdata')),
+        readJson(redis, redisKeys.markPriceAll(), markPricesSchema).catch(() => undefined),
+        readJson(redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema).catch(() => undefined),
+        redis.get(redisKeys.governor('weight_limit')),
+        redis.get(redisKeys.governor('limited:429')),
+        redis.get(redisKeys.governor('limited:418')),
+        c.o.backend.list(),
+      ]);
+      // This minute's counters: `weight:{minute}` (one budget) or `weight:{egress}:{minute}`.
+      const used: Record<string, number> = {};
+      const pattern = `${prefix}${redisKeys.governor('weight')}*:${minute}`;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+        cursor = next;
+        for (const key of keys) {
+          const name =
+            key
+              .slice(prefix.length + redisKeys.governor('weight').length)
+              .replace(`:${minute}`, '')
+              .replace(/^:/, '') || 'node';
+          used[name] = Number((await redis.get(key.slice(prefix.length))) ?? 0);
+        }
+      } while (cursor !== '0');
+      const pools = new Map<string, string[]>();
+      const byPhase: Record<string, number> = {};
+      for (const a of accounts) {
+        const phase = a.status?.phase ?? 'Unknown';
+        byPhase[phase] = (byPhase[phase] ?? 0) + 1;
+        if (a.status?.pool) pools.set(a.status.pool, [...(pools.get(a.status.pool) ?? []), a.id]);
       }
-    } while (cursor !== '0');
-    const pools = new Map<string, string[]>();
-    const byPhase: Record<string, number> = {};
-    for (const a of accounts) {
-      const phase = a.status?.phase ?? 'Unknown';
-      byPhase[phase] = (byPhase[phase] ?? 0) + 1;
-      if (a.status?.pool) pools.set(a.status.pool, [...(pools.get(a.status.pool) ?? []), a.id]);
-    }
-    let beat: number | undefined;
-    try {
-      beat = heartbeat ? (JSON.parse(heartbeat) as { at: number }).at : undefined;
-    } catch {
-      beat = undefined;
-    }
-    return {
-      runtime: c.o.backend.kind,
-      marketdata: {
-        heartbeatAgeSeconds: ageSeconds(beat),
-        markPricesAgeSeconds: ageSeconds(marks?.updatedAt),
-        recommendationsAgeSeconds: ageSeconds(snapshot?.generatedAt),
-        recommendationsVersion: snapshot?.version ?? null,
-      },
-      weight: { usedThisMinute: used, limit: limit ? Number(limit) : null },
-      rateLimited: { '429': Number(l429 ?? 0), '418': Number(l418 ?? 0) },
-      pools: [...pools].map(([pool, ids]) => ({ pool, accounts: ids })),
-      accounts: { total: accounts.length, byPhase },
-    };
-  });
+      let beat: number | undefined;
+      try {
+        beat = heartbeat ? (JSON.parse(heartbeat) as { at: number }).at : undefined;
+      } catch {
+        beat = undefined;
+      }
+      return {
+        runtime: c.o.backend.kind,
+        marketdata: {
+          heartbeatAgeSeconds: ageSeconds(beat),
+          markPricesAgeSeconds: ageSeconds(marks?.updatedAt),
+          recommendationsAgeSeconds: ageSeconds(snapshot?.generatedAt),
+          recommendationsVersion: snapshot?.version ?? null,
+        },
+        weight: { usedThisMinute: used, limit: limit ? Number(limit) : null },
+        rateLimited: { '429': Number(l429 ?? 0), '418': Number(l418 ?? 0) },
+        pools: [...pools].map(([pool, ids]) => ({ pool, accounts: ids })),
+        accounts: { total: accounts.length, byPhase },
+      };
+    },
+  );
 
   app.get(
     '/api/audit',
@@ -138,7 +146,15 @@ export function sharedRoutes(app: Api, c: ConsoleContext): void {
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
         response: {
           200: z.array(
-            z.object({ id: z.string(), at: z.string(), user: z.string(), action: z.string(), accountId: z.string().nullable(), detail: z.unknown(), outcome: z.string() }),
+            z.object({
+              id: z.string(),
+              at: z.string(),
+              user: z.string(),
+              action: z.string(),
+              accountId: z.string().nullable(),
+              detail: z.unknown(),
+              outcome: z.string(),
+            }),
           ),
         },
       },
@@ -146,13 +162,26 @@ export function sharedRoutes(app: Api, c: ConsoleContext): void {
     async (req) => {
       adminOf(req);
       const rows = await c.audit.recent({ limit: req.query.limit });
-      return rows.map((r) => ({ id: r.id, at: r.at.toISOString(), user: r.user_name, action: r.action, accountId: r.account_id, detail: r.detail, outcome: r.outcome }));
+      return rows.map((r) => ({
+        id: r.id,
+        at: r.at.toISOString(),
+        user: r.user_name,
+        action: r.action,
+        accountId: r.account_id,
+        detail: r.detail,
+        outcome: r.outcome,
+      }));
     },
   );
 
   app.get(
     '/api/users',
-    { schema: { summary: 'Admins: the console users and the accounts each owns', response: { 200: z.array(z.object({ name: z.string(), role: z.enum(USER_ROLES), accounts: z.array(z.string()) })) } } },
+    {
+      schema: {
+        summary: 'Admins: the console users and the accounts each owns',
+        response: { 200: z.array(z.object({ name: z.string(), role: z.enum(USER_ROLES), accounts: z.array(z.string()) })) },
+      },
+    },
     async (req) => {
       adminOf(req);
       return c.users.list();

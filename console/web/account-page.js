@@ -57,22 +57,25 @@ export async function accountPage(main, id, on) {
 
   function drawStatus(d) {
     const s = d.summary;
-    main.querySelector('#title').innerHTML = `${esc(s.displayName)} <span class="muted">${esc(s.id)}</span> <span class="badge ${esc(s.phase)}" id="phase">${esc(s.phase)}</span>`;
-    main.querySelector('#cards').innerHTML = [
-      ['Equity', fmt(s.equity)],
-      ['Unrealized PnL', pnl(s.unrealizedPnl)],
-      ['PnL today', pnl(s.pnlToday)],
-      ['Open positions', s.openPositions ?? '–'],
-      ['Exchange', esc(s.exchange)],
-      ['Placement', s.pool ? esc(s.pool) : 'dedicated'],
-    ]
-      .map(([label, value]) => `<div class="card"><div class="label">${label}</div><div class="value">${value}</div></div>`)
-      .join('') + (s.lastError || s.problem ? `<div class="notice error">${esc(s.problem ?? s.lastError)}</div>` : '');
+    main.querySelector('#title').innerHTML =
+      `${esc(s.displayName)} <span class="muted">${esc(s.id)}</span> <span class="badge ${esc(s.phase)}" id="phase">${esc(s.phase)}</span>`;
+    main.querySelector('#cards').innerHTML =
+      [
+        ['Equity', fmt(s.equity)],
+        ['Unrealized PnL', pnl(s.unrealizedPnl)],
+        ['PnL today', pnl(s.pnlToday)],
+        ['Open positions', s.openPositions ?? '–'],
+        ['Exchange', esc(s.exchange)],
+        ['Placement', s.pool ? esc(s.pool) : 'dedicated'],
+      ]
+        .map(([label, value]) => `<div class="card"><div class="label">${label}</div><div class="value">${value}</div></div>`)
+        .join('') + (s.lastError || s.problem ? `<div class="notice error">${esc(s.problem ?? s.lastError)}</div>` : '');
     main.querySelector('#pause').textContent = s.paused ? 'Resume' : 'Pause';
     main.querySelector('#applied').textContent = d.configApplied ? '· applied' : '· waiting for the operator to apply it…';
     main.querySelector('#fingerprint').textContent = d.keyFingerprint ?? 'none yet';
     if (d.closeRequest && !d.closeRequest.done) result('#action-result', true, `Closing ${d.closeRequest.symbols.join(', ') || 'all positions'}…`);
-    else if (d.closeRequest?.done && main.querySelector('#action-result').textContent.startsWith('Closing')) result('#action-result', true, 'Close request carried out.');
+    else if (d.closeRequest?.done && main.querySelector('#action-result').textContent.startsWith('Closing'))
+      result('#action-result', true, 'Close request carried out.');
   }
 
   async function drawPositions() {
@@ -108,7 +111,10 @@ export async function accountPage(main, id, on) {
         width: Math.min(el.clientWidth - 20, 1240),
         height: 240,
         series: [{}, { label: 'Equity', stroke: '#58a6ff', width: 2 }, { label: 'Wallet', stroke: '#8a96a3' }],
-        axes: [{ stroke: '#8a96a3', grid: { stroke: '#2a323c' } }, { stroke: '#8a96a3', grid: { stroke: '#2a323c' } }],
+        axes: [
+          { stroke: '#8a96a3', grid: { stroke: '#2a323c' } },
+          { stroke: '#8a96a3', grid: { stroke: '#2a323c' } },
+        ],
       },
       data,
       el,
@@ -130,7 +136,10 @@ export async function accountPage(main, id, on) {
       <p>${today.length ? today.map(([r, n]) => `${esc(r)}: ${n}`).join(' · ') : '<span class="muted">None today.</span>'}</p>
       <table><tbody>${d.recent
         .slice(0, 10)
-        .map((x) => `<tr><td>${esc(new Date(x.time).toLocaleTimeString())}</td><td>${esc(x.symbol)}</td><td>${esc(x.reason)}</td><td class="wrap muted">${esc(x.detail)}</td></tr>`)
+        .map(
+          (x) =>
+            `<tr><td>${esc(new Date(x.time).toLocaleTimeString())}</td><td>${esc(x.symbol)}</td><td>${esc(x.reason)}</td><td class="wrap muted">${esc(x.detail)}</td></tr>`,
+        )
         .join('')}</tbody></table>`;
   }
 
@@ -217,7 +226,8 @@ export async function accountPage(main, id, on) {
 function field(key, prop, value) {
   const help = prop.description ? `<small>${esc(prop.description)}</small>` : '';
   const v = value ?? prop.default;
-  if (prop.enum) return `<label>${key} <select name="${key}">${prop.enum.map((o) => `<option ${o === v ? 'selected' : ''}>${esc(o)}</option>`).join('')}</select>${help}</label>`;
+  if (prop.enum)
+    return `<label>${key} <select name="${key}">${prop.enum.map((o) => `<option ${o === v ? 'selected' : ''}>${esc(o)}</option>`).join('')}</select>${help}</label>`;
   if (prop.type === 'boolean') return `<label>${key} <input type="checkbox" name="${key}" ${v ? 'checked' : ''} />${help}</label>`;
   if (prop.type === 'array') return `<label>${key} <input name="${key}" value="${esc((v ?? []).join(', '))}" placeholder="all" />${help}</label>`;
   if (prop.type === 'number' || prop.type === 'integer') {
@@ -227,7 +237,10 @@ function field(key, prop, value) {
   const variants = prop.oneOf ?? prop.anyOf;
   if (variants) {
     // A discriminated union (sizing): the mode, and the one amount it needs.
-    const modes = variants.map((s) => ({ mode: s.properties.mode.const ?? s.properties.mode.enum?.[0], amount: Object.keys(s.properties).find((k) => k !== 'mode') }));
+    const modes = variants.map((s) => ({
+      mode: s.properties.mode.const ?? s.properties.mode.enum?.[0],
+      amount: Object.keys(s.properties).find((k) => k !== 'mode'),
+    }));
     const chosen = v?.mode ?? modes[0].mode;
     const amountKey = modes.find((m) => m.mode === chosen)?.amount;
     return `<label>${key} <span><select name="${key}.mode">${modes.map((m) => `<option value="${m.mode}" data-amount="${m.amount}" ${m.mode === chosen ? 'selected' : ''}>${m.mode} (${m.amount})</option>`).join('')}</select>
@@ -249,7 +262,11 @@ function readConfig(form, schema) {
     const el = form.elements[key];
     if (!el) continue;
     if (prop.type === 'boolean') config[key] = el.checked;
-    else if (prop.type === 'array') config[key] = el.value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+    else if (prop.type === 'array')
+      config[key] = el.value
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean);
     else if (el.value === '') continue;
     else if (prop.type === 'number' || prop.type === 'integer') config[key] = Number(el.value);
     else config[key] = el.value;

@@ -153,7 +153,9 @@ async function recommendationsPage() {
   on('recommendations', () => void draw());
 }
 
-const logRow = (e) => `<tr><td>${esc(new Date(e.time).toLocaleString())}</td><td class="${e.level === 'error' ? 'down' : e.level === 'warning' ? 'muted' : ''}">${e.level}</td>
+const logRow = (
+  e,
+) => `<tr><td>${esc(new Date(e.time).toLocaleString())}</td><td class="${e.level === 'error' ? 'down' : e.level === 'warning' ? 'muted' : ''}">${e.level}</td>
   <td>${esc(e.component)}</td><td>${esc(e.accountId)}</td><td class="wrap">${esc(e.msg)} <span class="muted">${esc(details(e.fields))}</span></td></tr>`;
 const details = (fields) =>
   Object.entries(fields ?? {})
@@ -208,7 +210,9 @@ async function systemPage() {
         <div class="card"><div class="label">Recommendations v${s.marketdata.recommendationsVersion ?? '–'}</div><div class="value">${age(s.marketdata.recommendationsAgeSeconds)}</div></div>
         <div class="card"><div class="label">Weight this minute / limit</div><div class="value" id="weight">${used.length ? used.map(([k, v]) => `${esc(k)}: ${v}`).join(', ') : 0} / ${s.weight.limit ?? '–'}</div></div>
         <div class="card"><div class="label">429 / 418</div><div class="value">${s.rateLimited['429']} / ${s.rateLimited['418']}</div></div>
-        <div class="card"><div class="label">Accounts</div><div class="value">${s.accounts.total}</div><div class="muted">${Object.entries(s.accounts.byPhase).map(([k, v]) => `${esc(k)} ${v}`).join(' · ')}</div></div>
+        <div class="card"><div class="label">Accounts</div><div class="value">${s.accounts.total}</div><div class="muted">${Object.entries(s.accounts.byPhase)
+          .map(([k, v]) => `${esc(k)} ${v}`)
+          .join(' · ')}</div></div>
       </div>
       <h2>Trader pools</h2>
       <table><thead><tr><th>Pool</th><th>Accounts</th></tr></thead><tbody>${s.pools.map((p) => `<tr><td>${esc(p.pool)}</td><td class="wrap">${p.accounts.map(esc).join(', ')}</td></tr>`).join('') || '<tr><td colspan="2" class="muted">No pooled accounts.</td></tr>'}</tbody></table>

@@ -21,10 +21,12 @@ export async function api(method, path, body) {
 
 export const session = () => api('GET', '/api/session');
 
-export const esc = (v) =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+export const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 export const fmt = (v, digits = 2) =>
-  v === null || v === undefined || v === '' ? '–' : Number(v).toLocaleString(undefined, { minimumFractionDigits: Math.min(digits, 2), maximumFractionDigits: digits });
+  v === null || v === undefined || v === ''
+    ? '–'
+    : Number(v).toLocaleString(undefined, { minimumFractionDigits: Math.min(digits, 2), maximumFractionDigits: digits });
 
-export const pnl = (v) => (v === null || v === undefined ? '–' : `<span class="${Number(v) >= 0 ? 'up' : 'down'}">${Number(v) >= 0 ? '+' : ''}${fmt(v)}</span>`);
+export const pnl = (v) =>
+  v === null || v === undefined ? '–' : `<span class="${Number(v) >= 0 ? 'up' : 'down'}">${Number(v) >= 0 ? '+' : ''}${fmt(v)}</span>`;

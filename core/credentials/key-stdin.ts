@@ -10,7 +10,12 @@ export interface TraderHandoff {
   readonly redisUrl?: string | undefined;
 }
 
-const loginsSchema = z.object({ databaseUrl: z.string().url().optional(), redisUrl: z.string().url().optional() });
+const loginsSchema = z.object({
+  databaseUrl: z.string().url().optional(),
+  redisUrl: z.string().url().optional(),
+  /** Only for the console of the local runtime, which stores key pairs people enter. */
+  masterKey: z.string().min(1).optional(),
+});
 
 /** What the local runtime hands marketdata: its own database and Redis logins. */
 export type LoginsHandoff = z.infer<typeof loginsSchema>;
@@ -59,7 +64,8 @@ async function readStdinJson(input: NodeJS.ReadableStream, timeoutMs: number, wh
 /** The logins in a handoff; their passwords are scrubbed from every log line from now on. */
 function acceptLogins(value: unknown): LoginsHandoff {
   const logins = loginsSchema.safeParse(value);
-  if (!logins.success) throw new AtsError('ATS_CREDENTIALS_INVALID', 'the databaseUrl or redisUrl on standard input is not a URL');
+  if (!logins.success) throw new AtsError('ATS_CREDENTIALS_INVALID', 'the databaseUrl or redisUrl on standard input is not a URL (or the masterKey is empty)');
+  if (logins.data.masterKey) registerSecret(logins.data.masterKey);
   for (const url of [logins.data.databaseUrl, logins.data.redisUrl]) {
     const password = url ? decodeURIComponent(new URL(url).password) : '';
     if (password) registerSecret(password);

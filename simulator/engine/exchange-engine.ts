@@ -133,6 +133,17 @@ export class ExchangeEngine extends EventEmitter<{ event: [EngineEvent] }> {
     return account;
   }
 
+  /** A new key pair for the account; the old key stops working at once (-2015), as on Binance when a key is deleted. */
+  rotateKey(id: string, apiKey: string, apiSecret: string): void {
+    const account = this.#accounts.get(id);
+    if (!account) throw new Error(`unknown account ${id}`);
+    if (this.#byKey.has(apiKey)) throw new Error('an account with this API key exists');
+    this.#byKey.delete(account.apiKey);
+    account.apiKey = apiKey;
+    account.apiSecret = apiSecret;
+    this.#byKey.set(apiKey, account);
+  }
+
   byApiKey(apiKey: string): SimAccount | undefined {
     return this.#byKey.get(apiKey);
   }

@@ -82,8 +82,9 @@ export interface SymbolSettings {
 
 export interface SimAccount {
   readonly id: string;
-  readonly apiKey: string;
-  readonly apiSecret: string;
+  /** The account's API key pair: replaced by `rotateKey`, as a person makes a new key on Binance and deletes the old one. */
+  apiKey: string;
+  apiSecret: string;
   /** USDT wallet balance: deposits + realized PnL − fees. */
   wallet: number;
   readonly positions: Map<string, Position>;

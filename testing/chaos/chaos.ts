@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const simPort = await freePort();
   // From dist/, as deployed (`npm run chaos` builds first).
   const up = spawnAts(
-    ['up', '--accounts', accountsDir, '--sim-port', String(simPort), '--speed', args.speed!],
+    ['up', '--accounts', accountsDir, '--sim-port', String(simPort), '--console-port', '0', '--speed', args.speed!],
     { ...r.env, DATABASE_URL: d.url, ATS_STATE_DIR: state },
     { built: true },
   );
