@@ -63,9 +63,15 @@ describe('Helm chart', () => {
         'ServiceMonitor/ats',
         'PrometheusRule/ats',
         'ConfigMap/ats-grafana-dashboard',
+        'Deployment/ats-console',
+        'Service/ats-console',
+        'Role/ats-console',
+        'Secret/ats-console-admin',
       ]),
     );
-    const role = render([]).find((d) => d.kind === 'Role') as unknown as { rules: Array<{ resources: string[]; verbs: string[] }> };
+    const role = render([]).find((d) => d.kind === 'Role' && (d.metadata as { name: string }).name === 'ats-operator') as unknown as {
+      rules: Array<{ resources: string[]; verbs: string[] }>;
+    };
     const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
     // Reads account Secrets by name, applies the traders' and pools' Secrets and deletes an empty
     // pool's: never lists or watches them.

@@ -59,6 +59,25 @@ export const chartValuesSchema = z
       })
       .strict()
       .describe('Each trader pod the operator creates'),
+    console: z
+      .object({
+        enabled: z.boolean().describe('Run the web console and HTTP API'),
+        replicas: z.number().int().min(1).max(5),
+        adminPassword: z.string().describe("The first admin's password; empty: generated at install and kept on upgrades"),
+        defaultExchange: exchangeSchema.describe('The exchange of an account created in the console without one'),
+        resources,
+        ingress: z
+          .object({
+            enabled: z.boolean(),
+            className: z.string().describe('The IngressClass; empty: the cluster default'),
+            host: z.string().describe('The host name the console is served on'),
+            tlsSecret: z.string().describe("A TLS Secret for the host; set, the console's cookies go over HTTPS only"),
+          })
+          .strict()
+          .describe("An Ingress in front of the console's Service"),
+      })
+      .strict()
+      .describe('The web console and HTTP API: each user sees and runs only the accounts they own'),
     postgresql: z
       .object({
         bundled: z.boolean().describe('true: a small Postgres in the release; false: set externalUrl'),

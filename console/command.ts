@@ -6,6 +6,7 @@ import { localKeyStore } from '../core/credentials/local-key-store.js';
 import { awaitSchema, START_DATABASE_GRACE_MS } from '../core/db/migrate.js';
 import { openDatabase } from '../core/db/open.js';
 import { AtsError } from '../core/errors.js';
+import { registerSecret } from '../core/secrets-scrub.js';
 import { loadEnv } from '../core/env.js';
 import type { Redis } from 'ioredis';
 import { startProcess } from '../core/process.js';
@@ -47,6 +48,13 @@ export const consoleCommand = () =>
         const database = await openDatabase(ctx.env);
         ctx.onShutdown(() => database.close());
         await awaitSchema(database.db, START_DATABASE_GRACE_MS);
+        const firstAdmin = process.env.ATS_CONSOLE_ADMIN_PASSWORD;
+        delete process.env.ATS_CONSOLE_ADMIN_PASSWORD;
+        if (firstAdmin) {
+          registerSecret(firstAdmin);
+          const { ensureFirstAdmin } = await import('./users.js');
+          if (await ensureFirstAdmin(database.db, firstAdmin)) log.info('first admin made: log in as admin (the password is in the console-admin Secret)');
+        }
         const [{ buildConsole }, backend] = await Promise.all([import('./server.js'), makeBackend(opts, ctx.redis, handed?.masterKey)]);
         const { app } = await buildConsole({
           db: database.db,

@@ -11,6 +11,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -110,6 +111,14 @@ export async function buildConsole(o: ConsoleOptions): Promise<{ app: FastifyIns
     sharedRoutes(scope.withTypeProvider<ZodTypeProvider>(), context);
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Probes: ready when Postgres and Redis answer.
+  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
+    const ok = await Promise.all([sql`select 1`.execute(o.db), o.redis.ping()]).then(
+      () => true,
+      () => false,
+    );
+    return reply.code(ok ? 200 : 503).send({ ok });
+  });
 
   await app.register(fastifyStatic, { root: WEB_DIR, prefix: '/', index: 'index.html' });
   await app.register(fastifyStatic, { root: UPLOT_DIR, prefix: '/vendor/uplot/', decorateReply: false });

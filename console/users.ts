@@ -97,6 +97,17 @@ export class Users {
   }
 }
 
+/**
+ * The first admin of a new installation (the chart hands its password over in
+ * ATS_CONSOLE_ADMIN_PASSWORD): made when no admin exists, never changed afterwards.
+ */
+export async function ensureFirstAdmin(db: Db, password: string): Promise<boolean> {
+  const admins = await db.selectFrom('users').select('name').where('role', '=', 'admin').limit(1).execute();
+  if (admins.length > 0) return false;
+  await new Users(db).add('admin', 'admin', password);
+  return true;
+}
+
 const unknownUser = (name: string) => new AtsError('ATS_UNKNOWN_USER', `No console user ${name}: list them with \`ats users list\`.`);
 
 function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -10,8 +10,7 @@ import { createDb } from '../../core/db/connection.js';
 import { traderRoleName, traderRoles } from '../../core/db/trader-role.js';
 import { marketdataRedisUser, traderRedisUser } from '../../core/redis-acl.js';
 import { marketdataRoleName } from '../../core/db/marketdata-role.js';
-import { parseAllDocuments } from 'yaml';
-import { helm } from '../../testing/helm.js';
+import { chartRoleGrants, permissionsUsed } from '../../testing/rbac.js';
 import { FINALIZER } from '../spec.js';
 import type { Controller } from './controller.js';
 import { KubeApi } from './kube-api.js';
@@ -309,34 +308,6 @@ describe('operator against a stand-in Kubernetes API server', () => {
   });
 
   it("uses exactly the permissions the chart's Role grants, no more and no fewer", () => {
-    const used = new Set<string>();
-    const path = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/;
-    for (const call of api.calls) {
-      const [, group = '', resource, name, sub] = call.path.match(path) ?? [];
-      const target = `${group}|${resource}${sub ? `/${sub}` : ''}`;
-      const verbs =
-        call.method === 'GET'
-          ? [name ? 'get' : call.watch ? 'watch' : 'list']
-          : call.method === 'POST'
-            ? ['create']
-            : call.method === 'PUT'
-              ? ['update']
-              : call.method === 'DELETE'
-                ? ['delete']
-                : // Server-side apply that creates the object is authorized as create as well.
-                  call.contentType.includes('apply-patch')
-                  ? ['patch', 'create']
-                  : ['patch'];
-      for (const verb of verbs) used.add(`${target}|${verb}`);
-      // Setting blockOwnerDeletion on an owner reference needs update on the owner's finalizers.
-      for (const ref of call.body?.metadata?.ownerReferences ?? []) {
-        if (ref.blockOwnerDeletion) used.add(`${String(ref.apiVersion).split('/')[0]}|${ref.kind.toLowerCase()}s/finalizers|update`);
-      }
-    }
-    const role = (parseAllDocuments(helm(['template', 'ats', 'charts/ats', '--namespace', NS])).map((x) => x.toJS()) as any[]).find((x) => x?.kind === 'Role');
-    const granted = new Set<string>(
-      role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}|${res}|${v}`)))),
-    );
-    expect([...granted].sort()).toEqual([...used].sort());
+    expect([...chartRoleGrants('operator', NS)].sort()).toEqual([...permissionsUsed(api.calls)].sort());
   });
 });
