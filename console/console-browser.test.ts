@@ -79,7 +79,9 @@ describe('the web console in a real browser, against ats up', () => {
   }
 
   const shot = async (page: Page, name: string) => {
-    if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+    if (!SHOTS) return;
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
   };
 
   it(
@@ -104,7 +106,6 @@ describe('the web console in a real browser, against ats up', () => {
 
       // A position opens within moments (the simulator runs 1800× market time); close it from the page.
       await page.waitForSelector('#positions button.close-one', { timeout: 120_000 });
-      await shot(page, 'account');
       const symbol = (await page.getAttribute('#positions button.close-one', 'data-symbol'))!;
       await page.click(`#positions button.close-one[data-symbol="${symbol}"]`);
       await page.waitForFunction(() => document.querySelector('#action-result')?.textContent?.includes('carried out'), undefined, { timeout: 30_000 });
@@ -162,6 +163,10 @@ describe('the web console in a real browser, against ats up', () => {
     await page.click('a[href="#/recommendations"]');
     await page.waitForSelector('#recommendations');
     if (SHOTS) {
+      await page.goto(`${url}/#/accounts/bob`);
+      await page.waitForSelector('#equity');
+      await page.waitForTimeout(1_000);
+      await shot(page, 'account');
       await page.click('a[href="#/logs"]');
       await page.waitForSelector('#logs tbody tr');
       await shot(page, 'logs');
