@@ -23,6 +23,7 @@ export const consoleCommand = () =>
     .option('--new-accounts <dir>', 'locally: where accounts created in the console are written (one of --accounts; default the first)')
     .option('--default-exchange <exchange>', 'the exchange of an account created without one', 'simulator')
     .option('--secure-cookies', 'send cookies over HTTPS only (behind TLS, e.g. an Ingress)')
+    .option('--trust-proxy', 'take the client address from X-Forwarded-For (only behind a proxy such as an Ingress)')
     .option('--logins-stdin', 'read its database and Redis logins as JSON from standard input once at start (how `ats up` hands them over)')
     .action(
       async (opts: {
@@ -33,6 +34,7 @@ export const consoleCommand = () =>
         newAccounts?: string;
         defaultExchange: string;
         secureCookies?: boolean;
+        trustProxy?: boolean;
         loginsStdin?: boolean;
       }) => {
         if (!opts.namespace && !opts.accounts?.length) {
@@ -62,6 +64,7 @@ export const consoleCommand = () =>
           backend,
           logger: log,
           secureCookies: opts.secureCookies ?? false,
+          trustProxy: opts.trustProxy ?? false,
           defaultExchange: opts.defaultExchange,
         });
         const address = await app.listen({ port: opts.port, host: opts.host });

@@ -157,6 +157,15 @@ describe('the console API: each user sees and changes only their own accounts', 
     for (let i = 0; i < 12; i++) statuses.push((await wrong.login('carol', 'not the password')).status);
     expect(statuses.slice(0, 4).every((s) => s === 401)).toBe(true);
     expect(statuses).toContain(429);
+    // A forged X-Forwarded-For does not make another client of it (no proxy is trusted).
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { name: 'carol', password: 'x' },
+      headers: { 'x-forwarded-for': '10.9.8.7', 'x-csrf-token': wrong.csrf },
+      cookies: wrong.cookies,
+    });
+    expect(forged.statusCode).toBe(429);
     // Even the right password waits out the limit; another user is not held up by it.
     expect((await wrong.login('carol', PASSWORD)).status).toBe(429);
     expect((await new Client(app).login('anna', PASSWORD)).status).toBe(200);

@@ -17,6 +17,11 @@ export interface ConsoleOptions {
   readonly logger: Logger;
   /** Cookies only over HTTPS (set when the console is served behind TLS, e.g. an Ingress). */
   readonly secureCookies?: boolean;
+  /**
+   * Behind a proxy (an Ingress): the client address is the one it forwards (X-Forwarded-For).
+   * Off otherwise, so a client cannot name its own address and slip past the login limit.
+   */
+  readonly trustProxy?: boolean;
   /** Login attempts per client address per minute (default 10). */
   readonly loginAttemptsPerMinute?: number;
   /** A new account's exchange when the form names none. */

@@ -45,7 +45,11 @@ const PUBLIC = new Set(['/api/session', '/api/login', '/api/openapi.json']);
  * OpenAPI document generated from them) and the web UI that calls it.
  */
 export async function buildConsole(o: ConsoleOptions): Promise<{ app: FastifyInstance; context: ConsoleContext }> {
-  const app = Fastify({ loggerInstance: o.logger.child({ part: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, trustProxy: true });
+  const app = Fastify({
+    loggerInstance: o.logger.child({ part: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: o.trustProxy ?? false,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const users = new Users(o.db);
