@@ -44,5 +44,13 @@ export default tseslint.config(
     ignores: ['**/*.test.ts'],
     rules: forbid(['cli', 'local', 'operator', 'trader', 'marketdata', 'testing', 'charts'], 'the simulator stands for Binance: it imports only core/.'),
   },
+  {
+    files: ['console/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid(
+      ['cli', 'trader', 'marketdata', 'simulator', 'testing', 'charts'],
+      'the console imports core/, the TradingAccount contract (operator/) and the manifest folders (local/): never a trading process, the simulator or test helpers.',
+    ),
+  },
   { files: ['local/**/*.ts', 'cli/**/*.ts'], ignores: ['**/*.test.ts'], rules: forbid(['testing', 'charts'], 'product code never imports test helpers.') },
 );
