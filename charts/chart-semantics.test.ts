@@ -88,10 +88,10 @@ describe.each(variants)('Helm chart semantics (%s)', (_name, extra) => {
   });
 
   it("references only Secrets, ConfigMaps, ServiceAccounts and Roles of the release (or the user's account Secrets)", () => {
-    // The operator makes marketdata's logins Secret under the name its flag gives.
+    // The operator makes marketdata's and the console's logins Secrets under the names its flags give.
     const operatorArgs: string[] = docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-operator'))!.spec.template.spec.containers[0].args;
-    const made = operatorArgs.filter((a) => a.startsWith('--marketdata-secret=')).map((a) => a.split('=')[1]!);
-    expect(made).toHaveLength(1);
+    const made = operatorArgs.filter((a) => /^--(marketdata|console)-secret=/.test(a)).map((a) => a.split('=')[1]!);
+    expect(made).toHaveLength(2);
     // And each pool's keys and logins Secrets (named after the pool).
     const secrets = new Set([...names('Secret'), USER_SECRET, ...made, poolKeysSecretName('pool-0'), poolLoginsSecretName('pool-0')]);
     for (const { owner, template } of pods(docs)) {

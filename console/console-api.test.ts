@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeyStore } from '../core/credentials/local-key-store.js';
 import { redisKeys } from '../core/redis-contract.js';
 import { accountManifest } from '../local/manifests.js';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '../testing/services.js';
+import { createTestDatabase, createTestRedis, TEST_REDIS_URL, type TestDatabase, type TestRedis } from '../testing/services.js';
+import { createDb, type Db } from '../core/db/connection.js';
+import { createRedis, type Redis } from '../core/redis.js';
+import { provisionConsoleLogins } from '../operator/logins.js';
 import { tempDir } from '../testing/temp.js';
 import { LocalBackend } from './local-backend.js';
 import { buildConsole } from './server.js';
@@ -47,6 +51,8 @@ describe('the console API: each user sees and changes only their own accounts', 
   let keys: LocalKeyStore;
   let keysDir: string;
   const logLines: string[] = [];
+  let consoleDb: Db;
+  let consoleRedis: Redis;
 
   beforeAll(async () => {
     [pgdb, r] = [await createTestDatabase(), createTestRedis()];
@@ -71,9 +77,13 @@ describe('the console API: each user sees and changes only their own accounts', 
     await users.own('anna', ['alice']);
     await users.own('ben', ['bob']);
     const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+    // The console runs on logins of its own, as under ats up and in the chart.
+    const logins = await provisionConsoleLogins({ db: pgdb.db, databaseUrl: pgdb.url, redis: r.redis, redisUrl: TEST_REDIS_URL, keyPrefix: r.prefix });
+    consoleDb = createDb(logins.databaseUrl);
+    consoleRedis = createRedis({ REDIS_URL: logins.redisUrl, REDIS_KEY_PREFIX: r.prefix });
     ({ app } = await buildConsole({
-      db: pgdb.db,
-      redis: r.redis,
+      db: consoleDb,
+      redis: consoleRedis,
       backend: new LocalBackend({ dirs: [dir, created], newAccountsDir: created, keys, redis: r.redis }),
       logger,
       defaultExchange: 'simulator',
@@ -115,6 +125,8 @@ describe('the console API: each user sees and changes only their own accounts', 
 
   afterAll(async () => {
     await app?.close();
+    consoleRedis?.disconnect();
+    await consoleDb?.destroy();
     await r?.cleanup();
     await pgdb?.drop();
   });
@@ -260,6 +272,29 @@ describe('the console API: each user sees and changes only their own accounts', 
     expect(JSON.stringify(audit)).toContain(res.body.fingerprint);
     expect(JSON.stringify(await anna.call('GET', '/api/accounts/alice'))).not.toContain(SECRET);
     expect(logLines.join('\n')).not.toContain(SECRET);
+  });
+
+  it("runs on logins that read records and write only the console's own tables and keys", async () => {
+    await expect(
+      consoleDb
+        .insertInto('orders')
+        .values({
+          account_id: 'alice',
+          client_order_id: 'forged',
+          symbol: 'BTCUSDT',
+          side: 'buy',
+          type: 'market',
+          purpose: 'entry',
+          quantity: '1',
+          status: 'new',
+        })
+        .execute(),
+    ).rejects.toThrow(/permission denied/);
+    await expect(consoleDb.updateTable('accounts').set({ name: 'x' }).execute()).rejects.toThrow(/permission denied/);
+    await expect(sql`create role forged_role`.execute(consoleDb)).rejects.toThrow(/permission denied/);
+    await expect(consoleRedis.hset(redisKeys.config('alice'), 'leverage', '125')).rejects.toThrow(/NOPERM/);
+    await expect(consoleRedis.set(redisKeys.recommendationsSnapshot(), '{}')).rejects.toThrow(/NOPERM/);
+    expect(await consoleRedis.hgetall(redisKeys.config('alice'))).toEqual({});
   });
 
   it('creates an account owned by its creator, in the folder for new accounts', async () => {

@@ -140,6 +140,33 @@ export async function provisionMarketdataRedisUser(redis: Redis, adminUrl: strin
   return setUser(redis, adminUrl, marketdataRedisUser(keyPrefix), marketdataAclRules(keyPrefix), keep);
 }
 
+/** The console's ACL user name (one per key prefix). */
+export const consoleRedisUser = (keyPrefix = '') => `ats-console-${createHash('sha256').update(keyPrefix).digest('hex').slice(0, 24)}`;
+
+/**
+ * What the console may touch: read every ats key (it shows them, filtered by user), its own
+ * keys (login rate limits), the log streams (append), and every change channel (listen). It
+ * writes nothing a trader, marketdata or the operator reads.
+ */
+export function consoleAclRules(keyPrefix = ''): string[] {
+  const k = (key: string) => literal(keyPrefix + key);
+  return [
+    'reset',
+    ...COMMANDS.filter((c) => c !== '-scan'),
+    // The system page finds this minute's weight counters by pattern.
+    '+scan',
+    `%R~${k('ats:')}*`,
+    `~${k('ats:console:')}*`,
+    `%W~${k('ats:logs:')}*`,
+    `&${k('ats:events:')}*`,
+  ];
+}
+
+/** Makes (or re-keys, as `provisionTraderRedisUser`) the console's user and returns its Redis URL. */
+export async function provisionConsoleRedisUser(redis: Redis, adminUrl: string, keyPrefix = '', keep?: string): Promise<string> {
+  return setUser(redis, adminUrl, consoleRedisUser(keyPrefix), consoleAclRules(keyPrefix), keep);
+}
+
 async function setUser(redis: Redis, adminUrl: string, user: string, rules: string[], keep: string | undefined): Promise<string> {
   const password = loginPassword(keep);
   await redis.call('ACL', 'SETUSER', user, ...rules, 'on', `>${password}`);

@@ -18,7 +18,7 @@ import { Simulator } from '../simulator/server.js';
 import { parseSpec, type TradingAccountSpec } from '../operator/spec.js';
 import { LiveFeed } from './live-feed.js';
 import { LocalOperator } from './local-operator.js';
-import { provisionMarketdataLogins } from '../operator/logins.js';
+import { provisionConsoleLogins, provisionMarketdataLogins } from '../operator/logins.js';
 import type { Placement } from '../operator/pools.js';
 import { ManifestFolder } from './manifests.js';
 import { writeDemoAccounts } from './demo-accounts.js';
@@ -210,13 +210,15 @@ export async function up(opts: UpOptions): Promise<void> {
     // The web console: it writes manifests and the key store, as a person would; the operator applies them.
     const consolePort = opts.consolePort === 0 ? await freePort() : (opts.consolePort ?? DEFAULT_CONSOLE_PORT);
     const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    // Logins of its own: it reads every account's records and keys and writes only its own tables and keys.
+    const consoleLogins = await provisionConsoleLogins(logins);
     // It stores key pairs in this state folder's key store, under the master key handed over below.
     const consoleProcess = new ProcessSupervisor({ logDir, env: { ...childEnv, ATS_STATE_DIR: stateDir }, logger });
     await consoleProcess.ensure({
       name: 'console',
       fingerprint: 'console',
       args: ['console', '--logins-stdin', '--port', String(consolePort), ...dirs.flatMap((d) => ['--accounts', d]), '--new-accounts', consoleDir],
-      stdin: () => JSON.stringify({ databaseUrl, redisUrl, masterKey: resolveMasterKey({ masterKey: env.ATS_MASTER_KEY, stateDir }) }),
+      stdin: () => JSON.stringify({ ...consoleLogins, masterKey: resolveMasterKey({ masterKey: env.ATS_MASTER_KEY, stateDir }) }),
     });
     stops.push(['console', () => consoleProcess.stopAll()]);
     const firstUsers = await ensureConsoleUsers(db, opts.folder === false ? [] : fromFolderIds(accounts, demo));

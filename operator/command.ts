@@ -19,6 +19,7 @@ export const operatorCommand = () =>
     .requiredOption('--image <image>', 'image of the trader pods (the same ats image)', process.env.ATS_IMAGE)
     .option('--runtime-secret <name>', 'Secret with DATABASE_URL and REDIS_URL for the traders', 'ats-runtime')
     .option('--marketdata-secret <name>', "Secret to keep marketdata's own database and Redis logins in (the chart's marketdata reads it)")
+    .option('--console-secret <name>', "Secret to keep the console's own database and Redis logins in (the chart's console reads it)")
     .option('--lease-name <name>', 'the Lease that elects one leader among operator replicas', 'ats-operator')
     .option('--instance <release>', 'the Helm release: trader pods carry it as app.kubernetes.io/instance')
     .option('--port <port>', 'port of /metrics, /healthz, /readyz', portOption, 9466)
@@ -34,6 +35,7 @@ export const operatorCommand = () =>
         image: string;
         runtimeSecret: string;
         marketdataSecret?: string;
+        consoleSecret?: string;
         leaseName: string;
         instance?: string;
         port: number;
@@ -94,7 +96,10 @@ export const operatorCommand = () =>
           redis: ctx.redis,
           logger: log,
           namespace: opts.namespace,
-          ...(opts.marketdataSecret ? { marketdataLogins: { secret: opts.marketdataSecret, runtimeSecret: opts.runtimeSecret } } : {}),
+          serviceLogins: [
+            ...(opts.marketdataSecret ? [{ service: 'marketdata' as const, secret: opts.marketdataSecret, runtimeSecret: opts.runtimeSecret }] : []),
+            ...(opts.consoleSecret ? [{ service: 'console' as const, secret: opts.consoleSecret, runtimeSecret: opts.runtimeSecret }] : []),
+          ],
           logins,
           deployment,
           defaultPlacement: opts.defaultPlacement,

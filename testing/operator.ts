@@ -46,7 +46,10 @@ export function testController(
     logger,
     namespace,
     resyncMs: 400,
-    marketdataLogins: { secret: 'ats-marketdata-logins', runtimeSecret: 'ats-runtime' },
+    serviceLogins: [
+      { service: 'marketdata', secret: 'ats-marketdata-logins', runtimeSecret: 'ats-runtime' },
+      { service: 'console', secret: 'ats-console-logins', runtimeSecret: 'ats-runtime' },
+    ],
     logins,
     deployment,
     defaultPlacement,

@@ -12,7 +12,7 @@ describe('database migrations', () => {
 
   it('apply on an empty database, and a second run changes nothing', async () => {
     const first = await migrateToLatest(t.db);
-    expect(first.results?.map((r) => r.status)).toEqual(Array(8).fill('Success'));
+    expect(first.results?.map((r) => r.status)).toEqual(Array(9).fill('Success'));
     const second = await migrateToLatest(t.db);
     expect(second.results).toEqual([]);
   });

@@ -9,6 +9,7 @@ import * as oneKeyOneAccount from './migrations/0005-one-key-one-account.js';
 import * as rowLevelSecurity from './migrations/0006-row-level-security.js';
 import * as marketdataRole from './migrations/0007-marketdata-role.js';
 import * as consoleTables from './migrations/0008-console.js';
+import * as consoleRole from './migrations/0009-console-role.js';
 
 /** Listed statically so the same code runs from TypeScript sources and from `dist/`. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0006-row-level-security': rowLevelSecurity,
   '0007-marketdata-role': marketdataRole,
   '0008-console': consoleTables,
+  '0009-console-role': consoleRole,
 };
 
 /** Applies every pending migration; a second run changes nothing. */

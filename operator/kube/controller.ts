@@ -4,7 +4,7 @@ import { GROUP, PLURAL, VERSION } from '../spec.js';
 import type { TradingAccountResource } from './kube-api.js';
 import { reconcile, type ReconcilerDeps } from './reconciler.js';
 import { describeError } from '../../core/errors.js';
-import { ensureMarketdataLogins } from './logins-secret.js';
+import { ensureServiceLogins, type LoginsService } from './logins-secret.js';
 import type { PoolReconciler } from './pool-reconciler.js';
 
 export interface ControllerOptions extends ReconcilerDeps {
@@ -12,8 +12,8 @@ export interface ControllerOptions extends ReconcilerDeps {
   /** Everything is listed and reconciled again this often (Secrets, status, drift). */
   readonly resyncMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Also kept on every relist: marketdata's logins, in this Secret (owned by the runtime Secret). */
-  readonly marketdataLogins?: { readonly secret: string; readonly runtimeSecret: string };
+  /** Also kept on every relist: marketdata's and the console's logins, each in its Secret (owned by the runtime Secret). */
+  readonly serviceLogins?: ReadonlyArray<{ readonly service: LoginsService; readonly secret: string; readonly runtimeSecret: string }>;
   /** Places pooled accounts and keeps the pools' workloads: on every relist, and soon after a pooled account changes. */
   readonly pools?: PoolReconciler;
 }
@@ -100,11 +100,17 @@ export class Controller {
   }
 
   async #relist(): Promise<string> {
-    const md = this.#o.marketdataLogins;
-    if (md && this.#o.logins)
-      await ensureMarketdataLogins(this.#o.kube, this.#o.logins, this.#o.namespace, md.secret, md.runtimeSecret).catch((err) =>
-        this.#log.warn({ err: describeError(err) }, "marketdata's logins could not be made or set again; the next relist retries"),
+    for (const s of this.#o.serviceLogins ?? []) {
+      if (!this.#o.logins) break;
+      await ensureServiceLogins(this.#o.kube, this.#o.logins, {
+        namespace: this.#o.namespace,
+        name: s.secret,
+        runtimeSecret: s.runtimeSecret,
+        service: s.service,
+      }).catch((err) =>
+        this.#log.warn({ service: s.service, err: describeError(err) }, "a service's logins could not be made or set again; the next relist retries"),
       );
+    }
     const { items, resourceVersion } = await this.#o.kube.listAccounts(this.#o.namespace);
     for (const item of items) this.enqueue(item.metadata.name);
     this.#schedulePools();

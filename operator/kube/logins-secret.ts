@@ -1,5 +1,5 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import { provisionMarketdataLogins, type AdminLogins, type Logins } from '../logins.js';
+import { provisionConsoleLogins, provisionMarketdataLogins, type AdminLogins, type Logins } from '../logins.js';
 import type { KubeApi } from './kube-api.js';
 
 /**
@@ -21,15 +21,24 @@ export function loginsIn(secret: { data: Record<string, string> } | undefined): 
 /** Whether the Secret already holds these logins (nothing to write). */
 export const sameLogins = (a: Logins | undefined, b: Logins) => a?.databaseUrl === b.databaseUrl && a.redisUrl === b.redisUrl;
 
+/** A Deployment of the chart that gets logins of its own from the operator, and how they are made. */
+export const SERVICE_LOGINS = { marketdata: provisionMarketdataLogins, console: provisionConsoleLogins } as const;
+export type LoginsService = keyof typeof SERVICE_LOGINS;
+
 /**
- * marketdata's own Postgres role and Redis user, and the Secret its pod reads them from (the
- * chart's marketdata Deployment mounts it). As for traders, the passwords already in the Secret
- * are set again on every pass (a Redis restarted empty gets the user back) and deleting the Secret
- * rotates them. The Secret is owned by the runtime Secret, so it goes with the Helm release.
+ * A service's own Postgres role and Redis user (marketdata's, the console's), and the Secret its
+ * pod reads them from (the chart's Deployment mounts it). As for traders, the passwords already in
+ * the Secret are set again on every pass (a Redis restarted empty gets the user back) and deleting
+ * the Secret rotates them. The Secret is owned by the runtime Secret, so it goes with the Helm release.
  */
-export async function ensureMarketdataLogins(kube: KubeApi, admin: AdminLogins, namespace: string, name: string, runtimeSecret: string): Promise<void> {
+export async function ensureServiceLogins(
+  kube: KubeApi,
+  admin: AdminLogins,
+  o: { namespace: string; name: string; runtimeSecret: string; service: LoginsService },
+): Promise<void> {
+  const { namespace, name, runtimeSecret, service } = o;
   const found = loginsIn(await kube.getSecret(namespace, name));
-  const logins = await provisionMarketdataLogins(admin, found);
+  const logins = await SERVICE_LOGINS[service](admin, found);
   if (sameLogins(found, logins)) return;
   const owner = await kube.getSecret(namespace, runtimeSecret);
   const secret: V1Secret = {
@@ -39,7 +48,7 @@ export async function ensureMarketdataLogins(kube: KubeApi, admin: AdminLogins, 
     metadata: {
       name,
       namespace,
-      labels: { 'app.kubernetes.io/name': 'ats', 'app.kubernetes.io/managed-by': 'ats-operator', 'app.kubernetes.io/component': 'marketdata' },
+      labels: { 'app.kubernetes.io/name': 'ats', 'app.kubernetes.io/managed-by': 'ats-operator', 'app.kubernetes.io/component': service },
       ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Secret', name: runtimeSecret, uid: owner.uid }] } : {}),
     },
     data: loginsData(logins, admin.keyPrefix),

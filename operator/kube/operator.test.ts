@@ -8,7 +8,8 @@ import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis 
 import { until } from '../../testing/until.js';
 import { createDb } from '../../core/db/connection.js';
 import { traderRoleName, traderRoles } from '../../core/db/trader-role.js';
-import { marketdataRedisUser, traderRedisUser } from '../../core/redis-acl.js';
+import { consoleRedisUser, marketdataRedisUser, traderRedisUser } from '../../core/redis-acl.js';
+import { consoleRoleName } from '../../core/db/console-role.js';
 import { marketdataRoleName } from '../../core/db/marketdata-role.js';
 import { chartRoleGrants, permissionsUsed } from '../../testing/rbac.js';
 import { FINALIZER } from '../spec.js';
@@ -134,6 +135,16 @@ describe('operator against a stand-in Kubernetes API server', () => {
     await until(() => canLogIn(value('REDIS_URL')));
     // Same passwords: the Secret was not rewritten.
     expect((api.get(secret('ats-marketdata-logins')) as any).data).toEqual(logins.data);
+  });
+
+  it("keeps the console's own logins in a Secret too: its role reads records, its Redis user writes no trading key", async () => {
+    await until(() => api.get(secret('ats-console-logins')) !== undefined);
+    const logins = api.get(secret('ats-console-logins')) as any;
+    const value = (k: string) => Buffer.from(logins.data[k], 'base64').toString('utf8');
+    expect(new URL(value('DATABASE_URL')).username).toBe(await consoleRoleName(d.db));
+    expect(new URL(value('REDIS_URL')).username).toBe(consoleRedisUser(r.prefix));
+    expect(logins.metadata.labels['app.kubernetes.io/component']).toBe('console');
+    await until(() => canLogIn(value('REDIS_URL')));
   });
 
   it('applies a spec change to Postgres and Redis without touching the Deployment', async () => {
