@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { channelOf, redisKeys, type LogLevelName } from '../core/redis-contract.js';
 import { describeError } from '../core/errors.js';
-import { parseEntry, type LogEntry } from '../local/live-feed.js';
+import { followLogStreams, type LogEntry } from '../local/live-feed.js';
 import { summarize, type AccountSummary } from './account-summary.js';
 import type { ConsoleOptions } from './context.js';
 
@@ -91,25 +91,13 @@ export class LiveHub {
   async #followLogs(): Promise<void> {
     const reader = (this.#reader = this.o.redis.duplicate());
     reader.on('error', () => undefined);
-    const keys = LOG_LEVELS.map((l) => redisKeys.logs(l));
-    const ids = LOG_LEVELS.map(() => '$');
-    while (this.#running && this.#reader === reader) {
-      let reply: Array<[string, Array<[string, string[]]>]> | null;
-      try {
-        reply = (await reader.xread('COUNT', 100, 'BLOCK', 1_000, 'STREAMS', ...keys, ...ids)) as typeof reply;
-      } catch {
-        await new Promise((r) => setTimeout(r, 1_000));
-        continue;
-      }
-      for (const [key, entries] of reply ?? []) {
-        const at = keys.findIndex((k) => key.endsWith(k));
-        for (const [id, flat] of entries) {
-          ids[at] = id;
-          const entry: LogEntry = parseEntry(LOG_LEVELS[at]!, flat);
-          this.#broadcast('log', logView(id, entry), entry.accountId || undefined);
-        }
-      }
-    }
+    await followLogStreams(
+      reader,
+      LOG_LEVELS,
+      '$',
+      () => this.#running && this.#reader === reader,
+      (id, entry) => this.#broadcast('log', logView(id, entry), entry.accountId || undefined),
+    );
   }
 }
 

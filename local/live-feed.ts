@@ -64,31 +64,54 @@ export class LiveFeed {
   }
 
   async #run(): Promise<void> {
-    const keys = STREAMS.map((level) => redisKeys.logs(level));
-    const ids = STREAMS.map(() => `${this.o.since}-0`);
-    while (!this.#stopped) {
-      let reply: Array<[string, Array<[string, string[]]>]> | null;
-      try {
-        reply = (await this.o.redis.xread('COUNT', 100, 'BLOCK', 1_000, 'STREAMS', ...keys, ...ids)) as typeof reply;
-      } catch {
-        if (this.#stopped) return;
-        await new Promise((r) => setTimeout(r, 1_000));
-        continue;
-      }
-      for (const [key, entries] of reply ?? []) {
-        // The reply names the key with the connection's prefix.
-        const at = keys.findIndex((k) => key.endsWith(k));
-        for (const [id, flat] of entries) {
-          ids[at] = id;
-          // The feed is a convenience: an entry it cannot read is skipped, never fatal.
-          let line: string | undefined;
-          try {
-            line = feedLine(parseEntry(STREAMS[at]!, flat));
-          } catch {
-            line = undefined;
-          }
-          if (line) this.o.write(line);
+    await followLogStreams(
+      this.o.redis,
+      STREAMS,
+      `${this.o.since}-0`,
+      () => !this.#stopped,
+      (_id, entry) => {
+        const line = feedLine(entry);
+        if (line) this.o.write(line);
+      },
+    );
+  }
+}
+
+/**
+ * Follows the log streams of `levels` (XREAD, blocking a second at a time, on a connection of
+ * its own) from `from` (`$`: what comes next; `MS-0`: from that time), handing each entry to
+ * `onEntry` until `running()` says stop. An entry that cannot be read is skipped, never fatal.
+ */
+export async function followLogStreams(
+  redis: Redis,
+  levels: readonly LogLevelName[],
+  from: string,
+  running: () => boolean,
+  onEntry: (id: string, entry: LogEntry) => void,
+): Promise<void> {
+  const keys = levels.map((level) => redisKeys.logs(level));
+  const ids = levels.map(() => from);
+  while (running()) {
+    let reply: Array<[string, Array<[string, string[]]>]> | null;
+    try {
+      reply = (await redis.xread('COUNT', 100, 'BLOCK', 1_000, 'STREAMS', ...keys, ...ids)) as typeof reply;
+    } catch {
+      if (!running()) return;
+      await new Promise((r) => setTimeout(r, 1_000));
+      continue;
+    }
+    for (const [key, entries] of reply ?? []) {
+      // The reply names the key with the connection's prefix.
+      const at = keys.findIndex((k) => key.endsWith(k));
+      for (const [id, flat] of entries) {
+        ids[at] = id;
+        let entry: LogEntry;
+        try {
+          entry = parseEntry(levels[at]!, flat);
+        } catch {
+          continue;
         }
+        onEntry(id, entry);
       }
     }
   }

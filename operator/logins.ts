@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../core/db/connection.js';
-import { provisionConsoleRole } from '../core/db/console-role.js';
+import { provisionServiceRole } from '../core/db/service-role.js';
 import { provisionMarketdataRole } from '../core/db/marketdata-role.js';
 import { dropPoolRole, provisionPoolRole } from '../core/db/pool-role.js';
 import { dropTraderRole, provisionTraderRole } from '../core/db/trader-role.js';
@@ -59,7 +59,7 @@ export async function provisionMarketdataLogins(a: AdminLogins, keep?: Logins): 
 
 /** The console's own logins: it reads every account's records and keys, and writes only its own tables and keys. */
 export async function provisionConsoleLogins(a: AdminLogins, keep?: Logins): Promise<Logins> {
-  const databaseUrl = await provisionConsoleRole(a.db, a.databaseUrl, passwordOf(keep?.databaseUrl));
+  const databaseUrl = await provisionServiceRole(a.db, a.databaseUrl, 'console', passwordOf(keep?.databaseUrl));
   const redisUrl = await provisionConsoleRedisUser(a.redis, a.redisUrl, a.keyPrefix ?? '', passwordOf(keep?.redisUrl));
   return { databaseUrl, redisUrl };
 }

@@ -6,7 +6,7 @@ import { createDb, type Db } from '../core/db/connection.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { traderRoles } from '../core/db/trader-role.js';
 import { marketdataRoleName } from '../core/db/marketdata-role.js';
-import { consoleRoleName } from '../core/db/console-role.js';
+import { serviceRoleName } from '../core/db/service-role.js';
 import { freePort } from '../core/db/embedded.js';
 import { createRedis, type Redis } from '../core/redis.js';
 import { until } from './until.js';
@@ -41,7 +41,7 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
       const roles = [
         ...(await poolRoles(db).catch(() => [])),
         ...(await traderRoles(db).catch(() => [])),
-        ...[await marketdataRoleName(db).catch(() => undefined), await consoleRoleName(db).catch(() => undefined)].filter((x): x is string => x !== undefined),
+        ...[await marketdataRoleName(db).catch(() => undefined), await serviceRoleName(db, 'console').catch(() => undefined)].filter((x): x is string => x !== undefined),
       ];
       await db.destroy();
       const c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });

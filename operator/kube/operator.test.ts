@@ -9,7 +9,7 @@ import { until } from '../../testing/until.js';
 import { createDb } from '../../core/db/connection.js';
 import { traderRoleName, traderRoles } from '../../core/db/trader-role.js';
 import { consoleRedisUser, marketdataRedisUser, traderRedisUser } from '../../core/redis-acl.js';
-import { consoleRoleName } from '../../core/db/console-role.js';
+import { serviceRoleName } from '../../core/db/service-role.js';
 import { marketdataRoleName } from '../../core/db/marketdata-role.js';
 import { chartRoleGrants, permissionsUsed } from '../../testing/rbac.js';
 import { FINALIZER } from '../spec.js';
@@ -141,7 +141,7 @@ describe('operator against a stand-in Kubernetes API server', () => {
     await until(() => api.get(secret('ats-console-logins')) !== undefined);
     const logins = api.get(secret('ats-console-logins')) as any;
     const value = (k: string) => Buffer.from(logins.data[k], 'base64').toString('utf8');
-    expect(new URL(value('DATABASE_URL')).username).toBe(await consoleRoleName(d.db));
+    expect(new URL(value('DATABASE_URL')).username).toBe(await serviceRoleName(d.db, 'console'));
     expect(new URL(value('REDIS_URL')).username).toBe(consoleRedisUser(r.prefix));
     expect(logins.metadata.labels['app.kubernetes.io/component']).toBe('console');
     await until(() => canLogIn(value('REDIS_URL')));
