@@ -1,5 +1,5 @@
-import { recommendationsSnapshotSchema, type Recommendation } from '../core/recommendations.js';
-import { readJson, redisKeys } from '../core/redis-contract.js';
+import type { Recommendation } from '../core/recommendations.js';
+import { redisKeys } from '../core/redis-contract.js';
 import type { TradingConfig } from '../core/trading-config.js';
 import { withPriority } from '../core/exchange/priority.js';
 import { clientOrderId } from './client-order-id.js';
@@ -53,7 +53,7 @@ export class EntryDesk {
 
   async onRecommendations(): Promise<void> {
     if (!this.c.state.connected) return;
-    const snapshot = await readJson(this.c.redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema);
+    const snapshot = await this.c.reader.recommendations();
     const config = await this.c.config();
     if (!snapshot) return;
     const decided = new Set(await this.c.redis.smembers(redisKeys.decisions(this.c.accountId)));

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../redis-contract.js';
+import { readJson, redisKeys } from '../redis-contract.js';
+import { recommendationsSnapshotSchema, type RecommendationsSnapshot } from '../recommendations.js';
 import type { BinanceClient } from '../exchange/binance-client.js';
 import { SingleFlightCache } from './single-flight-cache.js';
 import {
@@ -15,6 +16,9 @@ import {
 } from './types.js';
 import { fetchExchangeInfo, fetchKlines, fetchMarkPrices, fetchTickers, type ExchangeInfo } from './upstream.js';
 
+/** How long readers of one process share a read of the mark prices (they change every second or so). */
+const SHARED_READ_MS = 250;
+
 export interface MarketDataReaderOptions {
   readonly redis: Redis;
   /** A governed public client, made only when a miss has to go upstream. */
@@ -28,22 +32,56 @@ export interface MarketDataReaderOptions {
  */
 export class MarketDataReader {
   readonly cache: SingleFlightCache;
+  readonly #redis: Redis;
   readonly #upstream: () => Promise<BinanceClient>;
   #client: Promise<BinanceClient> | undefined;
+  #marks: { at: number; value: Promise<MarkPrices> } | undefined;
+  #snapshot: { version: number; value: Promise<RecommendationsSnapshot | undefined> } | undefined;
 
   constructor(opts: MarketDataReaderOptions) {
     this.cache = new SingleFlightCache(opts.redis);
+    this.#redis = opts.redis;
     this.#upstream = opts.upstream;
   }
 
+  /**
+   * Every symbol's mark price. Readers within SHARED_READ_MS share one read and one parse: a pool's
+   * hundred accounts valuing their positions at once read the key once.
+   */
   markPrices(): Promise<MarkPrices> {
-    return this.cache.getOrFetch(
+    const now = Date.now();
+    if (this.#marks && now - this.#marks.at < SHARED_READ_MS) return this.#marks.value;
+    const value = this.cache.getOrFetch(
       redisKeys.markPriceAll(),
       markPricesSchema,
       TTL.markPrices,
       async () => fetchMarkPrices(await this.#client_()),
       (v) => Date.now() - v.updatedAt <= MARK_PRICE_MAX_AGE_MS,
     );
+    this.#marks = { at: now, value };
+    value.catch(() => {
+      if (this.#marks?.value === value) this.#marks = undefined;
+    });
+    return value;
+  }
+
+  /**
+   * The current recommendations snapshot. It is read and parsed once per version for every
+   * reader of the process (a pool's accounts all look at each new snapshot at once); the version
+   * key is one small read.
+   */
+  async recommendations(): Promise<RecommendationsSnapshot | undefined> {
+    const version = Number((await this.#redis.get(redisKeys.recommendationsVersion())) ?? 0);
+    if (version > 0 && this.#snapshot?.version === version) return this.#snapshot.value;
+    const value = readJson(this.#redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema);
+    const memo = { version, value };
+    if (version > 0) this.#snapshot = memo;
+    // Read between the version's increment and the snapshot's write: not kept for that version.
+    const forget = () => {
+      if (this.#snapshot === memo) this.#snapshot = undefined;
+    };
+    value.then((s) => s?.version !== version && forget(), forget);
+    return value;
   }
 
   async markPrice(symbol: string): Promise<number | undefined> {
