@@ -41,7 +41,9 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
       const roles = [
         ...(await poolRoles(db).catch(() => [])),
         ...(await traderRoles(db).catch(() => [])),
-        ...[await marketdataRoleName(db).catch(() => undefined), await serviceRoleName(db, 'console').catch(() => undefined)].filter((x): x is string => x !== undefined),
+        ...[await marketdataRoleName(db).catch(() => undefined), await serviceRoleName(db, 'console').catch(() => undefined)].filter(
+          (x): x is string => x !== undefined,
+        ),
       ];
       await db.destroy();
       const c = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
