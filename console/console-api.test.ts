@@ -307,5 +307,10 @@ describe('the console API: each user sees and changes only their own accounts', 
     const anna = new Client(app);
     await anna.login('anna', PASSWORD);
     expect((await anna.call('GET', '/api/accounts/carl')).status).toBe(404);
+    // An id used before (the account deleted, its ownership rows left) goes to its new creator alone.
+    await pgdb.db.insertInto('account_owners').values({ account_id: 'erin', user_name: 'anna' }).execute();
+    expect((await ben.call('POST', '/api/accounts', { id: 'erin', displayName: 'Erin' })).status).toBe(200);
+    expect((await anna.call('GET', '/api/accounts/erin')).status).toBe(404);
+    expect((await ben.call('GET', '/api/accounts/erin')).status).toBe(200);
   });
 });

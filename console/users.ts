@@ -91,6 +91,18 @@ export class Users {
     }
   }
 
+  /**
+   * A new account's one owner. Ownership left from an earlier account of the same id (deleted
+   * since: records are kept, ownership rows too) goes, so its old owner does not see the new one.
+   */
+  async soleOwner(name: string, accountId: string): Promise<void> {
+    if (!(await this.get(name))) throw unknownUser(name);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('account_owners').where('account_id', '=', accountId).execute();
+      await tx.insertInto('account_owners').values({ account_id: accountId, user_name: name }).execute();
+    });
+  }
+
   async disown(name: string, accountIds: readonly string[]): Promise<void> {
     if (accountIds.length === 0) return;
     await this.db.deleteFrom('account_owners').where('user_name', '=', name).where('account_id', 'in', accountIds).execute();

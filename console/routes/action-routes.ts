@@ -76,7 +76,7 @@ export function actionRoutes(app: Api, c: ConsoleContext): void {
         if (await c.o.backend.get(b.id)) throw new AtsError('ATS_BAD_OPTION', `Account ${b.id} exists already: choose another name.`);
         if (!(await c.users.get(owner))) throw new AtsError('ATS_UNKNOWN_USER', `No console user ${owner}.`);
         if (b.key) await c.o.backend.setKey(b.id, spec.secretRef.name, acceptKeyPair(b.key, 'the form'));
-        await c.users.own(owner, [b.id]);
+        await c.users.soleOwner(owner, b.id);
         await c.o.backend.write(b.id, spec, { create: true });
         return { ok: true as const, message: `Account ${b.id} created; the operator starts its trader.` };
       });

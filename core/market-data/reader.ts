@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { readJson, redisKeys } from '../redis-contract.js';
+import { parseJson, redisKeys } from '../redis-contract.js';
 import { recommendationsSnapshotSchema, type RecommendationsSnapshot } from '../recommendations.js';
 import type { BinanceClient } from '../exchange/binance-client.js';
 import { SingleFlightCache } from './single-flight-cache.js';
@@ -36,7 +36,7 @@ export class MarketDataReader {
   readonly #upstream: () => Promise<BinanceClient>;
   #client: Promise<BinanceClient> | undefined;
   #marks: { at: number; value: Promise<MarkPrices> } | undefined;
-  #snapshot: { version: number; value: Promise<RecommendationsSnapshot | undefined> } | undefined;
+  #snapshot: { raw: string; value: RecommendationsSnapshot } | undefined;
 
   constructor(opts: MarketDataReaderOptions) {
     this.cache = new SingleFlightCache(opts.redis);
@@ -66,22 +66,16 @@ export class MarketDataReader {
   }
 
   /**
-   * The current recommendations snapshot. It is read and parsed once per version for every
-   * reader of the process (a pool's accounts all look at each new snapshot at once); the version
-   * key is one small read.
+   * The current recommendations snapshot, parsed once per text for every reader of the process
+   * (a pool's accounts all look at each new snapshot at once). Keyed by the text itself, not the
+   * version counter: a Redis that came back empty counts versions from 1 again.
    */
   async recommendations(): Promise<RecommendationsSnapshot | undefined> {
-    const version = Number((await this.#redis.get(redisKeys.recommendationsVersion())) ?? 0);
-    if (version > 0 && this.#snapshot?.version === version) return this.#snapshot.value;
-    const value = readJson(this.#redis, redisKeys.recommendationsSnapshot(), recommendationsSnapshotSchema);
-    const memo = { version, value };
-    if (version > 0) this.#snapshot = memo;
-    // Read between the version's increment and the snapshot's write: not kept for that version.
-    const forget = () => {
-      if (this.#snapshot === memo) this.#snapshot = undefined;
-    };
-    value.then((s) => s?.version !== version && forget(), forget);
-    return value;
+    const key = redisKeys.recommendationsSnapshot();
+    const raw = await this.#redis.get(key);
+    if (raw === null) return undefined;
+    if (this.#snapshot?.raw !== raw) this.#snapshot = { raw, value: parseJson(key, raw, recommendationsSnapshotSchema) };
+    return this.#snapshot.value;
   }
 
   async markPrice(symbol: string): Promise<number | undefined> {
