@@ -62,7 +62,7 @@ describe('ats up lifecycle', () => {
     await until(() => processesOf(p.child.pid!, helperPids).length === 0, 10_000, 200);
   });
 
-  it('exits non-zero with one line when the simulator port is busy', { timeout: 60_000 }, async () => {
+  it('exits non-zero with one line when the simulator or the console port is busy', { timeout: 60_000 }, async () => {
     const state = newState();
     const first = await up(state);
     await until(() => isUp(first), 60_000, 200);
@@ -74,5 +74,14 @@ describe('ats up lifecycle', () => {
     });
     expect(await other.exited).toBe(1);
     expect(other.output.join('')).toMatch(/Cannot listen on port \d+ for the simulator/);
+    // The same for the console's port.
+    const consolePort = new URL(readRuntimeFile(state)!.consoleUrl!).port;
+    const third = spawnAts(['up', '--accounts', join(state, 'accounts'), '--sim-port', '0', '--console-port', consolePort], {
+      DATABASE_URL: d.url,
+      ATS_STATE_DIR: newState(),
+      REDIS_URL: '',
+    });
+    expect(await third.exited).toBe(1);
+    expect(third.output.join('')).toMatch(/Cannot listen on port \d+ for the console/);
   });
 });

@@ -6,7 +6,7 @@ import { createRootLogger } from '../core/logger.js';
 import { localKeyStore } from '../core/credentials/local-key-store.js';
 import { resolveMasterKey } from '../core/credentials/master-key.js';
 import { createDb } from '../core/db/connection.js';
-import { freePort, startEmbeddedPostgres } from '../core/db/embedded.js';
+import { freePort, portIsFree, startEmbeddedPostgres } from '../core/db/embedded.js';
 import { migrateToLatest } from '../core/db/migrate.js';
 import { AtsError, describeError } from '../core/errors.js';
 import { loadEnv } from '../core/env.js';
@@ -69,6 +69,14 @@ export async function up(opts: UpOptions): Promise<void> {
     }
   };
   await refuseSecondUp(stateDir);
+  // Checked before anything starts: a busy port is one line, not a console that never comes up.
+  const consolePort = opts.consolePort === 0 ? await freePort() : (opts.consolePort ?? DEFAULT_CONSOLE_PORT);
+  if (!(await portIsFree(consolePort))) {
+    throw new AtsError(
+      'ATS_CONSOLE_PORT_BUSY',
+      `Cannot listen on port ${consolePort} for the console: stop what uses it or pass --console-port (0: any free port).`,
+    );
+  }
   const helpers: Helper[] = [];
   try {
     // Postgres
@@ -208,7 +216,6 @@ export async function up(opts: UpOptions): Promise<void> {
     say(`● operator    ${accounts.size} account(s) ${parts.join('; ')}`);
 
     // The web console: it writes manifests and the key store, as a person would; the operator applies them.
-    const consolePort = opts.consolePort === 0 ? await freePort() : (opts.consolePort ?? DEFAULT_CONSOLE_PORT);
     const consoleUrl = `http://127.0.0.1:${consolePort}`;
     // Logins of its own: it reads every account's records and keys and writes only its own tables and keys.
     const consoleLogins = await provisionConsoleLogins(logins);

@@ -33,6 +33,7 @@ const STEP_PRIORITY: Readonly<Record<string, Priority>> = {
   sync: 'protect',
   close: 'protect',
   state: 'background',
+  records: 'background',
   attention: 'protect',
   recommendations: 'entry',
   config: 'entry',
@@ -120,6 +121,9 @@ export class Trader {
             { positions: found.positions.map((p) => p.symbol), pendingEntries: found.pending.map((p) => p.symbol) },
             'Redis had lost the tracking state: rebuilt from the records',
           );
+          // Records still in the lost outbox (an open position's fills, say) are written again
+          // from the exchange: a full pass records what each tracked position holds (idempotent).
+          setTimeout(() => void this.#task('records', () => this.#keeper.reconcile(true)), 0);
         },
       },
     );

@@ -90,10 +90,21 @@ function refuseClosedFolders(paths: readonly string[]): void {
 }
 
 export function freePort(): Promise<number> {
+  return listenOnce(0);
+}
+
+/** Whether `port` on 127.0.0.1 can be listened on now (nothing else holds it). */
+export const portIsFree = (port: number): Promise<boolean> =>
+  listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(port, '127.0.0.1', () => {
       const address = srv.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       srv.close(() => resolvePort(port));
