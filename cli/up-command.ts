@@ -3,7 +3,7 @@ import { countOption, nonNegativeOption as nonNegative, portOption, positiveOpti
 import { DEFAULT_POOL_MAX_ACCOUNTS, placementOption, type Placement } from '../operator/pools.js';
 import { resolve } from 'node:path';
 import { DEFAULT_SIM_PORT } from '../simulator/defaults.js';
-import { DEFAULT_CONSOLE_PORT } from '../local/console-users.js';
+import { DEFAULT_CONSOLE_PORT } from '../console/defaults.js';
 
 export const DEFAULT_UP = { simPort: DEFAULT_SIM_PORT, speed: 1800, scanEverySeconds: 5, balance: 10_000 } as const;
 

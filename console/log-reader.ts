@@ -21,5 +21,12 @@ export async function readLogs(
       if (o.keep(view)) out.push(view);
     }
   }
-  return out.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, o.limit);
+  return out.sort((a, b) => newerFirst(a.id, b.id)).slice(0, o.limit);
+}
+
+/** Stream ids (`ms-seq`) compared as numbers, the newer first. */
+function newerFirst(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return bm - am || bs - as;
 }

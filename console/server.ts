@@ -30,8 +30,6 @@ import { SESSION_COOKIE, Sessions } from './sessions.js';
 import { Users } from './users.js';
 import type { ConsoleContext, ConsoleOptions } from './context.js';
 
-export type { ConsoleContext, ConsoleOptions } from './context.js';
-
 const here = dirname(fileURLToPath(import.meta.url));
 /** The web UI's files: next to this file in the sources; from `dist/console/`, in the package's `console/web`. */
 const WEB_DIR = [join(here, 'web'), join(here, '..', '..', 'console', 'web')].find((d) => existsSync(d)) ?? join(here, 'web');

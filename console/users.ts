@@ -1,4 +1,3 @@
-import { hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../core/db/connection.js';
@@ -22,12 +21,15 @@ export const generatePassword = () => randomBytes(18).toString('base64url');
 /**
  * Argon2id with the library's defaults (19 MiB, 2 passes: OWASP's recommendation): the
  * memory-hard function @node-rs/argon2 implements in Rust, prebuilt for every platform (no
- * compiler needed at install).
+ * compiler needed at install). Loaded on first use: every `ats` process (a trader too) loads this
+ * module through the CLI, and only the console and `ats users` hash.
  */
-const hashPassword = (password: string) => hash(passwordSchema.parse(password));
+const argon2 = () => import('@node-rs/argon2');
+const hashPassword = async (password: string) => (await argon2()).hash(passwordSchema.parse(password));
 
 /** A hash to verify against when the user does not exist, so that a missing user takes as long as a wrong password. */
-const NOBODY = hash(generatePassword());
+let nobody: Promise<string> | undefined;
+const nobodyHash = () => (nobody ??= hashPassword(generatePassword()));
 
 /** The console's users: who they are, their role and what they own. Passwords only as hashes. */
 export class Users {
@@ -59,7 +61,7 @@ export class Users {
   /** The user, when the password is theirs; the same time spent either way. */
   async authenticate(name: string, password: string): Promise<User | undefined> {
     const row = await this.db.selectFrom('users').select(['name', 'role', 'password_hash']).where('name', '=', name).executeTakeFirst();
-    const ok = await verify(row?.password_hash ?? (await NOBODY), password).catch(() => false);
+    const ok = await (await argon2()).verify(row?.password_hash ?? (await nobodyHash()), password).catch(() => false);
     return row && ok ? { name: row.name, role: row.role } : undefined;
   }
 

@@ -1,9 +1,6 @@
 import type { Db } from '../core/db/connection.js';
 import { generatePassword, Users } from '../console/users.js';
 
-/** Where `ats up` serves the web console unless told otherwise. */
-export const DEFAULT_CONSOLE_PORT = 8090;
-
 export interface ConsoleLogins {
   /** The admin's password when it was made now (shown once); undefined when the admin existed already. */
   readonly admin?: string;

@@ -23,7 +23,8 @@ import type { Placement } from '../operator/pools.js';
 import { ManifestFolder } from './manifests.js';
 import { writeDemoAccounts } from './demo-accounts.js';
 import { ProcessSupervisor } from './process-supervisor.js';
-import { DEFAULT_CONSOLE_PORT, ensureConsoleUsers } from './console-users.js';
+import { ensureConsoleUsers } from './console-users.js';
+import { DEFAULT_CONSOLE_PORT } from '../console/defaults.js';
 
 export interface UpOptions {
   readonly accounts: string;

@@ -16,7 +16,7 @@ export function sessionRoutes(app: Api, c: ConsoleContext): void {
         response: { 200: z.object({ user: userSchema.nullable(), csrfToken: z.string() }) },
       },
     },
-    async (req, reply) => ({ user: (await c.sessions.user(req.cookies['ats_session'])) ?? null, csrfToken: reply.generateCsrf() }),
+    async (req, reply) => ({ user: (await c.sessions.user(req.cookies[SESSION_COOKIE])) ?? null, csrfToken: reply.generateCsrf() }),
   );
 
   app.post(

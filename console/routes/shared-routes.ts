@@ -161,7 +161,7 @@ export function sharedRoutes(app: Api, c: ConsoleContext): void {
     },
     async (req) => {
       adminOf(req);
-      const rows = await c.audit.recent({ limit: req.query.limit });
+      const rows = await c.audit.recent(req.query.limit);
       return rows.map((r) => ({
         id: r.id,
         at: r.at.toISOString(),
