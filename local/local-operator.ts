@@ -1,4 +1,4 @@
-import { POOL_NODE_FLAGS } from '../core/node-flags.js';
+import { POOL_NODE_FLAGS, TRADER_NODE_FLAGS } from '../core/node-flags.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { watch, type FSWatcher } from 'node:fs';
@@ -229,6 +229,7 @@ export class LocalOperator {
         await this.o.supervisor.ensure({
           name: id,
           args: traderArgs(id, exchange),
+          nodeFlags: TRADER_NODE_FLAGS,
           // Its key pair and its own logins, made anew (rotated) at every start.
           stdin: async () => {
             const logins = this.o.logins ? await provisionTraderLogins(this.o.logins, id) : {};

@@ -1,5 +1,5 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { NODE_FLAGS, POOL_NODE_FLAGS } from '../core/node-flags.js';
+import { NODE_FLAGS, POOL_NODE_FLAGS, TRADER_NODE_FLAGS } from '../core/node-flags.js';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../core/db/embedded.js';
@@ -110,7 +110,9 @@ describe('ats up', () => {
       expect(children.length).toBeGreaterThanOrEqual(6);
       expect(children.some((cmd) => cmd.includes('pool') && cmd.includes('pool-0'))).toBe(true);
       expect((await readStatuses(r.redis)).find((s) => s.name === 'carol')?.pool).toBe('pool-0');
-      for (const cmd of children) expect(cmd).toEqual(expect.arrayContaining([...(cmd.includes('pool') ? POOL_NODE_FLAGS : NODE_FLAGS)]));
+      const flagsOf = (cmd: string[]) => (cmd.includes('pool') ? POOL_NODE_FLAGS : cmd.includes('trader') ? TRADER_NODE_FLAGS : NODE_FLAGS);
+      for (const cmd of children) expect(cmd).toEqual(expect.arrayContaining([...flagsOf(cmd)]));
+      expect(children.filter((cmd) => cmd.includes('marketdata')).flat()).not.toContain('--no-opt');
 
       // marketdata records the recommendations as its own role, not as the admin.
       // (Its pool closes an idle connection after 10 s: it is seen while it writes, every scan.)

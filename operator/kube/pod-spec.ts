@@ -3,11 +3,14 @@ import type { V1PodSpec, V1ResourceRequirements } from '@kubernetes/client-node'
 /** The metrics and probes port of every trading pod. */
 export const TRADER_PORT = 9465;
 
+/** The CLI in the image (its ENTRYPOINT runs it; `charts/image.test.ts` keeps the two in step). */
+export const IMAGE_MAIN = 'dist/cli/main.js';
+
 /** What differs between the trading pods (a dedicated trader, a pool): the rest is the same hardening. */
 export interface TradingPodOptions {
   readonly container: string;
   readonly image: string;
-  /** Replaces the image's ENTRYPOINT (a pool's V8 flags). */
+  /** Replaces the image's ENTRYPOINT (a pool's or a dedicated trader's V8 flags). */
   readonly command?: string[];
   readonly args: string[];
   readonly logLevel: string;

@@ -1,13 +1,11 @@
 import type { V1Deployment, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { loginsData } from './logins-secret.js';
-import { tradingPodSpec } from './pod-spec.js';
+import { IMAGE_MAIN, tradingPodSpec } from './pod-spec.js';
 import { POOL_NODE_FLAGS } from '../../core/node-flags.js';
 import { TRADER_PORT, TRADING_LABEL, type TraderDeploymentOptions } from './trader-deployment.js';
 import type { Logins } from '../logins.js';
 
 export const POOL_COMPONENT = 'trader-pool';
-/** The CLI in the image (its ENTRYPOINT runs it; `charts/image.test.ts` keeps the two in step). */
-export const IMAGE_MAIN = 'dist/cli/main.js';
 export const poolLabel = 'ats.dev/pool';
 /** The files of a pool's accounts (`<account>.apiKey`, …), as `ats pool --credentials-dir` reads them. */
 export const POOL_CREDENTIALS_DIR = '/var/run/secrets/ats-pool';

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { GROUP, KIND, VERSION, type TradingAccountSpec } from '../spec.js';
 import { loginsData } from './logins-secret.js';
-import { TRADER_PORT, tradingPodSpec } from './pod-spec.js';
+import { IMAGE_MAIN, TRADER_PORT, tradingPodSpec } from './pod-spec.js';
+import { TRADER_NODE_FLAGS } from '../../core/node-flags.js';
 
 export { TRADER_PORT } from './pod-spec.js';
 
@@ -77,6 +78,7 @@ export function traderDeployment(account: AccountRef, spec: TradingAccountSpec, 
         spec: tradingPodSpec({
           container: 'trader',
           image: o.image,
+          command: ['node', ...TRADER_NODE_FLAGS, IMAGE_MAIN],
           args: ['trader', '--account', account.name, '--credentials-dir', CREDENTIALS_DIR, '--exchange', spec.exchange, '--port', String(TRADER_PORT)],
           logLevel: o.logLevel,
           loginsSecret: o.ownLogins ? loginsSecretName(account.name) : o.runtimeSecret,

@@ -21,7 +21,7 @@ import { Simulator } from '../../simulator/server.js';
 import { ProcessSupervisor } from '../../local/process-supervisor.js';
 import { poolArgs, traderArgs } from '../../local/local-operator.js';
 import { provisionPoolLogins } from '../../operator/logins.js';
-import { NODE_FLAGS, POOL_NODE_FLAGS } from '../../core/node-flags.js';
+import { NODE_FLAGS, POOL_NODE_FLAGS, TRADER_NODE_FLAGS } from '../../core/node-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -135,7 +135,8 @@ export async function benchOnce(n: number, steadySeconds: number, placement: Ben
       keys.put(id, pair);
       sim.createAccount({ id, ...pair, balance: 10_000 });
       await r.redis.hset(redisKeys.config(id), configEntries(tradingConfigSchema.parse({ minScore: 0, sizing: { mode: 'fixed', usdt: 20 }, leverage: 5 })));
-      if (!placement.pooled) await supervisor.ensure({ name: id, args: traderArgs(id, url), fingerprint: id, stdin: () => JSON.stringify(pair) });
+      if (!placement.pooled)
+        await supervisor.ensure({ name: id, args: traderArgs(id, url), fingerprint: id, nodeFlags: TRADER_NODE_FLAGS, stdin: () => JSON.stringify(pair) });
     }
     if (placement.pooled) {
       // As `ats up --placement pooled` runs them: the accounts' rows, then a pool process per
