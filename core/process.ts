@@ -12,6 +12,11 @@ export interface ProcessContext {
   readonly registry: Registry;
   /** Runs the cleanups (last registered first), flushes logs and exits on SIGTERM/SIGINT. */
   onShutdown(cleanup: () => Promise<void>): void;
+  /**
+   * Offers an uncaught exception to `handler` before the process exits on it: true means it was
+   * handled (a trader pool stops the one account whose work threw) and the process goes on.
+   */
+  onUncaught(handler: (err: unknown) => boolean): void;
 }
 
 /**
@@ -60,14 +65,29 @@ export function startProcess(component: string, labels: Record<string, string> =
   process.on('unhandledRejection', (reason) => {
     root.logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection (ignored)');
   });
+  const uncaughtHandlers: Array<(err: unknown) => boolean> = [];
   process.on('uncaughtException', (err) => {
+    for (const handler of uncaughtHandlers) {
+      try {
+        if (handler(err)) return;
+      } catch (inner) {
+        root.logger.error({ err: describeError(inner) }, 'uncaught exception handler failed');
+      }
+    }
     root.logger.fatal({ err }, 'uncaught exception: exiting');
     void root.flush().finally(() => process.exit(1));
   });
   // `on`, not `once`: the handler must stay installed while the shutdown runs.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
   watchParent((why) => void shutdown(why));
-  return { env, redis, root, registry, onShutdown: (cleanup) => cleanups.push(cleanup) };
+  return {
+    env,
+    redis,
+    root,
+    registry,
+    onShutdown: (cleanup) => cleanups.push(cleanup),
+    onUncaught: (handler) => uncaughtHandlers.push(handler),
+  };
 }
 
 const PARENT_GONE = 'parent exited';

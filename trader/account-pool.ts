@@ -10,6 +10,7 @@ import { describeError } from '../core/errors.js';
 import { createGovernedClient } from '../core/exchange/governed-factory.js';
 import type { RateGovernor } from '../core/exchange/governor.js';
 import { MarketDataReader } from '../core/market-data/reader.js';
+import { asAccount, currentAccount } from './account-scope.js';
 import { ChannelHub } from './channel-hub.js';
 import type { TraderState } from './metrics.js';
 import { SharedMarkets } from './shared-markets.js';
@@ -96,7 +97,10 @@ export class AccountPool {
         markets: this.#sharedMarkets(exchange),
       });
       // Trader.start handles its own failures (error state, backoff); nothing here waits on it.
-      const started = trader.start().catch((err) => this.o.logger.error({ account_id: id, err: describeError(err) }, 'account could not start'));
+      // Its work runs in the account's scope: an error that escapes it names the account (`crashed`).
+      const started = asAccount(id, () => trader.start()).catch((err) =>
+        this.o.logger.error({ account_id: id, err: describeError(err) }, 'account could not start'),
+      );
       this.#workers.set(id, { trader, fingerprint: poolAccountFingerprint(account), registry, db, started });
       this.o.logger.info({ account_id: id }, 'account joined the pool');
     }
@@ -128,6 +132,21 @@ export class AccountPool {
     let markets = this.#markets.get(key);
     if (!markets) this.#markets.set(key, (markets = new SharedMarkets()));
     return markets;
+  }
+
+  /**
+   * An uncaught exception: when it came from an account's work, that account alone goes to its
+   * error state and starts again with backoff (as after a failed start), and this is true; the
+   * process and the other accounts go on. False when the work was no account's (the pool's own).
+   */
+  crashed(err: unknown): boolean {
+    const id = currentAccount();
+    if (id === undefined) return false;
+    const worker = this.#workers.get(id);
+    if (worker) worker.trader.crashed(err);
+    // An account on its way out (stopping, or its key changed): its error goes with it.
+    else this.o.logger.error({ account_id: id, err: describeError(err) }, 'unhandled error in an account that is leaving the pool');
+    return true;
   }
 
   /** Each account's trading state. */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeError } from '../core/errors.js';
+import { boundToCaller } from './account-scope.js';
 
 type Listener = (channel: string) => void;
 
@@ -22,8 +23,12 @@ export class ChannelHub {
     });
   }
 
-  /** Listens on the channels; the returned function stops listening. */
-  async listen(channels: readonly string[], listener: Listener): Promise<() => Promise<void>> {
+  /**
+   * Listens on the channels; the returned function stops listening. The listener runs as the
+   * account that listens (`boundToCaller`): a throw in it is that account's, not the hub's.
+   */
+  async listen(channels: readonly string[], callback: Listener): Promise<() => Promise<void>> {
+    const listener = boundToCaller(callback);
     // Connect first, then subscribe: a SUBSCRIBE queued while the connection was still being
     // made was seen to get lost, leaving the listener deaf to notifications.
     this.#connected ??= this.#subscriber.connect();

@@ -88,6 +88,8 @@ export const poolCommand = () =>
         ops.close();
       });
       ctx.onShutdown(() => pool.stop());
+      // An account's unhandled error stops that account (error state, backoff), never the process.
+      ctx.onUncaught((err) => pool.crashed(err));
       // As a dedicated trader: the schema check runs beside the start, so open positions get
       // their stop-loss at once even while Postgres is down (records wait in the Redis outbox).
       const schema = awaitSchema(db, START_DATABASE_GRACE_MS);

@@ -221,6 +221,18 @@ export class Trader {
     this.#log.info('trader stopped');
   }
 
+  /**
+   * An error escaped this account's own handling (a throw in a callback nobody awaited): the
+   * account goes to its error state and starts again with backoff, its protective orders stay on
+   * the exchange, and the next start looks at every position first. A pool calls this instead of
+   * letting the process exit.
+   */
+  crashed(err: unknown): void {
+    if (this.#state.current === 'stopping') return;
+    this.#log.error({ err: describeError(err) }, 'unhandled error in this account: stopping it and starting again');
+    this.#fail(err);
+  }
+
   // --- start-up and failure ---
 
   async #boot(): Promise<void> {
