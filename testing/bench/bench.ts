@@ -4,7 +4,7 @@
  * reaction time from a new recommendation to every account's entry and stop-loss, and mark-price
  * freshness, then a projection for a 2 vCPU / 4 GB node.
  *
- *   npm run bench                    # N = 1, 10, 30, 50
+ *   npm run bench                    # dedicated N = 1, 30; pooled N = 1, 100, 300, 500
  *   npm run bench -- --accounts 2 --steady 5
  */
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -369,6 +369,27 @@ export function poolProjection(rows: BenchRow[]): string {
   ].join('\n');
 }
 
+/**
+ * One case in a process of its own (the simulator runs in the benchmark's process): every row
+ * starts from the same fresh state, whatever ran before it (an earlier case's heap, its thirty
+ * stopped traders' aftermath), so a row of the full run measures what the same case run alone does.
+ */
+function benchInChild(n: number, steady: number, placement: BenchPlacement): Promise<BenchRow> {
+  const args = ['--case', String(n), '--steady', String(steady), ...(placement.pooled ? ['--pool-size', String(placement.poolSize)] : [])];
+  const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  return new Promise((done, fail) =>
+    child.once('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(ROW_PREFIX));
+      if (code === 0 && line) done(JSON.parse(line.slice(ROW_PREFIX.length)) as BenchRow);
+      else fail(new Error(`the N=${n} case ended with code ${code}: ${out.slice(-2000)}`));
+    }),
+  );
+}
+
+const ROW_PREFIX = 'bench-row ';
+
 async function main() {
   const args = process.argv.slice(2);
   const opt = (name: string) => {
@@ -376,17 +397,24 @@ async function main() {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const list = (value: string | undefined, fallback: string) => (value ?? fallback).split(',').filter(Boolean).map(Number);
-  const dedicated = list(opt('--accounts'), '1,30');
-  const pooled = list(opt('--pooled'), '1,100,300,500');
   const poolSize = Number(opt('--pool-size') ?? 100);
   const steady = Number(opt('--steady') ?? 65);
+  const single = opt('--case');
+  if (single) {
+    // A child of the run below: one case, its row as one JSON line.
+    const row = await benchOnce(Number(single), steady, opt('--pool-size') ? { pooled: true, poolSize } : { pooled: false });
+    console.log(`${ROW_PREFIX}${JSON.stringify(row)}`);
+    process.exit(0);
+  }
+  const dedicated = list(opt('--accounts'), '1,30');
+  const pooled = list(opt('--pooled'), '1,100,300,500');
   console.log(
-    `ats benchmark on ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GB; dedicated N = ${dedicated.join(', ') || 'none'}; pooled N = ${pooled.join(', ') || 'none'} (${poolSize} per pool); steady window ${steady} s`,
+    `ats benchmark on ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GB; dedicated N = ${dedicated.join(', ') || 'none'}; pooled N = ${pooled.join(', ') || 'none'} (${poolSize} per pool); steady window ${steady} s; each case in a fresh process`,
   );
   const rows: BenchRow[] = [];
   for (const [n, placement] of [...dedicated.map((n) => [n, { pooled: false }] as const), ...pooled.map((n) => [n, { pooled: true, poolSize }] as const)]) {
     process.stdout.write(`N=${n} ${placement.pooled ? 'pooled' : 'dedicated'}… `);
-    rows.push(await benchOnce(n, steady, placement));
+    rows.push(await benchInChild(n, steady, placement));
     console.log('done');
   }
   const ded = rows.filter((r) => r.placement === 'dedicated');
