@@ -44,15 +44,11 @@ function accountRules(accountId: string, keyPrefix: string): string[] {
     redisKeys.heartbeat(`trader:${accountId}`),
     redisKeys.closeRequest(accountId),
   ].map((key) => `~${k(key)}`);
-  // The governor's counters (order counts, the account's share of the weight): a key per window (`<name>:<window>`); scripts also name `<name>`.
-  const windows = [redisKeys.governor(`orders10s:${accountId}`), redisKeys.governor(`orders1m:${accountId}`), redisKeys.governor(`share:${accountId}`)].flatMap(
-    (key) => [`~${k(key)}`, `~${k(`${key}:`)}*`],
-  );
+  // (The account's governor windows, its orders and its share of the minute, live in the process that runs it.)
   return [
     ...own,
     `~${k(redisKeys.stats(accountId, ''))}*`,
     `%R~${k(redisKeys.config(accountId))}`,
-    ...windows,
     // Channels carry the prefix too (`channelOf`).
     `&${k(redisKeys.configChannel(accountId))}`,
   ];

@@ -109,7 +109,7 @@ export const redisValues = {
   /** The holder's instance id. */
   marketdataLease: { type: 'string', schema: z.string() },
   heartbeat: { type: 'string', schema: heartbeatSchema },
-  /** weight:{window}, orders10s:{account}:{window}, … counters; pause_until and weight_limit numbers. */
+  /** weight[:{egress}]:{window} counters; pause_until and weight_limit numbers (an account's own windows are in its process). */
   governor: { type: 'string', schema: epochMs },
   decisions: { type: 'set', schema: z.string() },
   /** When the tracking state was (re)built, epoch ms. */
@@ -154,8 +154,18 @@ export async function readHashJson<T>(
   schema: z.ZodType<T>,
   onBad: (field: string, problem: string) => void,
 ): Promise<Map<string, T>> {
+  return parseHashJson(key, await redis.hgetall(key), schema, onBad);
+}
+
+/** A hash's entries as read (HGETALL, alone or in a pipeline), each field's JSON checked as readHashJson does. */
+export function parseHashJson<T>(
+  key: string,
+  entries: Record<string, string>,
+  schema: z.ZodType<T>,
+  onBad: (field: string, problem: string) => void,
+): Map<string, T> {
   const out = new Map<string, T>();
-  for (const [field, raw] of Object.entries(await redis.hgetall(key))) {
+  for (const [field, raw] of Object.entries(entries)) {
     try {
       out.set(field, parseJson(`${key} ${field}`, raw, schema));
     } catch (err) {

@@ -7,6 +7,7 @@ import { KNOWN_STATE_MS } from './known-state.js';
 import type { TraderContext } from './context.js';
 import { classify, describeError } from './errors.js';
 import type { PositionKeeper } from './position-keeper.js';
+import type { PendingOrder, TrackedPosition } from './runtime-state.js';
 import { assessEntry, type DenialReason, type EntryPlan } from './risk.js';
 import { orderRow, rejectedOrderRow } from './rows.js';
 
@@ -36,6 +37,8 @@ const RECHECK_MS = 60_000;
  */
 export class EntryDesk {
   readonly #lastDenial = new Map<string, DenialReason>();
+  /** Recommendations this process has tried to enter (a retry looks its order up first). */
+  readonly #tried = new Set<string>();
   /** Bumped by every account event: the answers of the last look may have changed. */
   #epoch = 0;
   /** The last look that asked the exchange and denied every recommendation for account-bound reasons. */
@@ -53,10 +56,13 @@ export class EntryDesk {
 
   async onRecommendations(): Promise<void> {
     if (!this.c.state.connected) return;
-    const snapshot = await this.c.reader.recommendations();
-    const config = await this.c.config();
+    const [snapshot, config, decidedIds] = await Promise.all([
+      this.c.reader.recommendations(),
+      this.c.config(),
+      this.c.redis.smembers(redisKeys.decisions(this.c.accountId)),
+    ]);
     if (!snapshot) return;
-    const decided = new Set(await this.c.redis.smembers(redisKeys.decisions(this.c.accountId)));
+    const decided = new Set(decidedIds);
     const fresh = snapshot.recommendations.filter((r) => !decided.has(r.id));
     if (fresh.length === 0) return;
     // Undecided recommendations cost no exchange request per poll while nothing has changed.
@@ -69,22 +75,24 @@ export class EntryDesk {
     // What the trader knows (stream-first) it does not ask again: a burst of hundreds of accounts
     // would spend the node's budget on it. The equity is valued at the shared mark prices; the
     // exchange still refuses an entry without margin.
+    // The runtime state an entry needs, in one round trip.
+    const view = await this.c.runtime.entryView();
     const knownBalance = Date.now() - this.c.balanceAt <= KNOWN_STATE_MS ? this.c.balance : undefined;
-    const live = knownBalance ? await this.keeper.valuation().catch(() => undefined) : undefined;
+    const live = knownBalance ? await this.keeper.valuation(view.positions).catch(() => undefined) : undefined;
     const balance = knownBalance && live ? { ...knownBalance, equity: live.equity, unrealizedPnl: live.unrealizedPnl } : await account.balance();
     if (!knownBalance || !live) this.c.balance = balance;
-    const dayStartEquity = await this.c.runtime.dayStartEquity(balance.equity);
+    const dayStart = Number(view.today.day_start_equity);
+    const dayStartEquity = Number.isFinite(dayStart) && view.today.day_start_equity ? dayStart : await this.c.runtime.dayStartEquity(balance.equity);
     const positions = this.keeper.knownPositions(KNOWN_STATE_MS) ?? (await account.positions());
-    const pendingEntries = (await this.c.runtime.pending()).filter((p) => p.purpose === 'entry');
+    const pendingEntries = view.pending.filter((p) => p.purpose === 'entry');
     // A tracked position whose records are not settled yet also holds its symbol: a new entry
     // there waits, so two positions never share the symbol's fills.
-    const tracked = await this.c.runtime.positions();
-    const openSymbols = new Set([...positions.keys(), ...tracked.keys()]);
+    const openSymbols = new Set([...positions.keys(), ...view.positions.keys()]);
     // An entry sent (or being sent) holds its symbol too, except for its own recommendation: a
     // retry of that one finds the order by its client id instead of sending another.
     const pendingFor = (rec: Recommendation) => pendingEntries.filter((p) => p.recommendationId !== rec.id).map((p) => p.symbol);
     let available = balance.available;
-    let ordersToday = Number((await this.c.runtime.today()).orders_placed ?? 0);
+    let ordersToday = Number(view.today.orders_placed ?? 0);
     for (const rec of fresh) {
       const markPrice = await this.c.reader.markPrice(rec.symbol);
       const decision = assessEntry(rec, {
@@ -107,10 +115,13 @@ export class EntryDesk {
       }
       allAccountBound = false;
       if (this.c.state.current !== 'active') continue;
-      await this.c.runtime.decideOnce(rec.id);
+      const firstLook = await this.c.runtime.decideOnce(rec.id);
+      // Never sent before: decided just now, no intent of it kept, not tried by this process. A
+      // retry, or a start after a crash, looks its order up by client id first.
+      const neverSent = firstLook && !this.#tried.has(rec.id) && !view.pending.some((p) => p.recommendationId === rec.id);
       let placed: boolean;
       try {
-        placed = await this.#enter(rec, decision.plan, config);
+        placed = await this.#enter(rec, decision.plan, config, { neverSent, tracked: view.positions, pending: view.pending });
       } catch (err) {
         // A step before or after the entry failed (a lookup, a 5xx): looked at again next time.
         // The client id keeps it to one entry, and an open position denies a second.
@@ -136,10 +147,17 @@ export class EntryDesk {
   }
 
   /** Opens a position for a recommendation; true when the entry reached the exchange. */
-  async #enter(rec: Recommendation, plan: EntryPlan, config: TradingConfig): Promise<boolean> {
+  async #enter(
+    rec: Recommendation,
+    plan: EntryPlan,
+    config: TradingConfig,
+    known: { neverSent: boolean; tracked: ReadonlyMap<string, TrackedPosition>; pending: PendingOrder[] },
+  ): Promise<boolean> {
     const account = this.c.account();
     const id = clientOrderId(this.c.accountId, rec.id, 'entry');
-    await this.c.runtime.setPending({
+    if (this.#tried.size > 1_000) this.#tried.clear(); // recommendations live minutes; a restart forgets them too
+    this.#tried.add(rec.id);
+    const intent: PendingOrder = {
       clientOrderId: id,
       recommendationId: rec.id,
       symbol: plan.symbol,
@@ -150,9 +168,10 @@ export class EntryDesk {
       takeProfit: rec.takeProfit,
       createdAt: Date.now(),
       expiresAt: rec.expiresAt,
-    });
+    };
+    await this.c.runtime.setPending(intent);
     // A restart or retry finds the entry it already sent instead of sending another.
-    let order = await account.findOrder(plan.symbol, id);
+    let order = known.neverSent ? undefined : await account.findOrder(plan.symbol, id);
     if (!order) {
       try {
         await account.prepare(plan.symbol, plan.leverage, config.marginMode);
@@ -196,7 +215,7 @@ export class EntryDesk {
     if (order.state === 'filled') {
       await this.c.counted('entry', 'filled');
       // Its stop-loss is what protects the money now.
-      await withPriority('protect', () => this.keeper.protectFilledEntry(order));
+      await withPriority('protect', () => this.keeper.protectFilledEntry(order, { config, tracked: known.tracked, pending: [...known.pending, intent] }));
     }
     return true;
   }

@@ -14,6 +14,18 @@ import { positionKey, type PendingOrder } from './runtime-state.js';
 const SETTLE_WAIT_MS = 60_000;
 
 /** Where to start looking for a position's fills: just before ats sent its entry; an adopted position's may be older. */
+
+/**
+ * What the entry that just filled already knows, under the account's lock (nothing else of the
+ * account runs meanwhile): the tracked positions and pending orders as read for its risk checks
+ * (with its own intent), and the config. Its protection then reads none of them again.
+ */
+export interface EntryKnown {
+  readonly config: TradingConfig;
+  readonly tracked: ReadonlyMap<string, TrackedPosition>;
+  readonly pending: PendingOrder[];
+}
+
 const fillsSince = (t: TrackedPosition) => (t.recommendationId ? t.openedAt - 5_000 : undefined);
 
 /**
@@ -105,9 +117,10 @@ export class PositionKeeper {
    * fill says, so its stop-loss and take-profit go out after one look at the symbol's open
    * triggers (weight 1) and no positions read. Anything else is looked at on the exchange.
    */
-  async protectFilledEntry(order: ExchangeOrder): Promise<void> {
+  async protectFilledEntry(order: ExchangeOrder, known?: EntryKnown): Promise<void> {
     const [amount, entryPrice] = [Number(order.filledQuantity), Number(order.averagePrice)];
-    if (!(amount > 0 && entryPrice > 0) || (await this.c.runtime.positions()).has(order.symbol)) return this.reconcileSymbols([order.symbol]);
+    const tracked = known?.tracked ?? (await this.c.runtime.positions());
+    if (!(amount > 0 && entryPrice > 0) || tracked.has(order.symbol)) return this.reconcileSymbols([order.symbol]);
     const position: ExchangePosition = {
       symbol: order.symbol,
       side: order.side === 'buy' ? 'long' : 'short',
@@ -117,7 +130,7 @@ export class PositionKeeper {
       unrealizedPnl: 0,
     };
     const triggers = await this.c.account().openTriggers(order.symbol);
-    await this.#settle(new Map([[order.symbol, position]]), new Map(), triggers);
+    await this.#settle(new Map([[order.symbol, position]]), new Map(), triggers, known);
   }
 
   async reconcileSymbols(symbols: string[]): Promise<void> {
@@ -130,9 +143,9 @@ export class PositionKeeper {
     await this.#settle(positions, mine, triggers);
   }
 
-  async #settle(positions: Map<string, ExchangePosition>, tracked: Map<string, TrackedPosition>, triggers: ExchangeOrder[]): Promise<void> {
-    const config = await this.c.config();
-    const pending = await this.c.runtime.pending();
+  async #settle(positions: Map<string, ExchangePosition>, tracked: Map<string, TrackedPosition>, triggers: ExchangeOrder[], known?: EntryKnown): Promise<void> {
+    const config = known?.config ?? (await this.c.config());
+    const pending = known?.pending ?? (await this.c.runtime.pending());
     let unprotected = 0;
     for (const [symbol, p] of positions) {
       let t = tracked.get(symbol);
@@ -146,7 +159,8 @@ export class PositionKeeper {
         });
       }
       const current: TrackedPosition = { ...t, amount: p.amount, entryPrice: p.entryPrice, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl };
-      await this.c.runtime.setPosition(current);
+      // (An adopted position was just stored as it is.)
+      if (!adopted) await this.c.runtime.setPosition(current);
       const protectedNow = await this.#protect(
         current,
         triggers.filter((o) => o.symbol === symbol),
@@ -422,9 +436,10 @@ export class PositionKeeper {
    * Equity and unrealized PnL now: the wallet (refreshed after every fill) plus the open
    * positions valued at the shared, stream-fed mark prices, so status is live between snapshots.
    */
-  async valuation(): Promise<{ equity: number; unrealizedPnl: number } | undefined> {
+  /** The equity at the shared mark prices, from the last balance and the tracked positions (read now unless given). */
+  async valuation(positions?: ReadonlyMap<string, TrackedPosition>): Promise<{ equity: number; unrealizedPnl: number } | undefined> {
     if (!this.c.balance) return undefined;
-    const tracked = [...(await this.c.runtime.positions()).values()];
+    const tracked = [...(positions ?? (await this.c.runtime.positions())).values()];
     const marks = tracked.length > 0 ? (await this.c.reader.markPrices()).prices : {};
     const unrealizedPnl = tracked.reduce((sum, t) => {
       const mark = marks[t.symbol]?.markPrice ?? t.markPrice;

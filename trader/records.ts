@@ -14,6 +14,15 @@ const statusRank = (column: ReturnType<typeof sql.ref>) => sql`(case ${column}
 export type { PositionClose, RecordOp } from '../core/runtime-values.js';
 
 /**
+ * How long a record waits before it is written, so those of a moment go together. Records are
+ * bookkeeping (the Redis outbox already holds them): in a burst, a pool's hundred entries and
+ * stop-losses go first, and their records follow in batches instead of a write each in between.
+ */
+export const RECORD_DELAY_MS = 250;
+/** Records written over one connection (one role switch in a pool) before the next batch. */
+const BATCH = 50;
+
+/**
  * The account's records in Postgres, written through an outbox: every operation is kept (in
  * memory and in `ats:outbox:{account}`) until Postgres has taken it, so a Postgres outage or a
  * restart loses nothing and a replay writes nothing twice.
@@ -26,6 +35,7 @@ export class RecordWriter {
   readonly #log: Logger;
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Timeout | undefined;
   #failing = false;
 
   constructor(opts: { db: Db; redis: Redis; accountId: string; logger: Logger }) {
@@ -63,7 +73,10 @@ export class RecordWriter {
       .catch((err) =>
         this.#log.warn({ err: describeError(err), kind: op.kind }, 'record not saved in the Redis outbox (kept in memory until Postgres takes it)'),
       );
-    void this.flush();
+    this.#soon ??= setTimeout(() => {
+      this.#soon = undefined;
+      void this.flush();
+    }, RECORD_DELAY_MS);
   }
 
   /** Writes what is waiting; on failure keeps it and retries every 2 s. */
@@ -86,23 +99,37 @@ export class RecordWriter {
 
   stop(): void {
     clearTimeout(this.#timer);
+    clearTimeout(this.#soon);
   }
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const op = this.#queue[0]!;
+      // A batch over one connection: in a pool, one switch to the account's role for all of it.
+      const batch = this.#queue.slice(0, BATCH);
+      let written = 0;
+      let failure: unknown;
       try {
-        await this.#apply(op);
+        await this.#db.connection().execute(async (db) => {
+          for (const op of batch) {
+            await this.#apply(db, op);
+            written += 1;
+          }
+        });
       } catch (err) {
-        if (!this.#failing) this.#log.warn({ err: describeError(err), waiting: this.#queue.length }, 'Postgres unavailable: records wait until it is back');
+        failure = err;
+      }
+      if (written > 0) {
+        this.#queue.splice(0, written);
+        // Not trimmed (Redis gone): after a restart they are written again, which changes nothing.
+        await this.#redis.ltrim(this.#key, written, -1).catch(() => undefined);
+      }
+      if (failure !== undefined) {
+        if (!this.#failing) this.#log.warn({ err: describeError(failure), waiting: this.#queue.length }, 'Postgres unavailable: records wait until it is back');
         this.#failing = true;
         clearTimeout(this.#timer);
         this.#timer = setTimeout(() => void this.flush(), 2_000);
         return;
       }
-      this.#queue.shift();
-      // Not popped (Redis gone): after a restart it is written again, which changes nothing.
-      await this.#redis.lpop(this.#key).catch(() => undefined);
       if (this.#failing) {
         this.#failing = false;
         this.#log.info({ waiting: this.#queue.length }, 'Postgres is back: writing waiting records');
@@ -111,8 +138,7 @@ export class RecordWriter {
   }
 
   /** One idempotent write: replaying it changes nothing. */
-  async #apply(op: RecordOp): Promise<void> {
-    const db = this.#db;
+  async #apply(db: Db, op: RecordOp): Promise<void> {
     switch (op.kind) {
       case 'account':
         // Normally the operator's; a trader started by hand must still be able to record.

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TraderHeartbeat } from '../core/account-status.js';
 import { AtsError, describeError } from '../core/errors.js';
-import { readHashJson, redisKeys, statsDay } from '../core/redis-contract.js';
+import { parseHashJson, readHashJson, redisKeys, statsDay } from '../core/redis-contract.js';
 import { pendingOrderSchema, trackedPositionSchema, type PendingOrder, type TrackedPosition } from '../core/runtime-values.js';
 import type { TrackingFromRecords } from './tracking-records.js';
 
@@ -37,6 +37,38 @@ export class RuntimeState {
   async positions(): Promise<Map<string, TrackedPosition>> {
     await this.#tracking();
     return readHashJson(this.redis, redisKeys.positions(this.accountId), trackedPositionSchema, (_f, problem) => this.onBad(problem));
+  }
+
+  /**
+   * What an entry's risk checks read, in one round trip: the tracked positions, the pending
+   * orders and today's counters (a burst of a hundred accounts makes a hundred such reads).
+   */
+  async entryView(): Promise<{ positions: Map<string, TrackedPosition>; pending: PendingOrder[]; today: Record<string, string> }> {
+    const positions = redisKeys.positions(this.accountId);
+    const pending = redisKeys.pendingOrders(this.accountId);
+    const read = async () => {
+      const replies = (await this.redis
+        .pipeline()
+        .exists(redisKeys.tracking(this.accountId))
+        .hgetall(positions)
+        .hgetall(pending)
+        .hgetall(redisKeys.stats(this.accountId, statsDay()))
+        .exec())!;
+      for (const [err] of replies) if (err) throw err;
+      return replies.map(([, value]) => value) as [number, Record<string, string>, Record<string, string>, Record<string, string>];
+    };
+    let replies = await read();
+    if (this.fromRecords && replies[0] !== 1) {
+      await this.#tracking();
+      replies = await read();
+    }
+    const [, p, o, today] = replies;
+    const onBad = (_f: string, problem: string) => this.onBad(problem);
+    return {
+      positions: parseHashJson(positions, p, trackedPositionSchema, onBad),
+      pending: [...parseHashJson(pending, o, pendingOrderSchema, onBad).values()],
+      today,
+    };
   }
 
   /**
@@ -100,12 +132,10 @@ export class RuntimeState {
   /** Adds to today's counters (orders_placed, orders_filled, orders_rejected, denied:<reason>, …). */
   async count(field: string, by = 1): Promise<number> {
     const key = redisKeys.stats(this.accountId, statsDay());
-    const [[, value]] = (await this.redis.multi().hincrby(key, field, by).expire(key, TWO_DAYS_S).exec()) as [[unknown, number]];
+    const value = await this.redis.hincrby(key, field, by);
+    // A field counted for the first time today (and so a key made just now) goes with the day.
+    if (value === by) await this.redis.expire(key, TWO_DAYS_S);
     return value;
-  }
-
-  async today(): Promise<Record<string, string>> {
-    return this.redis.hgetall(redisKeys.stats(this.accountId, statsDay()));
   }
 
   /** Remembers the first equity seen today (the daily-loss limit measures from it). */
@@ -118,8 +148,7 @@ export class RuntimeState {
   /** Marks a recommendation decided; false if it already was (so a denial is logged once). */
   async decideOnce(recommendationId: string): Promise<boolean> {
     const key = redisKeys.decisions(this.accountId);
-    const added = await this.redis.sadd(key, recommendationId);
-    await this.redis.expire(key, TWO_DAYS_S);
+    const [[, added]] = (await this.redis.multi().sadd(key, recommendationId).expire(key, TWO_DAYS_S).exec()) as [[unknown, number]];
     return added === 1;
   }
 

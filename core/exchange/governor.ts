@@ -26,10 +26,10 @@ export interface GovernorOptions {
   readonly egress?: string | undefined;
 }
 
-// Reserve `weight` in the current minute unless paused, over the caller's share of the budget, or
-// (with an account key) over the account's own share of the minute.
-// KEYS: weight prefix, pause key, limit key[, account prefix]. ARGV: now, weight, margin, default limit, share[, account share].
-// Returns {1, used} when granted, {0, waitMs} when the caller must wait.
+// Reserve `weight` in the current minute unless paused or over the caller's share of the budget.
+// KEYS: weight prefix, pause key, limit key. ARGV: now, weight, margin, default limit, share.
+// Returns {1, used, limit} when granted, {0, waitMs} when the caller must wait. Only the node's
+// keys: an account's own windows are kept where the account runs (`AccountWindows`).
 const RESERVE = `
 local now = tonumber(ARGV[1])
 local weight = tonumber(ARGV[2])
@@ -41,20 +41,9 @@ local minute = math.floor(now / 60000)
 local key = KEYS[1] .. ':' .. minute
 local used = tonumber(redis.call('GET', key) or '0')
 if weight > 0 and used + weight > budget then return {0, (minute + 1) * 60000 - now} end
-local mine = nil
-if KEYS[4] then
-  mine = KEYS[4] .. ':' .. minute
-  local spent = tonumber(redis.call('GET', mine) or '0')
-  local cap = math.floor(limit * (1 - tonumber(ARGV[3])) * tonumber(ARGV[6]))
-  if weight > 0 and spent + weight > cap then return {0, (minute + 1) * 60000 - now} end
-end
 used = redis.call('INCRBY', key, weight)
 redis.call('PEXPIRE', key, 120000)
-if mine then
-  redis.call('INCRBY', mine, weight)
-  redis.call('PEXPIRE', mine, 120000)
-end
-return {1, used}
+return {1, used, limit}
 `;
 
 // Raise this minute's count to what the exchange reported, if it saw more than we did.
@@ -70,29 +59,44 @@ end
 return used
 `;
 
-// Count one order against an account's 10 s and 1 min windows.
-// KEYS: 10 s key prefix, 1 min key prefix. ARGV: now, limit10s, limit1m.
-const ORDER = `
-local now = tonumber(ARGV[1])
-local w10 = math.floor(now / 10000)
-local w60 = math.floor(now / 60000)
-local k10 = KEYS[1] .. ':' .. w10
-local k60 = KEYS[2] .. ':' .. w60
-local c10 = tonumber(redis.call('GET', k10) or '0')
-local c60 = tonumber(redis.call('GET', k60) or '0')
-if c10 >= tonumber(ARGV[2]) then return {0, (w10 + 1) * 10000 - now} end
-if c60 >= tonumber(ARGV[3]) then return {0, (w60 + 1) * 60000 - now} end
-redis.call('INCR', k10)
-redis.call('PEXPIRE', k10, 20000)
-redis.call('INCR', k60)
-redis.call('PEXPIRE', k60, 120000)
-return {1, c10 + 1}
-`;
+/**
+ * Counts in fixed windows, per account, in this process: what Binance limits per account (orders
+ * per 10 s and per minute) and the account's fair share of the node's minute. An account runs in
+ * one process (its trader, or its pool), so its windows live there; only what the node's IP
+ * shares goes through Redis. Keeping them out of Redis keeps every reservation to the node's own
+ * keys: a pool's Redis user has a dozen key patterns per account, and Redis matches each key a
+ * script touches against them one by one (a pool of 100 spent ~130 µs of Redis per request).
+ * A restart forgets the counts: the windows are short and the limits kept 20 % below Binance's.
+ */
+class AccountWindows {
+  readonly #counts = new Map<string, { spanMs: number; window: number; count: number }>();
+
+  /** How long until `amount` more fits under `cap` in the window of `spanMs` (0: it fits now). */
+  waitFor(key: string, spanMs: number, now: number, amount: number, cap: number): number {
+    const window = Math.floor(now / spanMs);
+    const c = this.#counts.get(key);
+    const count = c && c.window === window ? c.count : 0;
+    return amount > 0 && count + amount > cap ? (window + 1) * spanMs - now : 0;
+  }
+
+  add(key: string, spanMs: number, now: number, amount: number): void {
+    const window = Math.floor(now / spanMs);
+    const c = this.#counts.get(key);
+    if (c && c.window === window) c.count += amount;
+    else this.#counts.set(key, { spanMs, window, count: amount });
+  }
+
+  /** Drops the windows that have passed (a pool's accounts come and go). */
+  prune(now: number): void {
+    for (const [key, c] of this.#counts) if (c.window < Math.floor(now / c.spanMs)) this.#counts.delete(key);
+  }
+}
 
 /**
  * The rate-limit governor shared by every ats process on the node (one IP): each REST call
  * reserves its request weight in Redis first; bursts wait for the next minute instead of failing;
- * a 429 or 418 pauses every process until its Retry-After has passed.
+ * a 429 or 418 pauses every process until its Retry-After has passed. Per account, in the
+ * process where the account runs: its order limits and its share of the minute (`AccountWindows`).
  */
 export class RateGovernor {
   readonly #redis: Redis;
@@ -105,6 +109,12 @@ export class RateGovernor {
   readonly #weightKey: string;
   readonly #scripts: GovernorScripts;
   readonly #pauseKey: string;
+  readonly #accounts = new AccountWindows();
+  /** The node's weight limit as last seen (exchangeInfo, or a reservation's answer). */
+  #limit = DEFAULT_WEIGHT_LIMIT;
+  /** The node's count this minute as last seen: the exchange's count is reported only when it is higher. */
+  #seen = { minute: -1, used: 0 };
+  #pruned = 0;
 
   constructor(opts: GovernorOptions) {
     this.#redis = opts.redis;
@@ -122,6 +132,7 @@ export class RateGovernor {
   async setLimits(rateLimits: ReadonlyArray<{ rateLimitType: string; interval: string; intervalNum: number; limit: number }>): Promise<void> {
     const weight = rateLimits.find((r) => r.rateLimitType === 'REQUEST_WEIGHT' && r.interval === 'MINUTE' && r.intervalNum === 1);
     if (weight) {
+      this.#limit = weight.limit;
       await this.#redis.set(redisKeys.governor('weight_limit'), String(weight.limit));
       this.#metrics.limit.set(weight.limit);
     }
@@ -136,27 +147,45 @@ export class RateGovernor {
    */
   async acquire(weight: number, priority: Priority = 'reconcile', accountId?: string): Promise<void> {
     // An account's own share: however busy one account is, the others' requests still fit.
-    const account = accountId && priority !== 'protect' ? [redisKeys.governor(`share:${accountId}`)] : [];
+    const share = accountId && priority !== 'protect' ? `share:${accountId}` : undefined;
     const started = this.#now();
     for (;;) {
-      const [granted, value] = (await this.#scripts.atsGovernorReserve(
-        3 + account.length,
-        this.#weightKey,
-        this.#pauseKey,
-        redisKeys.governor('weight_limit'),
-        ...account,
-        String(this.#now()),
-        String(weight),
-        String(this.#margin),
-        String(DEFAULT_WEIGHT_LIMIT),
-        String(PRIORITY_SHARE[priority]),
-        String(ACCOUNT_SHARE),
-      )) as [number, number];
+      const now = this.#now();
+      const cap = Math.floor(this.#limit * (1 - this.#margin) * ACCOUNT_SHARE);
+      const mine = share ? this.#accounts.waitFor(share, 60_000, now, weight, cap) : 0;
+      if (mine > 0) {
+        await this.#wait(started, mine);
+        continue;
+      }
+      if (now - this.#pruned > 60_000) {
+        this.#accounts.prune(now);
+        this.#pruned = now;
+      }
+      if (share) this.#accounts.add(share, 60_000, now, weight);
+      const [granted, value, limit] = (await this.#scripts
+        .atsGovernorReserve(
+          3,
+          this.#weightKey,
+          this.#pauseKey,
+          redisKeys.governor('weight_limit'),
+          String(now),
+          String(weight),
+          String(this.#margin),
+          String(DEFAULT_WEIGHT_LIMIT),
+          String(PRIORITY_SHARE[priority]),
+        )
+        .catch((err: unknown) => {
+          if (share) this.#accounts.add(share, 60_000, now, -weight);
+          throw err;
+        })) as [number, number, number?];
       if (granted === 1) {
+        this.#limit = limit ?? this.#limit;
+        this.#noteUsed(now, value);
         this.#metrics.used.set(value);
         this.#metrics.reserved.inc(weight);
         return;
       }
+      if (share) this.#accounts.add(share, 60_000, now, -weight);
       await this.#wait(started, value);
     }
   }
@@ -167,23 +196,33 @@ export class RateGovernor {
     const l10 = Math.max(1, Math.floor(this.#orderLimits.tenSeconds * (1 - this.#margin)));
     const l60 = Math.max(1, Math.floor(this.#orderLimits.minute * (1 - this.#margin)));
     for (;;) {
-      const [granted, value] = (await this.#scripts.atsGovernorOrder(
-        2,
-        redisKeys.governor(`orders10s:${accountId}`),
-        redisKeys.governor(`orders1m:${accountId}`),
-        String(this.#now()),
-        String(l10),
-        String(l60),
-      )) as [number, number];
-      if (granted === 1) return;
-      await this.#wait(started, value);
+      const now = this.#now();
+      const wait = Math.max(this.#accounts.waitFor(`o10:${accountId}`, 10_000, now, 1, l10), this.#accounts.waitFor(`o60:${accountId}`, 60_000, now, 1, l60));
+      if (wait === 0) {
+        this.#accounts.add(`o10:${accountId}`, 10_000, now, 1);
+        this.#accounts.add(`o60:${accountId}`, 60_000, now, 1);
+        return;
+      }
+      await this.#wait(started, wait);
     }
   }
 
-  /** What the exchange said it counted this minute (`X-MBX-USED-WEIGHT-1M`). */
+  /**
+   * What the exchange said it counted this minute (`X-MBX-USED-WEIGHT-1M`). Told to Redis only
+   * when it is more than the node's count as last seen here (something else on the IP spends
+   * weight): every request reserves before it is sent, so the exchange's count is usually lower.
+   */
   async observeUsedWeight(used: number): Promise<void> {
-    const value = (await this.#scripts.atsGovernorObserve(1, this.#weightKey, String(this.#now()), String(used))) as number;
+    const now = this.#now();
+    if (Math.floor(now / 60_000) === this.#seen.minute && used <= this.#seen.used) return;
+    const value = (await this.#scripts.atsGovernorObserve(1, this.#weightKey, String(now), String(used))) as number;
+    this.#noteUsed(now, value);
     this.#metrics.used.set(value);
+  }
+
+  #noteUsed(now: number, used: number): void {
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.#seen.minute || used > this.#seen.used) this.#seen = { minute, used };
   }
 
   /** A 429 or 418: every process on the node waits until Retry-After has passed. */
@@ -220,7 +259,6 @@ export class RateGovernor {
 type Script = (numberOfKeys: number, ...args: string[]) => Promise<unknown>;
 interface GovernorScripts {
   atsGovernorReserve: Script;
-  atsGovernorOrder: Script;
   atsGovernorObserve: Script;
 }
 
@@ -232,7 +270,6 @@ interface GovernorScripts {
 function governorScripts(redis: Redis): GovernorScripts {
   const r = redis as Redis & Partial<GovernorScripts>;
   if (!r.atsGovernorReserve) redis.defineCommand('atsGovernorReserve', { lua: RESERVE });
-  if (!r.atsGovernorOrder) redis.defineCommand('atsGovernorOrder', { lua: ORDER });
   if (!r.atsGovernorObserve) redis.defineCommand('atsGovernorObserve', { lua: OBSERVE });
   return r as Redis & GovernorScripts;
 }
