@@ -15,10 +15,33 @@ export async function keyBoundElsewhere(db: Db, accountId: string, fingerprint: 
     .where('id', '<>', accountId)
     .where('status', '<>', 'deleted')
     .executeTakeFirst();
-  return other
-    ? `this API key (${fingerprint}) is already bound to account ${other.id}: an API key serves one account; give ${accountId} a key of its own`
-    : undefined;
+  return other ? boundElsewhere(accountId, fingerprint, other.id) : undefined;
 }
+
+/**
+ * Every key bound to an account that is not deleted, by fingerprint, in one query: a pass over
+ * hundreds of pooled accounts asks `keyBoundIn` instead of querying per account.
+ */
+export async function boundKeys(db: Db): Promise<ReadonlyMap<string, readonly string[]>> {
+  const rows = await db
+    .selectFrom('accounts')
+    .select(['id', 'key_fingerprint'])
+    .where('key_fingerprint', 'is not', null)
+    .where('status', '<>', 'deleted')
+    .execute();
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.key_fingerprint!, [...(out.get(r.key_fingerprint!) ?? []), r.id]);
+  return out;
+}
+
+/** `keyBoundElsewhere` over what `boundKeys` read. */
+export function keyBoundIn(bound: ReadonlyMap<string, readonly string[]>, accountId: string, fingerprint: string): string | undefined {
+  const other = bound.get(fingerprint)?.find((id) => id !== accountId);
+  return other ? boundElsewhere(accountId, fingerprint, other) : undefined;
+}
+
+const boundElsewhere = (accountId: string, fingerprint: string, other: string) =>
+  `this API key (${fingerprint}) is already bound to account ${other}: an API key serves one account; give ${accountId} a key of its own`;
 
 /** Why a Kubernetes Secret may not serve this account, or undefined: it must name the account in its `ats.dev/account` label or annotation. */
 export function secretMarkProblem(secretName: string, namespace: string, accountId: string, mark: string | undefined): string | undefined {

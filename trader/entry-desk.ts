@@ -39,6 +39,8 @@ export class EntryDesk {
   readonly #lastDenial = new Map<string, DenialReason>();
   /** Recommendations this process has tried to enter (a retry looks its order up first). */
   readonly #tried = new Set<string>();
+  /** Client ids of the entries being sent and protected now. */
+  readonly #entering = new Set<string>();
   /** Bumped by every account event: the answers of the last look may have changed. */
   #epoch = 0;
   /** The last look that asked the exchange and denied every recommendation for account-bound reasons. */
@@ -48,6 +50,11 @@ export class EntryDesk {
     private readonly c: TraderContext,
     private readonly keeper: PositionKeeper,
   ) {}
+
+  /** Whether this entry is being sent and protected now: its fill on the stream needs no other look. */
+  isEntering(clientOrderId: string | undefined): boolean {
+    return clientOrderId !== undefined && this.#entering.has(clientOrderId);
+  }
 
   /** Something that can change an entry's answer happened: an order or account event, a config change. */
   changed(): void {
@@ -120,6 +127,8 @@ export class EntryDesk {
       // retry, or a start after a crash, looks its order up by client id first.
       const neverSent = firstLook && !this.#tried.has(rec.id) && !view.pending.some((p) => p.recommendationId === rec.id);
       let placed: boolean;
+      const entryId = clientOrderId(this.c.accountId, rec.id, 'entry');
+      this.#entering.add(entryId);
       try {
         placed = await this.#enter(rec, decision.plan, config, { neverSent, tracked: view.positions, pending: view.pending });
       } catch (err) {
@@ -127,6 +136,8 @@ export class EntryDesk {
         // The client id keeps it to one entry, and an open position denies a second.
         if (classify(err) !== 'auth') await this.c.runtime.reopen(rec.id).catch(() => undefined);
         throw err;
+      } finally {
+        this.#entering.delete(entryId);
       }
       if (placed) {
         openSymbols.add(rec.symbol);

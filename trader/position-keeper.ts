@@ -209,7 +209,8 @@ export class PositionKeeper {
     this.#unprotected = unprotected;
     this.c.metrics.openPositions.set(positions.size);
     this.c.metrics.unprotected.set(unprotected);
-    await this.c.heartbeat();
+    // (An entry's protection leaves the status to the next heartbeat, at most 5 s away.)
+    if (!known) await this.c.heartbeat();
   }
 
   /**

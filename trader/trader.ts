@@ -316,7 +316,8 @@ export class Trader {
             this.#records.write({ kind: 'order', row: orderRow(this.accountId, o.symbol, purpose, o, undefined) });
             if (o.state === 'filled' && purpose !== 'entry') await this.#counted(purpose, 'filled');
           }
-          if (o.symbol && (o.state === 'filled' || o.state === 'canceled')) ended = true;
+          // An entry being sent now is protected by its own path (from its fill, or after a lookup).
+          if (o.symbol && (o.state === 'filled' || o.state === 'canceled') && !this.#entries.isEntering(o.clientOrderId)) ended = true;
         }
         if (ended) this.#scheduleSync(300);
       } catch (err) {

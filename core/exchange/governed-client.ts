@@ -39,20 +39,40 @@ type OnRestResponse = (
  * meters the whole node.
  */
 export function governClient(exchange: BinanceClient, governor: RateGovernor, opts: { accountId?: string } = {}): BinanceClient {
-  const ex = exchange as unknown as { fetch2: Fetch2Fn; sign: SignFn; onRestResponse: OnRestResponse; enableRateLimit: boolean };
+  const ex = exchange as unknown as {
+    fetch2: Fetch2Fn;
+    sign: SignFn;
+    onRestResponse: OnRestResponse;
+    enableRateLimit: boolean;
+    urls: { api?: Record<string, unknown> };
+  };
   const originalFetch2 = ex.fetch2.bind(exchange);
   const sign = ex.sign.bind(exchange);
   const originalOnResponse = ex.onRestResponse.bind(exchange);
   ex.enableRateLimit = false;
   ex.fetch2 = async (path, api = 'public', method = 'GET', params = {}, headers, body, config) => {
-    // The request as it would go out, for its path and parameters only; ccxt signs it again after the wait.
+    const { verb, pathname, query } = target(path, api, method, params, headers, body);
+    await governor.acquire(requestWeight(verb, pathname, query), requestPriority(verb, pathname, query), opts.accountId);
+    if (opts.accountId && isOrderPlacement(verb, pathname)) await governor.acquireOrder(opts.accountId);
+    return originalFetch2(path, api, method, params, headers, body, config);
+  };
+  /**
+   * The request's method, path and parameters, for its weight and priority: from the endpoint's
+   * base URL and its parameters (ccxt signs the request itself after the wait); an endpoint
+   * without a plain base URL is built as ccxt would send it (signing included).
+   */
+  const target = (path: unknown, api: unknown, method: string, params: Record<string, unknown>, headers: unknown, body: unknown) => {
+    const base = typeof api === 'string' ? ex.urls.api?.[api] : undefined;
+    if (typeof base === 'string' && typeof path === 'string' && !path.includes('{')) {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+      return { verb: method.toUpperCase(), pathname: new URL(`${base}/${path}`).pathname, query };
+    }
     const request = sign(path, api, method, { ...params }, headers, body);
     const parsed = new URL(request.url);
     const query = new URLSearchParams(parsed.search);
     if (typeof request.body === 'string') for (const [k, v] of new URLSearchParams(request.body)) query.set(k, v);
-    await governor.acquire(requestWeight(request.method, parsed.pathname, query), requestPriority(request.method, parsed.pathname, query), opts.accountId);
-    if (opts.accountId && isOrderPlacement(request.method, parsed.pathname)) await governor.acquireOrder(opts.accountId);
-    return originalFetch2(path, api, method, params, headers, body, config);
+    return { verb: request.method, pathname: parsed.pathname, query };
   };
   ex.onRestResponse = (status, statusText, url, method, headers, body, ...rest) => {
     const used = Number(header(headers, 'x-mbx-used-weight-1m'));

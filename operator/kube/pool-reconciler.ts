@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { describeError } from '../../core/errors.js';
 import { keyFingerprint } from '../../core/credentials/key-pair.js';
 import type { Db } from '../../core/db/connection.js';
-import { keyBoundElsewhere, secretMarkProblem } from '../key-binding.js';
+import { boundKeys, keyBoundIn, secretMarkProblem } from '../key-binding.js';
 import { provisionPoolLogins, removePoolLogins, removeTraderLogins, type AdminLogins } from '../logins.js';
 import { assignPools, poolMembers, type Placement } from '../pools.js';
 import { parseSpec } from '../spec.js';
@@ -69,6 +69,7 @@ export class PoolReconciler {
     const grace = this.d.leavingGraceMs ?? POOL_LEAVING_GRACE_MS;
     const { items } = await kube.listAccounts(namespace);
     const candidates: Array<PoolMember & { previous?: string | undefined }> = [];
+    const bound = await boundKeys(this.d.db);
     for (const account of items) {
       if (account.metadata.deletionTimestamp) continue;
       const parsed = parseSpec(account.spec);
@@ -78,7 +79,7 @@ export class PoolReconciler {
       if (!secret?.data.apiKey || !secret.data.apiSecret) continue;
       // The same rules as for a dedicated trader: the Secret must name the account, and the key must serve it alone.
       if (secretMarkProblem(parsed.spec.secretRef.name, namespace, name, secret.markedFor)) continue;
-      if (await keyBoundElsewhere(this.d.db, name, keyFingerprint(Buffer.from(secret.data.apiKey, 'base64').toString('utf8')))) continue;
+      if (keyBoundIn(bound, name, keyFingerprint(Buffer.from(secret.data.apiKey, 'base64').toString('utf8')))) continue;
       candidates.push({
         id: name,
         apiKey: secret.data.apiKey,

@@ -97,4 +97,19 @@ describe('operator: trader pools', () => {
     await until(async () => (await sql`select 1 from pg_roles where rolname = ${role}`.execute(d.db)).rows.length === 0, 10_000);
     expect(api.get(dep('pool-0'))).toBeDefined();
   });
+
+  it('keeps an account whose key is already bound to another account out of every pool', async () => {
+    // ben's key, in a Secret marked for eve: a key serves one account.
+    api.put(secret('eve-binance'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'eve-binance', namespace: NS, annotations: { [ACCOUNT_MARK]: 'eve' } },
+      data: { apiKey: b64('ak-ben'), apiSecret: b64('as-eve') },
+    });
+    api.put(ta('eve'), account('eve'));
+    await until(() => /already bound to account ben/.test(JSON.stringify(api.get(ta('eve'))?.status ?? {})), 15_000);
+    expect(status('eve').pool).toBeUndefined();
+    expect(keysOf('pool-0').filter((k) => k.startsWith('eve.'))).toEqual([]);
+    expect(status('ben').pool).toBe('pool-0');
+  });
 });
