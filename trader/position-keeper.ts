@@ -35,14 +35,15 @@ const fillsSince = (t: TrackedPosition) => (t.recommendationId ? t.openedAt - 5_
  * behind (the other protective order, an expired limit entry) is cancelled.
  */
 export class PositionKeeper {
-  #open = 0;
+  /** The symbols with an open position, and those of them without a stop-loss, at the last look at each. */
+  #openSymbols = new Set<string>();
+  #unprotectedSymbols = new Set<string>();
   /** Positions seen flat whose closing fills the exchange has not listed yet, since when. */
   readonly #unsettledSince = new Map<string, number>();
 
   constructor(private readonly c: TraderContext) {}
 
   #positions: { all: Map<string, ExchangePosition>; at: number } | undefined;
-  #unprotected = 0;
 
   async #readPositions(): Promise<Map<string, ExchangePosition>> {
     const all = await this.c.account().positions();
@@ -52,7 +53,7 @@ export class PositionKeeper {
 
   /** Open positions at the last reconciliation. */
   get openCount(): number {
-    return this.#open;
+    return this.#openSymbols.size;
   }
 
   /** The account's positions as last read from the exchange, if not older than `maxAgeMs`. */
@@ -130,7 +131,7 @@ export class PositionKeeper {
       unrealizedPnl: 0,
     };
     const triggers = await this.c.account().openTriggers(order.symbol);
-    await this.#settle(new Map([[order.symbol, position]]), new Map(), triggers, known);
+    await this.#settle(new Map([[order.symbol, position]]), new Map(), triggers, known, [order.symbol]);
   }
 
   async reconcileSymbols(symbols: string[]): Promise<void> {
@@ -140,13 +141,23 @@ export class PositionKeeper {
     const positions = new Map([...all].filter(([s]) => symbols.includes(s)));
     const mine = new Map([...tracked].filter(([s]) => symbols.includes(s)));
     const triggers = (await Promise.all(symbols.map((s) => account.openTriggers(s)))).flat();
-    await this.#settle(positions, mine, triggers);
+    await this.#settle(positions, mine, triggers, undefined, symbols);
   }
 
-  async #settle(positions: Map<string, ExchangePosition>, tracked: Map<string, TrackedPosition>, triggers: ExchangeOrder[], known?: EntryKnown): Promise<void> {
+  /**
+   * Tracks, protects and settles what the exchange says for `scope`'s symbols (every symbol when
+   * unset): a look at one symbol leaves what is known of the others as it was.
+   */
+  async #settle(
+    positions: Map<string, ExchangePosition>,
+    tracked: Map<string, TrackedPosition>,
+    triggers: ExchangeOrder[],
+    known?: EntryKnown,
+    scope?: readonly string[],
+  ): Promise<void> {
     const config = known?.config ?? (await this.c.config());
     const pending = known?.pending ?? (await this.c.runtime.pending());
-    let unprotected = 0;
+    const unprotected = new Set<string>();
     for (const [symbol, p] of positions) {
       let t = tracked.get(symbol);
       const adopted = !t;
@@ -166,7 +177,7 @@ export class PositionKeeper {
         triggers.filter((o) => o.symbol === symbol),
         config,
       );
-      if (!protectedNow) unprotected += 1;
+      if (!protectedNow) unprotected.add(symbol);
       if (adopted) {
         // Bookkeeping, after the protection and behind every stop-loss and entry at the node's budget.
         await withPriority('background', async () => {
@@ -205,10 +216,19 @@ export class PositionKeeper {
       await this.c.runtime.count('orders_cancelled');
       this.c.log.info({ symbol, clientOrderId: o.clientOrderId }, 'cancelled the remaining protective order of a closed position');
     }
-    this.#open = positions.size;
-    this.#unprotected = unprotected;
-    this.c.metrics.openPositions.set(positions.size);
-    this.c.metrics.unprotected.set(unprotected);
+    if (scope) {
+      for (const symbol of scope) {
+        this.#openSymbols.delete(symbol);
+        this.#unprotectedSymbols.delete(symbol);
+      }
+      for (const symbol of positions.keys()) this.#openSymbols.add(symbol);
+      for (const symbol of unprotected) this.#unprotectedSymbols.add(symbol);
+    } else {
+      this.#openSymbols = new Set(positions.keys());
+      this.#unprotectedSymbols = unprotected;
+    }
+    this.c.metrics.openPositions.set(this.#openSymbols.size);
+    this.c.metrics.unprotected.set(this.#unprotectedSymbols.size);
     // (An entry's protection leaves the status to the next heartbeat, at most 5 s away.)
     if (!known) await this.c.heartbeat();
   }
@@ -218,7 +238,7 @@ export class PositionKeeper {
    * entry still pending. The trader then looks again within seconds instead of at the next safety pass.
    */
   async needsAttention(): Promise<boolean> {
-    if (this.#unprotected > 0) return true;
+    if (this.#unprotectedSymbols.size > 0) return true;
     return (await this.c.runtime.pending()).some((p) => p.purpose === 'entry');
   }
 
