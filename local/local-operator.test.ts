@@ -97,7 +97,9 @@ describe('local runtime', () => {
     const rows = await d.db.selectFrom('trading_config').select(['config_key', 'config_value']).where('account_id', '=', 'dora').execute();
     expect(Object.fromEntries(rows.map((x) => [x.config_key, x.config_value]))).toMatchObject({ minScore: 0.8, leverage: 2 });
     expect(supervisor.pid('dora')).toBe(pid);
-    expect((await status('dora'))!.observedGeneration).toBe(2);
+    // The status follows the config it was written with (a moment later under load).
+    await until(async () => (await status('dora'))?.observedGeneration === 2, 10_000);
+    expect(supervisor.pid('dora')).toBe(pid);
   });
 
   it('brings a killed trader back', async () => {
