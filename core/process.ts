@@ -65,6 +65,14 @@ export function startProcess(component: string, labels: Record<string, string> =
   process.on('unhandledRejection', (reason) => {
     root.logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection (ignored)');
   });
+  // A child of `ats up` whose parent was killed writes into pipes nobody reads: each line fails
+  // with EPIPE. Unhandled, every failure was an uncaught exception whose log line failed again, a
+  // busy loop until the exit timer. The lines still reach the log stream; the local copy is dropped.
+  for (const out of [process.stdout, process.stderr]) {
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
   const uncaughtHandlers: Array<(err: unknown) => boolean> = [];
   process.on('uncaughtException', (err) => {
     for (const handler of uncaughtHandlers) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A process `ats up` started that is not a node child of its own (redis-server, postgres). */
@@ -27,6 +27,31 @@ export function runs(helper: Helper): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * The processes `ats up` (pid `upPid`) started with ATS_PARENT_PID in their environment that
+ * still run, found in /proc (Linux; elsewhere none are found). Zombies are not counted.
+ */
+export function childrenOf(upPid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === upPid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z') continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`ATS_PARENT_PID=${upPid}\0`)) found.push(pid);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
 }
 
 /** The embedded Postgres server of a state folder, from its postmaster.pid. */

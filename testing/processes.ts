@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childrenOf } from '../local/orphans.js';
 import { tempDir } from './temp.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -66,18 +67,22 @@ export function credentialsDir(apiKey: string, apiSecret: string): string {
  * environment), its reaper, and the redis-server / postgres helpers it recorded.
  */
 export function processesOf(upPid: number, helperPids: readonly number[] = []): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
+  const reaper = `_reap\0--parent\0${upPid}\0`;
+  const others = readdirSync('/proc').filter((entry) => {
     const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === upPid) continue;
     try {
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z') continue;
-      if (environ.includes(`ATS_PARENT_PID=${upPid}\0`) || cmdline.includes(`_reap\0--parent\0${upPid}\0`) || helperPids.includes(pid)) found.push(pid);
+      return (helperPids.includes(pid) && !isZombie(pid)) || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(reaper);
     } catch {
-      // gone meanwhile, or not ours to read
+      return false; // gone meanwhile, or not ours to read
     }
+  });
+  return [...childrenOf(upPid), ...others.map(Number).filter((pid) => !isZombie(pid))];
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z';
+  } catch {
+    return true;
   }
-  return found;
 }
