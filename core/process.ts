@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { loadEnv, type Env } from './env.js';
 import { createRootLogger, type RootLogger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
-import { createRedis, type Redis } from './redis.js';
+import { createRedis, type Redis, type RedisOptions } from './redis.js';
 
 export interface ProcessContext {
   readonly env: Env;
@@ -23,9 +23,14 @@ export interface ProcessContext {
  * What every long-running ats process starts with: validated environment, Redis, the root
  * logger (also writing the global log streams), a metrics registry, and an orderly shutdown.
  */
-export function startProcess(component: string, labels: Record<string, string> = {}, overrides: Partial<Env> = {}): ProcessContext {
+export function startProcess(
+  component: string,
+  labels: Record<string, string> = {},
+  overrides: Partial<Env> = {},
+  redisOptions: RedisOptions = {},
+): ProcessContext {
   const env = { ...loadEnv(), ...overrides };
-  const redis = createRedis(env);
+  const redis = createRedis(env, redisOptions);
   const root = createRootLogger({ component, env, redis });
   // ioredis reconnects by itself; say once that Redis is gone and once that it is back.
   let redisDown = false;

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_URL, type Env } from './env.js';
 
-export type { Redis };
+export type { Redis, RedisOptions };
 
 /**
  * One way to connect: the URL from the environment (or the developer default) and the optional

@@ -226,7 +226,9 @@ export class EntryDesk {
     if (order.state === 'filled') {
       await this.c.counted('entry', 'filled');
       // Its stop-loss is what protects the money now.
-      await withPriority('protect', () => this.keeper.protectFilledEntry(order, { config, tracked: known.tracked, pending: [...known.pending, intent] }));
+      await withPriority('protect', () =>
+        this.keeper.protectFilledEntry(order, { config, tracked: known.tracked, pending: [...known.pending, intent], fresh: known.neverSent }),
+      );
     }
     return true;
   }

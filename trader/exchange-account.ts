@@ -146,13 +146,12 @@ export class ExchangeAccount {
   async prepare(id: string, leverage: number, marginMode: 'isolated' | 'cross'): Promise<void> {
     if (this.#prepared.get(id) === `${leverage}|${marginMode}`) return;
     const symbol = this.#unified(id);
-    try {
-      await this.client.setMarginMode(marginMode, symbol);
-    } catch (err) {
+    // The two settings are independent: one round trip for both.
+    const margin = this.client.setMarginMode(marginMode, symbol).catch((err: unknown) => {
       // Already set, or cannot change while a position or order exists: trade with what is set.
       if (!(err instanceof ccxt.MarginModeAlreadySet) && !/-4046|-4047|-4048/.test(describeError(err))) throw err;
-    }
-    await this.client.setLeverage(leverage, symbol);
+    });
+    await Promise.all([margin, this.client.setLeverage(leverage, symbol)]);
     this.#prepared.set(id, `${leverage}|${marginMode}`);
   }
 

@@ -54,6 +54,9 @@ export const poolCommand = () =>
         'pool',
         { pool: opts.pool },
         { ...(handed?.databaseUrl ? { DATABASE_URL: handed.databaseUrl } : {}), ...(handed?.redisUrl ? { REDIS_URL: handed.redisUrl } : {}) },
+        // A hundred accounts' commands of one tick go out in one write: in a burst, a write per
+        // command was a sixth of the pool's CPU (a system call each).
+        { enableAutoPipelining: true },
       );
       const log = ctx.root.logger.child({ pool: opts.pool });
       for (const p of problems.splice(0)) log.error({ problem: p }, 'pool accounts refused');

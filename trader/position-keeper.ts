@@ -24,6 +24,12 @@ export interface EntryKnown {
   readonly config: TradingConfig;
   readonly tracked: ReadonlyMap<string, TrackedPosition>;
   readonly pending: PendingOrder[];
+  /**
+   * The entry was sent for the first time just now (not a retry, not after a restart): no
+   * protective order of its position can exist yet, so none is looked for. (Its stop-loss goes
+   * out even beside a stop placed by hand on the symbol.)
+   */
+  readonly fresh?: boolean;
 }
 
 const fillsSince = (t: TrackedPosition) => (t.recommendationId ? t.openedAt - 5_000 : undefined);
@@ -112,11 +118,11 @@ export class PositionKeeper {
     });
   }
 
-  /** Reconciles just these symbols (after a fill): cheaper than a full pass. */
   /**
    * A market entry that filled, for a symbol with no position before: the position is what the
-   * fill says, so its stop-loss and take-profit go out after one look at the symbol's open
-   * triggers (weight 1) and no positions read. Anything else is looked at on the exchange.
+   * fill says, so its stop-loss and take-profit go out with no positions read, and after a look
+   * at the symbol's open triggers (weight 1) only when the entry may have been sent before.
+   * Anything else is looked at on the exchange.
    */
   async protectFilledEntry(order: ExchangeOrder, known?: EntryKnown): Promise<void> {
     const [amount, entryPrice] = [Number(order.filledQuantity), Number(order.averagePrice)];
@@ -130,10 +136,11 @@ export class PositionKeeper {
       markPrice: entryPrice,
       unrealizedPnl: 0,
     };
-    const triggers = await this.c.account().openTriggers(order.symbol);
+    const triggers = known?.fresh ? [] : await this.c.account().openTriggers(order.symbol);
     await this.#settle(new Map([[order.symbol, position]]), new Map(), triggers, known, [order.symbol]);
   }
 
+  /** Reconciles just these symbols (after a fill): cheaper than a full pass. */
   async reconcileSymbols(symbols: string[]): Promise<void> {
     const account = this.c.account();
     const tracked = await this.c.runtime.positions();
