@@ -227,7 +227,13 @@ export class EntryDesk {
       await this.c.counted('entry', 'filled');
       // Its stop-loss is what protects the money now.
       await withPriority('protect', () =>
-        this.keeper.protectFilledEntry(order, { config, tracked: known.tracked, pending: [...known.pending, intent], fresh: known.neverSent }),
+        this.keeper.protectFilledEntry(order, {
+          config,
+          tracked: known.tracked,
+          pending: [...known.pending, intent],
+          fresh: known.neverSent,
+          entryOrder: order,
+        }),
       );
     }
     return true;

@@ -30,6 +30,8 @@ export interface EntryKnown {
    * out even beside a stop placed by hand on the symbol.)
    */
   readonly fresh?: boolean;
+  /** The entry's filled order as the exchange answered it (already recorded by the entry). */
+  readonly entryOrder?: ExchangeOrder;
 }
 
 const fillsSince = (t: TrackedPosition) => (t.recommendationId ? t.openedAt - 5_000 : undefined);
@@ -169,7 +171,8 @@ export class PositionKeeper {
       let t = tracked.get(symbol);
       const adopted = !t;
       const intent = pending.find((x) => x.purpose === 'entry' && x.symbol === symbol);
-      if (!t) t = await this.#adopt(symbol, p, intent, config);
+      const entryOrder = intent && known?.entryOrder?.clientOrderId === intent.clientOrderId ? known.entryOrder : undefined;
+      if (!t) t = await this.#adopt(symbol, p, intent, config, entryOrder?.id);
       else if (t.amount !== p.amount || t.entryPrice !== p.entryPrice) {
         this.c.records.write({
           kind: 'position_update',
@@ -188,7 +191,7 @@ export class PositionKeeper {
       if (adopted) {
         // Bookkeeping, after the protection and behind every stop-loss and entry at the node's budget.
         await withPriority('background', async () => {
-          if (intent) await this.#recordEntry(symbol, intent);
+          if (intent) await this.#recordEntry(symbol, intent, entryOrder);
           await this.#recordFills(symbol, fillsSince(current));
           // The entry's fee moved the wallet: the live equity starts from the new balance.
           this.c.balance = await this.c
@@ -254,7 +257,13 @@ export class PositionKeeper {
    * or opened outside ats. Tracked at once with its stop-loss and take-profit (the entry intent's,
    * or the fallback stop) and no request: its protection comes next, its bookkeeping after that.
    */
-  async #adopt(symbol: string, p: ExchangePosition, intent: PendingOrder | undefined, config: TradingConfig): Promise<TrackedPosition> {
+  async #adopt(
+    symbol: string,
+    p: ExchangePosition,
+    intent: PendingOrder | undefined,
+    config: TradingConfig,
+    entryOrderId: string | undefined,
+  ): Promise<TrackedPosition> {
     const stopDistance = (p.entryPrice * config.fallbackStopPercent) / 100;
     const t: TrackedPosition = {
       symbol,
@@ -267,6 +276,7 @@ export class PositionKeeper {
       takeProfit: intent?.takeProfit,
       recommendationId: intent?.recommendationId,
       openedAt: intent?.createdAt ?? Date.now(),
+      ...(entryOrderId ? { entryOrderId } : {}),
     };
     // Track the position before forgetting the intent: at every moment one of them holds the
     // stop-loss and take-profit, whenever the process is killed.
@@ -283,8 +293,13 @@ export class PositionKeeper {
     return t;
   }
 
-  /** An adopted position's entry order, once the position is protected: its row, its id on the position, and the intent forgotten. */
-  async #recordEntry(symbol: string, intent: PendingOrder): Promise<void> {
+  /**
+   * An adopted position's entry order, once the position is protected: its row, its id on the
+   * position, and the intent forgotten. An entry's own path knows its filled order and has
+   * recorded it: only the intent is left to forget.
+   */
+  async #recordEntry(symbol: string, intent: PendingOrder, known: ExchangeOrder | undefined): Promise<void> {
+    if (known) return this.c.runtime.removePending(intent.clientOrderId);
     const entry = await this.c.account().findOrder(symbol, intent.clientOrderId);
     if (entry) {
       const t = (await this.c.runtime.positions()).get(symbol);
