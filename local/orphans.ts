@@ -45,13 +45,21 @@ export function childrenOf(upPid: number): number[] {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === upPid) continue;
     try {
-      if (readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z') continue;
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`ATS_PARENT_PID=${upPid}\0`)) found.push(pid);
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`ATS_PARENT_PID=${upPid}\0`) && !isZombie(pid)) found.push(pid);
     } catch {
       // gone meanwhile, or not ours to read
     }
   }
   return found;
+}
+
+/** True when `pid` has exited and waits for its parent to reap it (or is gone). */
+export function isZombie(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z';
+  } catch {
+    return true;
+  }
 }
 
 /** The embedded Postgres server of a state folder, from its postmaster.pid. */

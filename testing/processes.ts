@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childrenOf } from '../local/orphans.js';
+import { childrenOf, isZombie } from '../local/orphans.js';
 import { tempDir } from './temp.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,21 +68,15 @@ export function credentialsDir(apiKey: string, apiSecret: string): string {
  */
 export function processesOf(upPid: number, helperPids: readonly number[] = []): number[] {
   const reaper = `_reap\0--parent\0${upPid}\0`;
-  const others = readdirSync('/proc').filter((entry) => {
-    const pid = Number(entry);
+  const isReaper = (pid: number) => {
     try {
-      return (helperPids.includes(pid) && !isZombie(pid)) || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(reaper);
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(reaper);
     } catch {
       return false; // gone meanwhile, or not ours to read
     }
-  });
-  return [...childrenOf(upPid), ...others.map(Number).filter((pid) => !isZombie(pid))];
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z';
-  } catch {
-    return true;
-  }
+  };
+  const others = readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && (helperPids.includes(pid) || isReaper(pid)) && !isZombie(pid));
+  return [...childrenOf(upPid), ...others];
 }
