@@ -81,8 +81,8 @@ export class EntryDesk {
     const account = this.c.account();
     // What the trader knows (stream-first) it does not ask again: a burst of hundreds of accounts
     // would spend the node's budget on it. The equity is valued at the shared mark prices; the
-    // exchange still refuses an entry without margin.
-    // The runtime state an entry needs, in one round trip.
+    // exchange still refuses an entry without margin. The runtime state an entry needs comes in
+    // one round trip.
     const view = await this.c.runtime.entryView();
     const knownBalance = Date.now() - this.c.balanceAt <= KNOWN_STATE_MS ? this.c.balance : undefined;
     const live = knownBalance ? await this.keeper.valuation(view.positions).catch(() => undefined) : undefined;
@@ -130,7 +130,7 @@ export class EntryDesk {
       const entryId = clientOrderId(this.c.accountId, rec.id, 'entry');
       this.#entering.add(entryId);
       try {
-        placed = await this.#enter(rec, decision.plan, config, { neverSent, tracked: view.positions, pending: view.pending });
+        placed = await this.#enter(rec, entryId, decision.plan, config, { neverSent, tracked: view.positions, pending: view.pending });
       } catch (err) {
         // A step before or after the entry failed (a lookup, a 5xx): looked at again next time.
         // The client id keeps it to one entry, and an open position denies a second.
@@ -157,15 +157,15 @@ export class EntryDesk {
     this.c.log.info({ recommendation: rec.id, symbol: rec.symbol, reason, detail }, 'recommendation denied');
   }
 
-  /** Opens a position for a recommendation; true when the entry reached the exchange. */
+  /** Opens a position for a recommendation with the entry client id `id`; true when the entry reached the exchange. */
   async #enter(
     rec: Recommendation,
+    id: string,
     plan: EntryPlan,
     config: TradingConfig,
     known: { neverSent: boolean; tracked: ReadonlyMap<string, TrackedPosition>; pending: PendingOrder[] },
   ): Promise<boolean> {
     const account = this.c.account();
-    const id = clientOrderId(this.c.accountId, rec.id, 'entry');
     if (this.#tried.size > 1_000) this.#tried.clear(); // recommendations live minutes; a restart forgets them too
     this.#tried.add(rec.id);
     const intent: PendingOrder = {

@@ -52,9 +52,18 @@ describe('an idle account with an open position (stream-first)', () => {
   it('costs no exchange request while nothing happens: snapshots, heartbeats and polls use what the trader knows', { timeout: 60_000 }, async () => {
     const { t, r, acct, d } = f;
     const mark = (await t.admin<{ markPrice: number }>('GET', '/price?symbol=ETHUSDT')).markPrice;
+    await t.admin('DELETE', '/counters');
     await publishSnapshot(r.redis, [recommendation({ symbol: 'ETHUSDT', entry: mark, stopLoss: mark * 0.95, takeProfit: mark * 1.08 })]);
     await until(async () => (await t.admin<{ openAlgoOrders: number }>('GET', `/accounts/${acct.id}`)).openAlgoOrders === 2, 20_000);
     await new Promise((res) => setTimeout(res, 1_500)); // the entry's bookkeeping settles
+    // A first entry reads nothing it knows: no look for open triggers before its stop-loss, and no
+    // lookup of its own order (neither before sending it nor in its bookkeeping).
+    const entry = (await t.admin<Counters>('GET', '/counters')).requestsByEndpoint;
+    expect(
+      Object.keys(entry).filter((e) => /openAlgoOrders|GET \/fapi\/v1\/order$/.test(e)),
+      'lookups of the entry',
+    ).toEqual([]);
+    expect(entry['POST /fapi/v1/algoOrder'], 'stop-loss and take-profit').toBe(2);
 
     await t.admin('DELETE', '/counters');
     const before = await d.db.selectFrom('account_snapshots').select('id').where('account_id', '=', acct.id).execute();
